@@ -1,0 +1,192 @@
+"""The command line: parse options, call the pipeline, print a table (or JSON). Nothing else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nvcodec import __version__
+from nvcodec import pipeline as pl
+from nvcodec.errors import NvcError
+from nvcodec.io import area_downscale, center_crop, check_output, check_writable, load_sample, read_video
+from nvcodec.models import names
+from nvcodec.progress import Reporter, RichReporter
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
+                  help="nvcodec: a neural video codec (NeRV family) with a self-describing .nrv format.")
+SAMPLE_CPU_SCALE = 4
+
+
+def _reporter(quiet: bool) -> Reporter:
+    return Reporter() if quiet else RichReporter()
+
+
+def _print(result: dict[str, Any], as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(result, indent=None, sort_keys=False))
+        return
+    table = Table(title=title, show_header=True)
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if isinstance(value, float):
+            value = f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+        if isinstance(value, (list, dict)):
+            continue
+        table.add_row(key, "null" if value is None else str(value))
+    Console().print(table)
+    for note in result.get("notes", []):
+        Console().print(f"note: {note}")
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise NvcError(f"--crop {text}: expected HEIGHTxWIDTH, e.g. 640x1280") from None
+    return h, w
+
+
+def _load_input(input: Optional[Path], sample: bool, start: int, frames: Optional[int], crop: Optional[str],
+                scale: int, device: str, reporter: Reporter) -> Any:
+    if sample == (input is not None):
+        raise NvcError("give an input video or --sample (not both)")
+    if scale < 1:
+        raise NvcError(f"--scale {scale}: must be a positive integer")
+    if sample:
+        on_gpu = pl.resolve_device(device).type == "cuda"
+        size = _parse_size(crop) if crop else (640, 1280)
+        factor = scale if scale > 1 or on_gpu else SAMPLE_CPU_SCALE
+        video = load_sample(size, factor, frames)
+        reporter.note(f"sample: {video.source}, {video.num_frames} frames, centre crop {size[0]}x{size[1]}"
+                      f" downscaled x{factor} to {video.height}x{video.width}")
+        return video
+    video = read_video(input, start=start, frames=frames)
+    data = center_crop(video.frames, *_parse_size(crop)) if crop else video.frames
+    video.frames = area_downscale(data, scale)
+    return video
+
+
+@app.command()
+def encode(
+    input: Optional[Path] = typer.Argument(None, help="Video to encode (anything FFmpeg reads)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
+    bpp: Optional[float] = typer.Option(None, help="Budget in bits per pixel of the real file [default 0.05]."),
+    params: Optional[int] = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
+    model: str = typer.Option("hnerv", help=f"Model: {', '.join(names())}."),
+    preset: str = typer.Option("medium", help="fast | medium | slow (30 / 100 / 300 epochs)."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs, overriding the preset."),
+    prune: Optional[float] = typer.Option(None, help="Fraction of weights pruned [rate control picks]."),
+    weight_bits: Optional[int] = typer.Option(None, help="Weight quantization bits [rate control picks]."),
+    embed_bits: Optional[int] = typer.Option(None, help="Embedding quantization bits [rate control picks]."),
+    frames: Optional[int] = typer.Option(None, help="Number of frames to encode."),
+    start: int = typer.Option(0, help="First frame to encode."),
+    crop: Optional[str] = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
+    scale: int = typer.Option(1, help="Box-downscale by this integer factor before encoding."),
+    sample: bool = typer.Option(False, "--sample", help="Encode Big Buck Bunny (reduced scale on CPU)."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    seed: int = typer.Option(0, help="Random seed."),
+    batch_size: int = typer.Option(2, help="Frames per training step."),
+    lr: Optional[float] = typer.Option(None, help="Peak learning rate [model's reference]."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Fit a network to a video and write it as one .nrv file."""
+    if bpp is None and params is None:
+        bpp = 0.05
+    out = output or (Path(input.name).with_suffix(".nrv") if input else Path("sample.nrv"))
+    check_writable(out)
+    opts = pl.EncodeOptions(model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune,
+                            weight_bits=weight_bits, embed_bits=embed_bits, batch_size=batch_size, lr=lr,
+                            seed=seed, device=device)
+    pl._check_options(opts)
+    reporter = _reporter(quiet or as_json)
+    try:
+        video = _load_input(input, sample, start, frames, crop, scale, device, reporter)
+        report = pl.encode_video(video, out, opts, reporter)
+    finally:
+        reporter.close()
+    _print({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
+
+
+def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if text is None:
+        return None
+    try:
+        a, b = text.split(":")
+        return int(a), int(b)
+    except ValueError:
+        raise NvcError(f"--frames {text}: expected a:b, e.g. 0:10") from None
+
+
+@app.command()
+def decode(
+    input: Path = typer.Argument(..., help="The .nrv file."),
+    output: Path = typer.Option(..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%04d.png."),
+    frames: Optional[str] = typer.Option(None, help="Only frames a:b (end exclusive)."),
+    video: int = typer.Option(0, help="Which video of an archive."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB H.264 for .mp4/.mov."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Rebuild the network from a .nrv file and write the frames as a video."""
+    check_output(output)
+    reporter = _reporter(quiet or as_json)
+    try:
+        report = pl.decode_file(input, output, _parse_range(frames), device, lossless, video, reporter)
+    finally:
+        reporter.close()
+    _print(report.to_json(), as_json, f"decoded {input}")
+
+
+@app.command()
+def info(
+    input: Path = typer.Argument(..., help="The .nrv file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+) -> None:
+    """Describe a .nrv file: format version, videos, model, sections."""
+    result = pl.file_info(input)
+    if as_json:
+        print(json.dumps(result))
+        return
+    _print({k: v for k, v in result.items() if k not in ("videos", "sections")}, False, str(input))
+    table = Table(title="sections")
+    for col in ("tag", "video", "bytes"):
+        table.add_column(col)
+    for s in result["sections"]:
+        table.add_row(s["tag"], str(s["video"]), str(s["bytes"]))
+    Console().print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print the nvcodec version and the .nrv format version it writes."""
+    from nvcodec.container import FORMAT_MAJOR, FORMAT_MINOR
+
+    print(f"nvcodec {__version__} (.nrv format {FORMAT_MAJOR}.{FORMAT_MINOR})")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run the command line; return the exit status (errors are one line on stderr, no traceback)."""
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="nvcodec", standalone_mode=False)
+    except NvcError as exc:
+        print(f"nvcodec: error: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, typer.Abort):
+        print("nvcodec: interrupted; no output written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # usage errors from the option parser carry format_message/exit_code
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
+            print(f"nvcodec: error: {exc.format_message()}", file=sys.stderr)
+            return int(exc.exit_code)
+        raise
+    return rv if isinstance(rv, int) else 0

@@ -1,0 +1,138 @@
+"""Read and write the section list of a ``.nrv`` file, with CRC32 per section and atomic writes.
+
+Layout (all integers little-endian; see ``docs/format.md``)::
+
+    magic      8 bytes  89 4E 52 56 0D 0A 1A 0A
+    major      u16      a reader refuses a file whose major is newer than its own
+    minor      u16      additions that older readers of the same major can ignore
+    section*   tag[4] | entry u16 | flags u16 | length u32 | payload[length] | crc32 u32
+    'END '     payload = u32 number of sections before it (entry 0xFFFF)
+
+``entry`` numbers the video a section belongs to, so one file can hold several videos.
+The CRC covers the section's tag, entry, flags, length and payload.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nvcodec.errors import CorruptFileError, NvcError
+
+MAGIC = b"\x89NRV\r\n\x1a\n"
+FORMAT_MAJOR = 1
+FORMAT_MINOR = 0
+END_TAG = b"END "
+END_ENTRY = 0xFFFF
+MAX_SECTIONS = 1 << 16
+_SECTION_HEAD = struct.Struct("<4sHHI")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section: a 4-byte ASCII tag, the video entry it belongs to, and its payload."""
+
+    tag: bytes
+    entry: int
+    payload: bytes
+    flags: int = 0
+
+
+def _pack_section(s: Section) -> bytes:
+    if len(s.tag) != 4:
+        raise ValueError("a section tag is 4 bytes")
+    head = _SECTION_HEAD.pack(s.tag, s.entry, s.flags, len(s.payload))
+    return head + s.payload + struct.pack("<I", zlib.crc32(head + s.payload))
+
+
+def pack_nrv(sections: Iterable[Section]) -> bytes:
+    """Serialize sections (plus the header and the END trailer) to bytes."""
+    body = [_pack_section(s) for s in sections]
+    end = _pack_section(Section(END_TAG, END_ENTRY, struct.pack("<I", len(body))))
+    return MAGIC + struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR) + b"".join(body) + end
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it onto ``path``.
+
+    The temporary file is removed on any failure, Ctrl-C included, so no partial output is left.
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise NvcError(f"{path}: cannot write: directory {parent} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
+    except OSError as exc:
+        raise NvcError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_nrv(path: Path, sections: Iterable[Section]) -> int:
+    """Write a ``.nrv`` file atomically; return its size in bytes."""
+    data = pack_nrv(sections)
+    write_atomic(Path(path), lambda tmp: tmp.write_bytes(data))
+    return len(data)
+
+
+def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
+    """Parse and verify a whole ``.nrv`` byte string; raise :class:`CorruptFileError` on any fault."""
+    if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
+        if data[:4] == MAGIC[:4] or len(data) < len(MAGIC):
+            raise CorruptFileError(name, "truncated or damaged file header")
+        raise NvcError(f"{name}: not a .nrv file (bad magic)")
+    major, minor = struct.unpack_from("<HH", data, len(MAGIC))
+    if major > FORMAT_MAJOR:
+        raise NvcError(
+            f"{name}: .nrv format version {major}.{minor} is newer than this decoder "
+            f"({FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade nvcodec"
+        )
+    pos, sections = len(MAGIC) + 4, []
+    while True:
+        if pos + _SECTION_HEAD.size > len(data):
+            raise CorruptFileError(name, f"truncated at byte {pos} (no END section)")
+        tag, entry, flags, length = _SECTION_HEAD.unpack_from(data, pos)
+        end = pos + _SECTION_HEAD.size + length
+        if end + 4 > len(data):
+            raise CorruptFileError(name, f"section {tag!r} at byte {pos} runs past the end of the file")
+        (crc,) = struct.unpack_from("<I", data, end)
+        if zlib.crc32(data[pos:end]) != crc:
+            raise CorruptFileError(name, f"CRC mismatch in section {tag!r} at byte {pos}")
+        payload = data[pos + _SECTION_HEAD.size : end]
+        pos = end + 4
+        if tag == END_TAG:
+            break
+        sections.append(Section(tag, entry, payload, flags))
+        if len(sections) > MAX_SECTIONS:
+            raise CorruptFileError(name, "too many sections")
+    if len(payload) != 4 or struct.unpack("<I", payload)[0] != len(sections):
+        raise CorruptFileError(name, "END section does not match the section count")
+    if pos != len(data):
+        raise CorruptFileError(name, f"{len(data) - pos} bytes after the END section")
+    return sections
+
+
+def read_nrv(path: Path) -> list[Section]:
+    """Read and verify a ``.nrv`` file from disk."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NvcError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise NvcError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise NvcError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_nrv(data, str(path))

@@ -1,0 +1,8 @@
+"""Entropy coding of integer symbol arrays into self-describing byte strings (constriction ANS).
+
+Knows nothing of models or containers: integers in, bytes out, and back.
+"""
+
+from nvcodec.entropy.coder import decode_symbols, encode_symbols, estimate_bits
+
+__all__ = ["decode_symbols", "encode_symbols", "estimate_bits"]

@@ -1,0 +1,8 @@
+"""The NeRV-family models, chosen by name from one registry (importing this package registers them)."""
+
+from nvcodec.models import hnerv, nerv  # noqa: F401  (registration side effect)
+from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.registry import build, get, get_by_id, names
+from nvcodec.models.sizing import solve_config
+
+__all__ = ["NeuralVideoModel", "build", "get", "get_by_id", "names", "solve_config"]

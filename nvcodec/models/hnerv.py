@@ -1,0 +1,91 @@
+"""HNeRV (Chen et al., CVPR 2023): a ConvNeXt encoder gives each frame a small embedding that is
+transmitted; a decoder of NeRV blocks (kernels 1, 3, 5, 5, 5; widths divided by 1.2 per stage)
+turns it back into the frame. Only the decoder and the embeddings go into the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder
+from nvcodec.models.registry import register
+
+
+@dataclass(frozen=True)
+class HNeRVConfig:
+    """Everything the decoder needs to rebuild an HNeRV network.
+
+    Attributes:
+        height: network output height in pixels (the frame height padded to a multiple of the strides).
+        width: network output width in pixels (padded likewise).
+        frames: number of frames, i.e. of transmitted embeddings.
+        strides: up-sampling factor of each decoder stage (the encoder mirrors them).
+        c0: channel width after the 1x1 stem; solved from the parameter budget.
+        embed_dim: channels of the per-frame embedding (HNeRV uses 16).
+        enc_width: channel width of the ConvNeXt encoder's stages (training only; not transmitted).
+        reduce: width divisor from one decoder stage to the next (HNeRV: 1.2).
+        lower_width: smallest decoder width.
+        max_kernel: largest decoder kernel; stage i uses min(1 + 2i, max_kernel).
+    """
+
+    height: int
+    width: int
+    frames: int
+    strides: tuple[int, ...]
+    c0: int
+    embed_dim: int = 16
+    enc_width: int = 64
+    reduce: float = 1.2
+    lower_width: int = 12
+    max_kernel: int = 5
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Embedding height and width."""
+        s = 1
+        for v in self.strides:
+            s *= v
+        return self.height // s, self.width // s
+
+
+@register("hnerv", 2, HNeRVConfig)
+class HNeRV(NeuralVideoModel):
+    """HNeRV: embeddings from a ConvNeXt encoder, decoded by NeRV blocks."""
+
+    default_lr = 1e-3
+    default_loss = "l2"
+
+    def __init__(self, config: HNeRVConfig, with_encoder: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        kernels = tuple(min(1 + 2 * i, config.max_kernel) for i in range(len(config.strides)))
+        self.stem = nn.Conv2d(config.embed_dim, config.c0, 1)
+        self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
+        self.encoder = (
+            ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
+        )
+
+    @classmethod
+    def default_config(cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int) -> HNeRVConfig:
+        """The config for a padded frame size, frame count, strides and stem width."""
+        return HNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
+
+    def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
+        """One embedding tensor: frames x embed_dim x grid."""
+        c = self.config
+        return {"embedding": (c.frames, c.embed_dim, *c.grid)}
+
+    def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Embeddings of frames in [0, 1] (N x 3 x H x W), from the training encoder."""
+        if self.encoder is None:
+            raise RuntimeError("this HNeRV was built without its encoder")
+        return {"embedding": self.encoder(frames)}
+
+    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Frames (N x 3 x H x W in [0, 1]) from their embeddings ``side['embedding']``."""
+        return self.decoder(F.gelu(self.stem(side["embedding"])))

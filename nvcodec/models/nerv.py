@@ -1,0 +1,92 @@
+"""NeRV (Chen et al., NeurIPS 2021): the frame index, positionally encoded, goes through an MLP stem
+to a small feature grid that NeRV blocks (3x3 conv, PixelShuffle, GELU) up-sample to the frame.
+Nothing per frame is transmitted; the whole video lives in the weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.layers import NervDecoder, positional_encoding
+from nvcodec.models.registry import register
+
+
+@dataclass(frozen=True)
+class NeRVConfig:
+    """Everything the decoder needs to rebuild a NeRV network.
+
+    Attributes:
+        height: network output height (the frame height padded to a multiple of the strides).
+        width: network output width (padded likewise).
+        frames: number of frames T; frame i is fed as t = i / T.
+        strides: up-sampling factor of each stage.
+        c0: channel width of the stem's output grid; solved from the parameter budget.
+        stem_dim: hidden width of the two-layer MLP stem.
+        pe_levels: positional-encoding frequencies L (the encoding has 2L values).
+        pe_base: positional-encoding base b (frequencies b^j * pi).
+        reduce: width divisor from one stage to the next.
+        lower_width: smallest stage width.
+        kernel: conv kernel size of every stage.
+    """
+
+    height: int
+    width: int
+    frames: int
+    strides: tuple[int, ...]
+    c0: int
+    stem_dim: int = 128
+    pe_levels: int = 80
+    pe_base: float = 1.25
+    reduce: float = 2.0
+    lower_width: int = 12
+    kernel: int = 3
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Height and width of the stem's output grid."""
+        s = 1
+        for v in self.strides:
+            s *= v
+        return self.height // s, self.width // s
+
+
+@register("nerv", 1, NeRVConfig)
+class NeRV(NeuralVideoModel):
+    """NeRV: frame index -> positional encoding -> MLP -> NeRV blocks -> RGB."""
+
+    default_lr = 5e-4
+    default_loss = "fusion6"
+
+    def __init__(self, config: NeRVConfig, with_encoder: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        gh, gw = config.grid
+        self.fc1 = nn.Linear(2 * config.pe_levels, config.stem_dim)
+        self.fc2 = nn.Linear(config.stem_dim, config.c0 * gh * gw)
+        kernels = (config.kernel,) * len(config.strides)
+        self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
+
+    @classmethod
+    def default_config(cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int) -> NeRVConfig:
+        """The config for a padded frame size, frame count, strides and stem width."""
+        return NeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
+
+    def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
+        """NeRV transmits nothing per frame."""
+        return {}
+
+    def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
+        """NeRV has no encoder: no side information."""
+        return {}
+
+    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Frames for integer frame indices ``index`` (N,)."""
+        c = self.config
+        pe = positional_encoding(index.float() / c.frames, c.pe_levels, c.pe_base)
+        x = F.gelu(self.fc2(F.gelu(self.fc1(pe))))
+        return self.decoder(x.view(-1, c.c0, *c.grid))

@@ -1,0 +1,61 @@
+"""Progress reporting for long stages: a silent default and a rich bar with ETA on stderr."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+
+class Reporter:
+    """Receives stage starts, advances and notes. The base class ignores them."""
+
+    def start(self, name: str, total: int) -> None:
+        """A stage of ``total`` steps begins."""
+
+    def advance(self, steps: int = 1, **fields: Any) -> None:
+        """``steps`` more steps are done; ``fields`` (loss, psnr, ...) describe the latest state."""
+
+    def note(self, text: str) -> None:
+        """A one-line remark for the user (not a result)."""
+
+    def close(self) -> None:
+        """The work is over."""
+
+
+class RichReporter(Reporter):
+    """A rich progress bar on stderr: stage, bar, count, loss/PSNR, elapsed time and ETA."""
+
+    def __init__(self) -> None:
+        self.console = Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.progress.start()
+        self.task: Any = None
+
+    def start(self, name: str, total: int) -> None:
+        """Open a new bar for the stage."""
+        self.task = self.progress.add_task(name, total=max(total, 1), info="")
+
+    def advance(self, steps: int = 1, **fields: Any) -> None:
+        """Move the bar and show the latest figures."""
+        info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
+        self.progress.update(self.task, advance=steps, info=info)
+
+    def note(self, text: str) -> None:
+        """Print a remark above the bars."""
+        self.progress.console.print(text)
+
+    def close(self) -> None:
+        """Stop redrawing."""
+        self.progress.stop()

@@ -1,0 +1,100 @@
+"""Rate control: size the model from a bpp budget before fitting; after fitting, pick the prune
+fraction and the bit depths by measuring real coded sizes, so the file lands in [0.85 B, B].
+
+Nothing here estimates the final size: the post-fit choices call back into the pipeline, which
+packs the real file bytes for each candidate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nvcodec.errors import NvcError
+
+WEIGHT_BITS_EST = 7.0  # coded bits per 8-bit weight (measured on fitted HNeRV/NeRV decoders)
+EMBED_BITS_EST = 5.0  # coded bits per 6-bit embedding value (measured likewise)
+HEADER_BITS_EST = 1600  # container, config and per-channel steps of a small model
+LOWER_FRACTION = 0.85
+PRUNE_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
+WEIGHT_BITS = (10, 9, 8, 7, 6, 5, 4)
+EMBED_BITS = (8, 7, 6, 5, 4)
+DEFAULT_WEIGHT_BITS, DEFAULT_EMBED_BITS = 8, 6
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A file-size budget in bytes, from a bpp target over ``pixels`` (frames x height x width)."""
+
+    bpp: float
+    pixels: int
+
+    @property
+    def max_bytes(self) -> int:
+        """Largest admissible file size."""
+        return int(math.floor(self.bpp * self.pixels / 8.0))
+
+    @property
+    def min_bytes(self) -> int:
+        """Smallest admissible file size (0.85 of the budget)."""
+        return int(math.ceil(LOWER_FRACTION * self.bpp * self.pixels / 8.0))
+
+
+def params_for_budget(budget: Budget, embed_values: int) -> int:
+    """Transmitted values (weights + embeddings) expected to code to about the budget at the
+    default bit depths: ``7 bits x weights + 5 bits x embeddings + header = budget``."""
+    bits = budget.bpp * budget.pixels - HEADER_BITS_EST - EMBED_BITS_EST * embed_values
+    return embed_values + max(0, int(bits / WEIGHT_BITS_EST))
+
+
+def choose_prune(size_at: Callable[[float], int], budget: Budget) -> float:
+    """The smallest prune fraction whose file at the default bit depths fits the budget
+    (the largest of the grid if none does; bit depths then take up the rest)."""
+    for p in PRUNE_GRID:
+        if size_at(p) <= budget.max_bytes:
+            return p
+    return PRUNE_GRID[-1]
+
+
+@dataclass(frozen=True)
+class BitChoice:
+    """Chosen bit depths with the file size and the quality proxy they gave."""
+
+    weight_bits: int
+    embed_bits: int
+    size: int
+    psnr: float
+
+
+def choose_bits(
+    size_of: Callable[[int, int], int],
+    quality_of: Callable[[int, int], float],
+    budget: Budget,
+    weight_bits: tuple[int, ...] = WEIGHT_BITS,
+    embed_bits: tuple[int, ...] = EMBED_BITS,
+) -> BitChoice:
+    """Among bit-depth pairs whose real file fits ``[0.85 B, B]``, the one of best quality.
+
+    For each weight depth only the richest embedding depth that fits is a candidate. If none
+    reaches 0.85 B, the largest file that fits is taken; if none fits, :class:`NvcError` names the
+    smallest bpp reached.
+    """
+    fitting: list[tuple[int, int, int]] = []
+    smallest = None
+    for wb in weight_bits:
+        for eb in embed_bits:
+            size = size_of(wb, eb)
+            smallest = size if smallest is None else min(smallest, size)
+            if size <= budget.max_bytes:
+                fitting.append((wb, eb, size))
+                break
+    if not fitting:
+        assert smallest is not None
+        raise NvcError(
+            f"budget {budget.bpp:g} bpp is too small for this clip: the smallest file reached is "
+            f"{smallest * 8 / budget.pixels:.4g} bpp"
+        )
+    window = [c for c in fitting if c[2] >= budget.min_bytes] or [max(fitting, key=lambda c: c[2])]
+    scored = [BitChoice(wb, eb, size, quality_of(wb, eb)) for wb, eb, size in window]
+    return max(scored, key=lambda c: (c.psnr, -c.size))
