@@ -189,4 +189,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"nvcodec: error: {exc.format_message()}", file=sys.stderr)
             return int(exc.exit_code)
         raise
-    return rv if isinstance(rv, int) else 0
+    code = rv if isinstance(rv, int) else 0
+    if code == 130:  # typer turns Ctrl-C inside a command into exit status 130
+        print("nvcodec: interrupted; no output written", file=sys.stderr)
+    return code

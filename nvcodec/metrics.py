@@ -9,8 +9,7 @@ import torch
 from pytorch_msssim import ms_ssim
 
 PSNR_CAP = 100.0
-MS_SSIM_MIN_SIDE = 161  # 5 scales of an 11-tap window need a side > (11 - 1) * 2**4
-MS_SSIM_NOTE = "frames smaller than 161 px on a side are too small for 5-scale MS-SSIM"
+MS_SSIM_NOTE = "MS-SSIM is null: frames of 32 px or less on a side are too small for 5-scale MS-SSIM"
 
 
 def frame_psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -31,16 +30,29 @@ def mean_psnr(ref: np.ndarray, rec: np.ndarray) -> float:
     return float(np.mean(psnr_per_frame(ref, rec)))
 
 
-def mean_ms_ssim(ref: np.ndarray, rec: np.ndarray, batch: int = 8) -> float | None:
-    """Mean RGB MS-SSIM (data range 255), or None when the frames are too small for it."""
-    if min(ref.shape[1:3]) < MS_SSIM_MIN_SIDE:
-        return None
+def ms_ssim_window(height: int, width: int) -> int | None:
+    """The Gaussian window for 5-scale MS-SSIM: the standard 11 taps when the frame allows it
+    (smaller side > 160), else the largest odd window that fits; None below 3 taps (side <= 32)."""
+    side = min(height, width)
+    for win in (11, 9, 7, 5, 3):
+        if side > (win - 1) * 16:
+            return win
+    return None
+
+
+def mean_ms_ssim(ref: np.ndarray, rec: np.ndarray, batch: int = 8) -> tuple[float | None, str | None]:
+    """Mean RGB MS-SSIM (data range 255) and a note when the window is not the standard one or
+    the frames are too small for MS-SSIM at all (then the value is None)."""
+    win = ms_ssim_window(*ref.shape[1:3])
+    if win is None:
+        return None, MS_SSIM_NOTE
     total = 0.0
     for i in range(0, ref.shape[0], batch):
         x = torch.from_numpy(ref[i : i + batch]).permute(0, 3, 1, 2).double()
         y = torch.from_numpy(rec[i : i + batch]).permute(0, 3, 1, 2).double()
-        total += float(ms_ssim(x, y, data_range=255.0, size_average=False).sum())
-    return total / ref.shape[0]
+        total += float(ms_ssim(x, y, data_range=255.0, size_average=False, win_size=win).sum())
+    note = None if win == 11 else f"MS-SSIM computed with a {win}-tap window (frames too small for 11)"
+    return total / ref.shape[0], note
 
 
 def bpp(num_bytes: int, frames: int, height: int, width: int) -> float:

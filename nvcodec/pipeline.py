@@ -19,7 +19,7 @@ from nvcodec.container.nrv import pack_nrv
 from nvcodec.errors import NvcError
 from nvcodec.fit import PRESET_EPOCHS, FitConfig, FrameSource, export_side, fit
 from nvcodec.io import Video, write_video
-from nvcodec.metrics import MS_SSIM_NOTE, bpp, mean_ms_ssim, mean_psnr
+from nvcodec.metrics import bpp, mean_ms_ssim, mean_psnr
 from nvcodec.models import build, get, solve_config
 from nvcodec.models.registry import config_fields_of
 from nvcodec.progress import Reporter
@@ -186,8 +186,22 @@ def _size_model(video: Video, o: EncodeOptions, meta: VideoMeta) -> tuple[Any, r
             f"{video.source}: budget {o.bpp:g} bpp is too small for this clip: the smallest "
             f"{o.model} file for it is about {bpp(floor, t, h, w):.4g} bpp"
         )
-    params = rc.params_for_budget(budget, _embed_values(o.model, h, w, t))
-    return solve_config(o.model, h, w, t, params), budget
+    embed = _embed_values(o.model, h, w, t)
+    config = solve_config(o.model, h, w, t, rc.params_for_budget(budget, embed, 0))
+    for _ in range(3):  # the overhead grows with the model's channel count: iterate to a fixed point
+        overhead = _overhead_bytes(o.model, config, meta)
+        config = solve_config(o.model, h, w, t, rc.params_for_budget(budget, embed, overhead))
+    return config, budget
+
+
+def _overhead_bytes(name: str, config: Any, meta: VideoMeta) -> int:
+    """Size of the file of ``config`` with every value zero: headers, config, steps, tensor records."""
+    model = build(name, config)
+    zeros = {n: np.zeros(tuple(p.shape), np.float32) for n, p in model.transmitted_parameters().items()}
+    side = {k: np.zeros(s, np.float32) for k, s in model.embedding_shapes().items()}
+    qw = QuantCache(zeros).at(rc.DEFAULT_WEIGHT_BITS)
+    qs = QuantCache(side).at(rc.DEFAULT_EMBED_BITS)
+    return len(pack_nrv(pack_entry(Entry(meta, name, config, qw, qs))))
 
 
 def _fit_config(o: EncodeOptions, model_cls: type, epochs: int) -> FitConfig:
@@ -292,7 +306,7 @@ def _render_entry(entry: Entry, indices: list[int], device: torch.device) -> Any
 def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, s: dict[str, Any]) -> EncodeReport:
     entry = load_entries(output)[0]
     rec = np.stack(list(_render_entry(entry, list(range(entry.meta.frames)), device)))
-    ms = mean_ms_ssim(video.frames, rec)
+    ms, note = mean_ms_ssim(video.frames, rec)
     t, h, w = video.num_frames, video.height, video.width
     with torch.device("meta"):
         count = build(o.model, entry.config).transmitted_count()
@@ -300,7 +314,7 @@ def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, 
         model=o.model, params=count, frames=t, width=w, height=h, bytes=s["bytes"], bpp=bpp(s["bytes"], t, h, w),
         psnr=mean_psnr(video.frames, rec), ms_ssim=ms, encode_seconds=time.perf_counter() - s["start"],
         fit_seconds=s["fit_seconds"], prune=s["prune"], weight_bits=s["weight_bits"], embed_bits=s["embed_bits"],
-        epochs=s["epochs"], device=str(device), notes=[] if ms is not None else [MS_SSIM_NOTE], reconstruction=rec,
+        epochs=s["epochs"], device=str(device), notes=[note] if note else [], reconstruction=rec,
     )
 
 

@@ -14,15 +14,14 @@ The CRC covers the section's tag, entry, flags, length and payload.
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from nvcodec.errors import CorruptFileError, NvcError
+from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
 FORMAT_MAJOR = 1
@@ -55,29 +54,6 @@ def pack_nrv(sections: Iterable[Section]) -> bytes:
     body = [_pack_section(s) for s in sections]
     end = _pack_section(Section(END_TAG, END_ENTRY, struct.pack("<I", len(body))))
     return MAGIC + struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR) + b"".join(body) + end
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it onto ``path``.
-
-    The temporary file is removed on any failure, Ctrl-C included, so no partial output is left.
-    """
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise NvcError(f"{path}: cannot write: directory {parent} does not exist")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
-    except OSError as exc:
-        raise NvcError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_nrv(path: Path, sections: Iterable[Section]) -> int:

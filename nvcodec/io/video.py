@@ -18,7 +18,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from nvcodec.container import write_atomic
+from nvcodec.files import umask, write_atomic
 from nvcodec.errors import NvcError
 
 DEFAULT_FPS = Fraction(25, 1)
@@ -49,12 +49,15 @@ class Video:
 
 
 def _open_input(path: Path) -> av.container.InputContainer:
-    if not path.exists():
+    if "%" in path.name:  # an image pattern such as frame_%04d.png: the first image must exist
+        if not any((path.parent / (path.name % i)).is_file() for i in (0, 1)):
+            raise NvcError(f"{path}: no image matches the pattern")
+    elif not path.exists():
         raise NvcError(f"{path}: no such file")
     if path.is_dir():
         raise NvcError(f"{path}: is a directory")
     try:
-        return av.open(str(path))
+        return av.open(str(path), format="image2" if "%" in path.name else None)
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
         raise NvcError(f"{path}: not a video ({exc.__class__.__name__})") from None
 
@@ -180,8 +183,11 @@ def write_video(path: Path | str, frames: Iterable[np.ndarray], fps: Fraction, l
     tmpdir = Path(tempfile.mkdtemp(prefix=".nvcodec-png.", dir=parent))
     try:
         count = _encode_to(str(tmpdir / path.name), fmt, codec, pix_fmt, options, frames, fps)
+        mode = 0o666 & ~umask()
         for i in range(count):
-            (tmpdir / (path.name % (i + 1))).replace(parent / (path.name % (i + 1)))
+            name = path.name % (i + 1)
+            os.chmod(tmpdir / name, mode)
+            (tmpdir / name).replace(parent / name)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return count

@@ -1,0 +1,35 @@
+"""Shared fixtures: tiny synthetic clips written as lossless files, and an in-process CLI runner."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+import torch
+
+from nvcodec.cli import main
+from nvcodec.io import synthetic_clip, write_video
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding tiny lossless clips: 8x32x64, 16x64x128 and 8x36x70 (FFV1 .mkv)."""
+    d = tmp_path_factory.mktemp("clips")
+    for name, shape in {"tiny": (8, 32, 64), "lossless": (16, 64, 128), "odd": (8, 36, 70)}.items():
+        write_video(d / f"{name}.mkv", synthetic_clip(*shape, seed=len(name)), Fraction(25, 1))
+    return d
+
+
+@pytest.fixture()
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run ``nvcodec ARGS`` in-process; return (exit code, stdout, stderr)."""
+
+    def run(*args: object) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -1,0 +1,64 @@
+"""Registry, shapes, parameter counts and budget solving of the models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nvcodec.errors import NvcError
+from nvcodec.models import build, get, get_by_id, names, solve_config
+from nvcodec.models.layers import choose_grid
+from nvcodec.models.sizing import count_for
+
+
+def test_registry_names_and_fixed_ids() -> None:
+    assert names() == ["nerv", "hnerv"]
+    assert get("nerv").model_id == 1 and get("hnerv").model_id == 2
+    assert get_by_id(2).name == "hnerv"
+    with pytest.raises(NvcError, match="unknown model"):
+        get("vvc")
+
+
+def test_hnerv_bunny_1_5m_matches_reference() -> None:
+    cfg = solve_config("hnerv", 640, 1280, 132, 1_500_000)
+    assert cfg.strides == (5, 4, 4, 2, 2) and cfg.c0 == 68 and cfg.grid == (2, 4)
+    # reference (HNeRV Table 17 / our notes): decoder 1,487,517 + head 759 + embeddings 16,896
+    assert abs(count_for("hnerv", cfg) - 1_505_172) / 1_505_172 < 0.02
+
+
+@pytest.mark.parametrize("budget,c0", [(350_000, 33), (750_000, 49), (3_000_000, 97)])
+def test_hnerv_bunny_widths_near_paper(budget: int, c0: int) -> None:
+    # paper C0 = 32 / 48 / 97; ours picks the width whose real count is nearest the budget
+    assert abs(solve_config("hnerv", 640, 1280, 132, budget).c0 - c0) <= 1
+
+
+@pytest.mark.parametrize("name", ["nerv", "hnerv"])
+@pytest.mark.parametrize("size", [(32, 64), (36, 70), (64, 128)])
+def test_output_shape_and_backward(name: str, size: tuple[int, int]) -> None:
+    cfg = solve_config(name, *size, 4, 20_000)
+    model = build(name, cfg, with_encoder=True)
+    x = torch.rand(2, 3, cfg.height, cfg.width)
+    out = model(torch.tensor([0, 3]), x)
+    assert out.shape == (2, 3, cfg.height, cfg.width)
+    assert cfg.height >= size[0] and cfg.width >= size[1]
+    out.mean().backward()
+    assert all(p.grad is not None for p in model.transmitted_parameters().values())
+
+
+@pytest.mark.parametrize("name", ["nerv", "hnerv"])
+@pytest.mark.parametrize("budget", [30_000, 100_000, 400_000])
+def test_count_near_budget(name: str, budget: int) -> None:
+    cfg = solve_config(name, 160, 320, 132, budget)
+    assert abs(count_for(name, cfg) - budget) / budget < 0.1
+
+
+def test_encoder_not_transmitted() -> None:
+    model = build("hnerv", solve_config("hnerv", 32, 64, 8, 10_000), with_encoder=True)
+    assert not any(n.startswith("encoder") for n in model.transmitted_parameters())
+    assert any(n.startswith("encoder") for n, _ in model.named_parameters())
+
+
+@pytest.mark.parametrize("size,expected", [((640, 1280), ((5, 4, 4, 2, 2), 640, 1280)),
+                                           ((36, 70), ((3, 3, 2), 36, 72))])
+def test_grid_choice(size: tuple[int, int], expected: tuple) -> None:
+    assert choose_grid(*size) == expected
