@@ -31,15 +31,21 @@ def run_point(video, model: str, budget: float, preset: str, workdir: Path) -> d
     out, rec = workdir / f"{model}-{budget}.nrv", workdir / f"{model}-{budget}.mkv"
     reporter = RichReporter()
     try:
-        report = pl.encode_video(video, out, pl.EncodeOptions(model=model, bpp=budget, preset=preset, device="cpu"),
-                                 reporter)
+        report = pl.encode_video(
+            video, out, pl.EncodeOptions(model=model, bpp=budget, preset=preset, device="cpu"), reporter
+        )
         dec = pl.decode_file(out, rec, device="cpu", reporter=reporter)
     finally:
         reporter.close()
     decoded = read_video(rec).frames
     row = report.to_json()
-    row.update(budget=budget, preset=preset, decode_seconds=dec.decode_seconds, decode_fps=dec.fps,
-               psnr_decoded_file=mean_psnr(video.frames, decoded))
+    row.update(
+        budget=budget,
+        preset=preset,
+        decode_seconds=dec.decode_seconds,
+        decode_fps=dec.fps,
+        psnr_decoded_file=mean_psnr(video.frames, decoded),
+    )
     return row
 
 
@@ -60,9 +66,14 @@ def main() -> None:
             print(json.dumps(rows[-1]))
     result = {
         "clip": f"{video.source}: 640x1280 centre crop, box downscale x4 -> {video.height}x{video.width}, "
-                f"{video.num_frames} frames",
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
-                    "threads": torch.get_num_threads(), "nvcodec": __version__},
+        f"{video.num_frames} frames",
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "nvcodec": __version__,
+        },
         "date": time.strftime("%Y-%m-%d"),
         "points": rows,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,8 +18,12 @@ from nvcodec.io import area_downscale, center_crop, check_output, check_writable
 from nvcodec.models import names
 from nvcodec.progress import Reporter, RichReporter
 
-app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="nvcodec: a neural video codec (NeRV family) with a self-describing .nrv format.")
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="nvcodec: a neural video codec (NeRV family) with a self-describing .nrv format.",
+)
 SAMPLE_CPU_SCALE = 4
 
 
@@ -53,8 +57,16 @@ def _parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def _load_input(input: Optional[Path], sample: bool, start: int, frames: Optional[int], crop: Optional[str],
-                scale: int, device: str, reporter: Reporter) -> Any:
+def _load_input(
+    input: Path | None,
+    sample: bool,
+    start: int,
+    frames: int | None,
+    crop: str | None,
+    scale: int,
+    device: str,
+    reporter: Reporter,
+) -> Any:
     if sample == (input is not None):
         raise NvcError("give an input video or --sample (not both)")
     if scale < 1:
@@ -64,8 +76,10 @@ def _load_input(input: Optional[Path], sample: bool, start: int, frames: Optiona
         size = _parse_size(crop) if crop else (640, 1280)
         factor = scale if scale > 1 or on_gpu else SAMPLE_CPU_SCALE
         video = load_sample(size, factor, frames)
-        reporter.note(f"sample: {video.source}, {video.num_frames} frames, centre crop {size[0]}x{size[1]}"
-                      f" downscaled x{factor} to {video.height}x{video.width}")
+        reporter.note(
+            f"sample: {video.source}, {video.num_frames} frames, centre crop {size[0]}x{size[1]}"
+            f" downscaled x{factor} to {video.height}x{video.width}"
+        )
         return video
     video = read_video(input, start=start, frames=frames)
     data = center_crop(video.frames, *_parse_size(crop)) if crop else video.frames
@@ -75,25 +89,25 @@ def _load_input(input: Optional[Path], sample: bool, start: int, frames: Optiona
 
 @app.command()
 def encode(
-    input: Optional[Path] = typer.Argument(None, help="Video to encode (anything FFmpeg reads)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
-    bpp: Optional[float] = typer.Option(None, help="Budget in bits per pixel of the real file [default 0.05]."),
-    params: Optional[int] = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
+    input: Path | None = typer.Argument(None, help="Video to encode (anything FFmpeg reads)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
+    bpp: float | None = typer.Option(None, help="Budget in bits per pixel of the real file [default 0.05]."),
+    params: int | None = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
     model: str = typer.Option("hnerv", help=f"Model: {', '.join(names())}."),
     preset: str = typer.Option("medium", help="fast | medium | slow (30 / 100 / 300 epochs)."),
-    epochs: Optional[int] = typer.Option(None, help="Epochs, overriding the preset."),
-    prune: Optional[float] = typer.Option(None, help="Fraction of weights pruned [rate control picks]."),
-    weight_bits: Optional[int] = typer.Option(None, help="Weight quantization bits [rate control picks]."),
-    embed_bits: Optional[int] = typer.Option(None, help="Embedding quantization bits [rate control picks]."),
-    frames: Optional[int] = typer.Option(None, help="Number of frames to encode."),
+    epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
+    prune: float | None = typer.Option(None, help="Fraction of weights pruned [rate control picks]."),
+    weight_bits: int | None = typer.Option(None, help="Weight quantization bits [rate control picks]."),
+    embed_bits: int | None = typer.Option(None, help="Embedding quantization bits [rate control picks]."),
+    frames: int | None = typer.Option(None, help="Number of frames to encode."),
     start: int = typer.Option(0, help="First frame to encode."),
-    crop: Optional[str] = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
+    crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
     scale: int = typer.Option(1, help="Box-downscale by this integer factor before encoding."),
     sample: bool = typer.Option(False, "--sample", help="Encode Big Buck Bunny (reduced scale on CPU)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     seed: int = typer.Option(0, help="Random seed."),
     batch_size: int = typer.Option(2, help="Frames per training step."),
-    lr: Optional[float] = typer.Option(None, help="Peak learning rate [model's reference]."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -102,9 +116,20 @@ def encode(
         bpp = 0.05
     out = output or (Path(input.name).with_suffix(".nrv") if input else Path("sample.nrv"))
     check_writable(out)
-    opts = pl.EncodeOptions(model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune,
-                            weight_bits=weight_bits, embed_bits=embed_bits, batch_size=batch_size, lr=lr,
-                            seed=seed, device=device)
+    opts = pl.EncodeOptions(
+        model=model,
+        bpp=bpp,
+        params=params,
+        preset=preset,
+        epochs=epochs,
+        prune=prune,
+        weight_bits=weight_bits,
+        embed_bits=embed_bits,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+    )
     pl._check_options(opts)
     reporter = _reporter(quiet or as_json)
     try:
@@ -115,7 +140,7 @@ def encode(
     _print({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
 
 
-def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
+def _parse_range(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     try:
@@ -128,8 +153,10 @@ def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
 @app.command()
 def decode(
     input: Path = typer.Argument(..., help="The .nrv file."),
-    output: Path = typer.Option(..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%04d.png."),
-    frames: Optional[str] = typer.Option(None, help="Only frames a:b (end exclusive)."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%04d.png."
+    ),
+    frames: str | None = typer.Option(None, help="Only frames a:b (end exclusive)."),
     video: int = typer.Option(0, help="Which video of an archive."),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB H.264 for .mp4/.mov."),
@@ -173,7 +200,7 @@ def version() -> None:
     print(f"nvcodec {__version__} (.nrv format {FORMAT_MAJOR}.{FORMAT_MINOR})")
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (errors are one line on stderr, no traceback)."""
     command = typer.main.get_command(app)
     try:

@@ -22,7 +22,7 @@ def psnr_per_frame(ref: np.ndarray, rec: np.ndarray) -> list[float]:
     """Per-frame RGB PSNR of two T x H x W x 3 uint8 arrays."""
     if ref.shape != rec.shape:
         raise ValueError(f"shape mismatch {ref.shape} vs {rec.shape}")
-    return [frame_psnr(a, b) for a, b in zip(ref, rec)]
+    return [frame_psnr(a, b) for a, b in zip(ref, rec, strict=False)]
 
 
 def mean_psnr(ref: np.ndarray, rec: np.ndarray) -> float:

@@ -222,8 +222,7 @@ def _side_arrays(model: torch.nn.Module, source: FrameSource) -> dict[str, np.nd
     return {k: v.numpy() for k, v in export_side(model, source).items()}
 
 
-def _pick_prune(model: Any, source: FrameSource, o: EncodeOptions, budget: rc.Budget | None,
-                make_entry: Any) -> float:
+def _pick_prune(model: Any, source: FrameSource, o: EncodeOptions, budget: rc.Budget | None, make_entry: Any) -> float:
     if o.prune is not None or budget is None:
         return o.prune or 0.0
     weights, side = _weights(model), QuantCache(_side_arrays(model, source))
@@ -268,12 +267,33 @@ def encode_video(video: Video, output: Path, o: EncodeOptions, reporter: Reporte
     wq, sq = QuantCache(_weights(model)), QuantCache(_side_arrays(model, source))
     wb, eb = _pick_bits(video, o, budget, wq, sq, make_entry, device, reporter)
     nbytes = write_nrv(output, pack_entry(make_entry(wq.at(wb), sq.at(eb))))
-    return _report(video, output, o, device, dict(prune=prune, weight_bits=wb, embed_bits=eb, epochs=epochs,
-                                                    fit_seconds=fit_seconds, bytes=nbytes, start=start))
+    return _report(
+        video,
+        output,
+        o,
+        device,
+        dict(
+            prune=prune,
+            weight_bits=wb,
+            embed_bits=eb,
+            epochs=epochs,
+            fit_seconds=fit_seconds,
+            bytes=nbytes,
+            start=start,
+        ),
+    )
 
 
-def _pick_bits(video: Video, o: EncodeOptions, budget: rc.Budget | None, wq: QuantCache, sq: QuantCache,
-               make_entry: Any, device: torch.device, reporter: Reporter) -> tuple[int, int]:
+def _pick_bits(
+    video: Video,
+    o: EncodeOptions,
+    budget: rc.Budget | None,
+    wq: QuantCache,
+    sq: QuantCache,
+    make_entry: Any,
+    device: torch.device,
+    reporter: Reporter,
+) -> tuple[int, int]:
     wdef, edef = o.weight_bits or rc.DEFAULT_WEIGHT_BITS, o.embed_bits or rc.DEFAULT_EMBED_BITS
     if budget is None:
         return wdef, edef
@@ -289,7 +309,9 @@ def _pick_bits(video: Video, o: EncodeOptions, budget: rc.Budget | None, wq: Qua
         return mean_psnr(video.frames[picks], frames)
 
     choice = rc.choose_bits(
-        size_of, quality_of, budget,
+        size_of,
+        quality_of,
+        budget,
         (o.weight_bits,) if o.weight_bits else rc.WEIGHT_BITS,
         (o.embed_bits,) if o.embed_bits else rc.EMBED_BITS,
     )
@@ -311,10 +333,24 @@ def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, 
     with torch.device("meta"):
         count = build(o.model, entry.config).transmitted_count()
     return EncodeReport(
-        model=o.model, params=count, frames=t, width=w, height=h, bytes=s["bytes"], bpp=bpp(s["bytes"], t, h, w),
-        psnr=mean_psnr(video.frames, rec), ms_ssim=ms, encode_seconds=time.perf_counter() - s["start"],
-        fit_seconds=s["fit_seconds"], prune=s["prune"], weight_bits=s["weight_bits"], embed_bits=s["embed_bits"],
-        epochs=s["epochs"], device=str(device), notes=[note] if note else [], reconstruction=rec,
+        model=o.model,
+        params=count,
+        frames=t,
+        width=w,
+        height=h,
+        bytes=s["bytes"],
+        bpp=bpp(s["bytes"], t, h, w),
+        psnr=mean_psnr(video.frames, rec),
+        ms_ssim=ms,
+        encode_seconds=time.perf_counter() - s["start"],
+        fit_seconds=s["fit_seconds"],
+        prune=s["prune"],
+        weight_bits=s["weight_bits"],
+        embed_bits=s["embed_bits"],
+        epochs=s["epochs"],
+        device=str(device),
+        notes=[note] if note else [],
+        reconstruction=rec,
     )
 
 
@@ -323,7 +359,9 @@ def load_entries(path: Path) -> list[Entry]:
     return unpack_entries(read_nrv(Path(path)), str(path))
 
 
-def decode_frames(path: Path, frames: tuple[int, int] | None = None, device: str = "auto", video: int = 0) -> tuple[VideoMeta, np.ndarray]:
+def decode_frames(
+    path: Path, frames: tuple[int, int] | None = None, device: str = "auto", video: int = 0
+) -> tuple[VideoMeta, np.ndarray]:
     """The reconstructed frames ``a:b`` (all by default) of video ``video`` in a ``.nrv`` file."""
     entries = load_entries(path)
     if not 0 <= video < len(entries):
@@ -341,8 +379,15 @@ def _frame_range(path: Path, frames: tuple[int, int] | None, total: int) -> tupl
     return a, b
 
 
-def decode_file(path: Path, output: Path, frames: tuple[int, int] | None = None, device: str = "auto",
-                lossless: bool = False, video: int = 0, reporter: Reporter | None = None) -> DecodeReport:
+def decode_file(
+    path: Path,
+    output: Path,
+    frames: tuple[int, int] | None = None,
+    device: str = "auto",
+    lossless: bool = False,
+    video: int = 0,
+    reporter: Reporter | None = None,
+) -> DecodeReport:
     """Decode a ``.nrv`` file (or frames ``a:b`` of it) into a video file chosen by extension."""
     reporter = reporter or Reporter()
     start = time.perf_counter()
@@ -373,20 +418,34 @@ def file_info(path: Path) -> dict[str, Any]:
     for i, e in enumerate(entries):
         with torch.device("meta"):
             count = build(e.model, e.config).transmitted_count()
-        videos.append({
-            "video": i, "model": e.model, "frames": e.meta.frames, "width": e.meta.width, "height": e.meta.height,
-            "fps": float(e.meta.fps), "fps_fraction": f"{e.meta.fps.numerator}/{e.meta.fps.denominator}",
-            "params": count, "weight_bits": max((q.bits for q in e.params.values()), default=0),
-            "embed_bits": max((q.bits for q in e.side.values()), default=0),
-            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config_fields_of(e.config).items()},
-            "bytes": sum(len(s.payload) + 16 for s in sections if s.entry == i),
-        })
+        videos.append(
+            {
+                "video": i,
+                "model": e.model,
+                "frames": e.meta.frames,
+                "width": e.meta.width,
+                "height": e.meta.height,
+                "fps": float(e.meta.fps),
+                "fps_fraction": f"{e.meta.fps.numerator}/{e.meta.fps.denominator}",
+                "params": count,
+                "weight_bits": max((q.bits for q in e.params.values()), default=0),
+                "embed_bits": max((q.bits for q in e.side.values()), default=0),
+                "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config_fields_of(e.config).items()},
+                "bytes": sum(len(s.payload) + 16 for s in sections if s.entry == i),
+            }
+        )
     first = videos[0]
     return {
-        "format_version": f"{FORMAT_MAJOR}.{FORMAT_MINOR}", "bytes": size,
-        "model": first["model"], "frames": first["frames"], "width": first["width"], "height": first["height"],
-        "fps": first["fps"], "bpp": bpp(size, first["frames"], first["height"], first["width"]),
+        "format_version": f"{FORMAT_MAJOR}.{FORMAT_MINOR}",
+        "bytes": size,
+        "model": first["model"],
+        "frames": first["frames"],
+        "width": first["width"],
+        "height": first["height"],
+        "fps": first["fps"],
+        "bpp": bpp(size, first["frames"], first["height"], first["width"]),
         "videos": videos,
-        "sections": [{"tag": s.tag.decode("ascii", "replace"), "video": s.entry, "bytes": len(s.payload) + 16}
-                     for s in sections],
+        "sections": [
+            {"tag": s.tag.decode("ascii", "replace"), "video": s.entry, "bytes": len(s.payload) + 16} for s in sections
+        ],
     }

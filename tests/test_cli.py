@@ -105,8 +105,13 @@ def _bad_files(good: Path, d: Path) -> dict[str, Path]:
     flipped[len(data) // 2] ^= 0xFF
     newer = bytearray(data)
     struct.pack_into("<H", newer, 8, 7)
-    files = {"flipped": bytes(flipped), "truncated": data[: len(data) - 9], "newer": bytes(newer),
-             "text": b"hello, not a codec file\n", "empty": b""}
+    files = {
+        "flipped": bytes(flipped),
+        "truncated": data[: len(data) - 9],
+        "newer": bytes(newer),
+        "text": b"hello, not a codec file\n",
+        "empty": b"",
+    }
     out = {}
     for name, content in files.items():
         out[name] = d / f"{name}.nrv"
@@ -122,14 +127,21 @@ def test_bad_nrv_fails_cleanly(cli, good_nrv: Path, tmp_path: Path, case: str) -
         assert code != 0
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and str(bad) in err
         assert not out.exists() and _no_leftovers(tmp_path, "rec")
-    expected = {"flipped": "corrupt .nrv file", "truncated": "corrupt .nrv file", "newer": "newer",
-                "text": "not a .nrv file", "empty": "corrupt .nrv file"}[case]
+    expected = {
+        "flipped": "corrupt .nrv file",
+        "truncated": "corrupt .nrv file",
+        "newer": "newer",
+        "text": "not a .nrv file",
+        "empty": "corrupt .nrv file",
+    }[case]
     assert expected in err
     assert cli("info", bad)[0] != 0
 
 
-@pytest.mark.parametrize("case", ["missing", "not-video", "zero-frames", "bad-model", "zero-bpp", "negative-bpp",
-                                  "unwritable", "tiny-budget"])
+@pytest.mark.parametrize(
+    "case",
+    ["missing", "not-video", "zero-frames", "bad-model", "zero-bpp", "negative-bpp", "unwritable", "tiny-budget"],
+)
 def test_bad_encode_input_fails_cleanly(cli, clip_dir: Path, tmp_path: Path, case: str) -> None:
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")

@@ -58,7 +58,8 @@ def test_encoder_not_transmitted() -> None:
     assert any(n.startswith("encoder") for n, _ in model.named_parameters())
 
 
-@pytest.mark.parametrize("size,expected", [((640, 1280), ((5, 4, 4, 2, 2), 640, 1280)),
-                                           ((36, 70), ((3, 3, 2), 36, 72))])
+@pytest.mark.parametrize(
+    "size,expected", [((640, 1280), ((5, 4, 4, 2, 2), 640, 1280)), ((36, 70), ((3, 3, 2), 36, 72))]
+)
 def test_grid_choice(size: tuple[int, int], expected: tuple) -> None:
     assert choose_grid(*size) == expected

@@ -21,8 +21,9 @@ def synthetic_clip(frames: int = 8, height: int = 32, width: int = 64, seed: int
             cy = height * (0.5 + 0.3 * np.sin(phase + 2 * k))
             cx = width * (0.5 + 0.35 * np.cos(phase * (k + 1) / 2 + k))
             r = (0.12 + 0.05 * k) * min(height, width)
-            mask = ((yy - cy) ** 2 + (xx - cx) ** 2) < r * r if k != 1 else (
-                (np.abs(yy - cy) < r) & (np.abs(xx - cx) < r))
+            mask = (
+                ((yy - cy) ** 2 + (xx - cx) ** 2) < r * r if k != 1 else ((np.abs(yy - cy) < r) & (np.abs(xx - cx) < r))
+            )
             img[mask] = colors[k]
         out[t] = np.clip(np.round(img), 0, 255).astype(np.uint8)
     return out

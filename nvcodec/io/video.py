@@ -18,8 +18,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from nvcodec.files import umask, write_atomic
 from nvcodec.errors import NvcError
+from nvcodec.files import umask, write_atomic
 
 DEFAULT_FPS = Fraction(25, 1)
 
@@ -147,8 +147,15 @@ def check_writable(path: Path) -> None:
         raise NvcError(f"{path}: cannot write: permission denied")
 
 
-def _encode_to(target: str, fmt: str, codec: str, pix_fmt: str, options: dict[str, str],
-               frames: Iterable[np.ndarray], fps: Fraction) -> int:
+def _encode_to(
+    target: str,
+    fmt: str,
+    codec: str,
+    pix_fmt: str,
+    options: dict[str, str],
+    frames: Iterable[np.ndarray],
+    fps: Fraction,
+) -> int:
     count = 0
     with av.open(target, "w", format=fmt) as container:
         stream = None

@@ -66,9 +66,7 @@ class HNeRV(NeuralVideoModel):
         kernels = tuple(min(1 + 2 * i, config.max_kernel) for i in range(len(config.strides)))
         self.stem = nn.Conv2d(config.embed_dim, config.c0, 1)
         self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
-        self.encoder = (
-            ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
-        )
+        self.encoder = ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
 
     @classmethod
     def default_config(cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int) -> HNeRVConfig:

@@ -53,7 +53,7 @@ class ConvNeXtEncoder(nn.Module):
         dims = [width] * (len(strides) - 1) + [out_dim]
         layers: list[nn.Module] = []
         c_in = 3
-        for i, (s, c) in enumerate(zip(strides, dims)):
+        for i, (s, c) in enumerate(zip(strides, dims, strict=False)):
             conv = nn.Conv2d(c_in, c, s, stride=s)
             layers += [conv, LayerNorm2d(c)] if i == 0 else [LayerNorm2d(c_in), conv]
             layers.append(ConvNeXtBlock(c))
@@ -99,7 +99,7 @@ class NervDecoder(nn.Module):
         super().__init__()
         widths = stage_widths(c0, len(strides), reduce, lower_width)
         self.blocks = nn.ModuleList(
-            NervBlock(widths[i], widths[i + 1], s, k) for i, (s, k) in enumerate(zip(strides, kernels))
+            NervBlock(widths[i], widths[i + 1], s, k) for i, (s, k) in enumerate(zip(strides, kernels, strict=False))
         )
         self.head = nn.Conv2d(widths[-1], 3, 3, padding=1)
 

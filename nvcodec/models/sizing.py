@@ -49,6 +49,7 @@ def solve_config(name: str, height: int, width: int, frames: int, params: int) -
     cls = get(name).model_cls
     strides, ph, pw = choose_grid(height, width)
     for lower in LOWER_WIDTHS:
+
         def make(c0: int, lower: int = lower) -> Any:
             return dataclasses.replace(cls.default_config(ph, pw, frames, strides, c0), lower_width=lower)
 
