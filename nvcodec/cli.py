@@ -130,7 +130,7 @@ def encode(
         seed=seed,
         device=device,
     )
-    pl._check_options(opts)
+    pl.check_options(opts)
     reporter = _reporter(quiet or as_json)
     try:
         video = _load_input(input, sample, start, frames, crop, scale, device, reporter)
@@ -184,11 +184,86 @@ def info(
         print(json.dumps(result))
         return
     _print({k: v for k, v in result.items() if k not in ("videos", "sections")}, False, str(input))
+    videos = Table(title="videos")
+    for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes"):
+        videos.add_column(col)
+    for v in result["videos"]:
+        videos.add_row(str(v["video"]), v["model"], str(v["frames"]), f"{v['width']}x{v['height']}",
+                       v["fps_fraction"], str(v["params"]), str(v["weight_bits"]), str(v["embed_bits"]),
+                       str(v["bytes"]))
+    Console().print(videos)
     table = Table(title="sections")
     for col in ("tag", "video", "bytes"):
         table.add_column(col)
     for s in result["sections"]:
         table.add_row(s["tag"], str(s["video"]), str(s["bytes"]))
+    Console().print(table)
+
+
+def _floats(text: str, flag: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise NvcError(f"{flag} {text}: expected comma-separated numbers") from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+@app.command()
+def bench(
+    clips: list[Path] | None = typer.Argument(None, help="Clips to code (default: Big Buck Bunny)."),
+    models: str = typer.Option("hnerv,nerv", help="Our models, comma-separated."),
+    bpp: str = typer.Option("0.01,0.02,0.05,0.1", help="Budgets for our models, comma-separated."),
+    anchors: str = typer.Option("x264,x265", help="Anchors: x264, x265."),
+    anchor_preset: str = typer.Option("medium", help="Anchor preset (medium, veryslow, ...)."),
+    anchor_pix_fmt: str = typer.Option("yuv420p", help="Anchor pixel formats: yuv420p, yuv444p."),
+    preset: str = typer.Option("medium", help="Our preset (epochs)."),
+    epochs: int | None = typer.Option(None, help="Our epochs, overriding the preset."),
+    frames: int | None = typer.Option(None, help="Frames per clip."),
+    crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH (Bunny: 640x1280)."),
+    scale: int | None = typer.Option(None, help="Box-downscale factor [Bunny on CPU: 4, else 1]."),
+    out: Path = typer.Option(Path("bench-results"), "--out", help="Output directory."),
+    resume: bool = typer.Option(False, "--resume", help="Skip points already in OUT/results.json."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda for our models."),
+    seed: int = typer.Option(0, help="Random seed for our models."),
+    as_json: bool = typer.Option(False, "--json", help="Print the BD-rate list as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Rate-distortion curves of our models against x264/x265, with BD-rates, plots, JSON and CSV."""
+    from nvcodec.bench import BenchConfig, run_bench
+
+    on_gpu = pl.resolve_device(device).type == "cuda"
+    factor = scale if scale is not None else (1 if clips or on_gpu else SAMPLE_CPU_SCALE)
+    cfg = BenchConfig(
+        clips=tuple(str(c) for c in clips or ()), models=_names(models), bpps=_floats(bpp, "--bpp"),
+        anchors=_names(anchors), anchor_preset=anchor_preset, anchor_pix_fmts=_names(anchor_pix_fmt),
+        preset=preset, epochs=epochs, frames=frames, crop=_parse_size(crop) if crop else None, scale=factor,
+        out=out, resume=resume, device=device, seed=seed,
+    )
+    reporter = _reporter(quiet or as_json)
+    try:
+        result = run_bench(cfg, reporter)
+    finally:
+        reporter.close()
+    if as_json:
+        print(json.dumps({"out": str(out), "bd_rate": result["bd_rate"]}))
+        return
+    _print_bd(result)
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def _print_bd(result: dict[str, Any]) -> None:
+    table = Table(title=f"BD-rate against the anchors ({result['config']['out']})")
+    for col in ("clip", "model", "anchor", "metric", "BD-rate %", "BD-PSNR dB", "note"):
+        table.add_column(col)
+    for r in result["bd_rate"]:
+        table.add_row(r["clip"], r["model"], r["anchor"], r["metric"], _fmt(r["bd_rate_percent"], "+.1f"),
+                      _fmt(r["bd_psnr_db"], "+.2f"), r["note"] or "")
     Console().print(table)
 
 

@@ -30,6 +30,24 @@ def mean_psnr(ref: np.ndarray, rec: np.ndarray) -> float:
     return float(np.mean(psnr_per_frame(ref, rec)))
 
 
+# BT.601 full-range RGB -> YCbCr (JPEG/JFIF matrix), on the 0..255 scale.
+_BT601 = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_BT601_OFFSET = np.array([0.0, 128.0, 128.0])
+
+
+def yuv_psnr_611(ref: np.ndarray, rec: np.ndarray) -> float:
+    """Mean over frames of (6 PSNR_Y + PSNR_U + PSNR_V) / 8, with both RGB frames converted to
+    YCbCr by the BT.601 full-range matrix (no chroma subsampling) in float64."""
+    out = []
+    for a, b in zip(ref, rec, strict=True):
+        ya = a.astype(np.float64) @ _BT601.T + _BT601_OFFSET
+        yb = b.astype(np.float64) @ _BT601.T + _BT601_OFFSET
+        mse = np.mean((ya - yb) ** 2, axis=(0, 1))
+        p = [PSNR_CAP if m == 0 else min(PSNR_CAP, 10.0 * math.log10(255.0**2 / m)) for m in mse]
+        out.append((6 * p[0] + p[1] + p[2]) / 8)
+    return float(np.mean(out))
+
+
 def ms_ssim_window(height: int, width: int) -> int | None:
     """The Gaussian window for 5-scale MS-SSIM: the standard 11 taps when the frame allows it
     (smaller side > 160), else the largest odd window that fits; None below 3 taps (side <= 32)."""

@@ -118,7 +118,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _check_options(o: EncodeOptions) -> None:
+def check_options(o: EncodeOptions) -> None:
     get(o.model)
     if (o.bpp is None) == (o.params is None):
         raise NvcError("give exactly one of --bpp and --params")
@@ -241,7 +241,7 @@ def encode_video(video: Video, output: Path, o: EncodeOptions, reporter: Reporte
     """Fit, compress and write ``video`` to ``output``; report what the decoder reconstructs."""
     reporter = reporter or Reporter()
     start = time.perf_counter()
-    _check_options(o)
+    check_options(o)
     device = resolve_device(o.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     spec = get(o.model)

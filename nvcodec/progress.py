@@ -11,11 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Reporter:
     """Receives stage starts, advances and notes. The base class ignores them."""
 
-    def start(self, name: str, total: int) -> None:
-        """A stage of ``total`` steps begins."""
+    def start(self, name: str, total: int) -> int:
+        """A stage of ``total`` steps begins; returns a handle for :meth:`advance`."""
+        return 0
 
-    def advance(self, steps: int = 1, **fields: Any) -> None:
-        """``steps`` more steps are done; ``fields`` (loss, psnr, ...) describe the latest state."""
+    def advance(self, steps: int = 1, task: int | None = None, **fields: Any) -> None:
+        """``steps`` more steps of ``task`` (default: the latest stage) are done; ``fields`` (loss,
+        psnr, ...) describe the latest state."""
 
     def note(self, text: str) -> None:
         """A one-line remark for the user (not a result)."""
@@ -43,14 +45,15 @@ class RichReporter(Reporter):
         self.progress.start()
         self.task: Any = None
 
-    def start(self, name: str, total: int) -> None:
+    def start(self, name: str, total: int) -> int:
         """Open a new bar for the stage."""
         self.task = self.progress.add_task(name, total=max(total, 1), info="")
+        return int(self.task)
 
-    def advance(self, steps: int = 1, **fields: Any) -> None:
+    def advance(self, steps: int = 1, task: int | None = None, **fields: Any) -> None:
         """Move the bar and show the latest figures."""
         info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
-        self.progress.update(self.task, advance=steps, info=info)
+        self.progress.update(self.task if task is None else task, advance=steps, info=info)
 
     def note(self, text: str) -> None:
         """Print a remark above the bars."""

@@ -1,0 +1,53 @@
+"""Named benchmark configurations; ``python benchmarks/bench_configs.py NAME`` runs one and writes
+benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
+
+* ``cpu-small``: Bunny 640x1280 centre crop box-downscaled x4 to 160x320, all 132 frames; HNeRV and
+  NeRV at 0.05, 0.1, 0.2, 0.4 bpp (60 epochs, so the whole run fits in about an hour on 2 cores);
+  x264 and x265 medium in yuv420p and yuv444p.
+* ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
+  epochs on CUDA; x264 and x265 medium in both pixel formats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from nvcodec.bench import BenchConfig, run_bench
+from nvcodec.progress import RichReporter
+
+RESULTS = Path(__file__).parent / "results"
+CONFIGS = {
+    "cpu-small": dict(models=("hnerv", "nerv"), bpps=(0.05, 0.1, 0.2, 0.4), epochs=60, crop=(640, 1280), scale=4,
+                      anchor_pix_fmts=("yuv420p", "yuv444p"), device="cpu"),
+    "gpu-full": dict(models=("hnerv", "nerv"), bpps=(0.01, 0.02, 0.05, 0.1), epochs=300, crop=(640, 1280), scale=1,
+                     anchor_pix_fmts=("yuv420p", "yuv444p"), device="cuda"),
+}
+
+
+def main() -> None:
+    """Run the named configuration and copy its outputs to benchmarks/results/."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", choices=sorted(CONFIGS))
+    ap.add_argument("--work", help="working directory (kept, allows --resume); default: a temporary one")
+    ap.add_argument("--resume", action="store_true")
+    args = ap.parse_args()
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix=f"nvcodec-{args.name}-"))
+    cfg = BenchConfig(out=work, resume=args.resume, **CONFIGS[args.name])
+    reporter = RichReporter()
+    try:
+        run_bench(cfg, reporter)
+    finally:
+        reporter.close()
+    RESULTS.mkdir(exist_ok=True)
+    shutil.copy(work / "results.json", RESULTS / f"{args.name}.json")
+    shutil.copy(work / "results.csv", RESULTS / f"{args.name}.csv")
+    pngs = sorted(work.glob("rd_*.png"))
+    if pngs:
+        shutil.copy(pngs[0], RESULTS / f"{args.name}.png")
+
+
+if __name__ == "__main__":
+    main()

