@@ -2,7 +2,7 @@
 benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
 
 * ``cpu-small``: Bunny 640x1280 centre crop box-downscaled x4 to 160x320, all 132 frames; HNeRV and
-  NeRV at 0.05, 0.1, 0.2, 0.4 bpp (60 epochs, so the whole run fits in about an hour on 2 cores);
+  NeRV at 0.05, 0.1, 0.2, 0.4 bpp (80 epochs, so the whole run fits in about an hour on 2 cores);
   x264 and x265 medium in yuv420p and yuv444p.
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
   epochs on CUDA; x264 and x265 medium in both pixel formats.
@@ -20,7 +20,7 @@ from nvcodec.progress import RichReporter
 
 RESULTS = Path(__file__).parent / "results"
 CONFIGS = {
-    "cpu-small": dict(models=("hnerv", "nerv"), bpps=(0.05, 0.1, 0.2, 0.4), epochs=60, crop=(640, 1280), scale=4,
+    "cpu-small": dict(models=("hnerv", "nerv"), bpps=(0.05, 0.1, 0.2, 0.4), epochs=80, crop=(640, 1280), scale=4,
                       anchor_pix_fmts=("yuv420p", "yuv444p"), device="cpu"),
     "gpu-full": dict(models=("hnerv", "nerv"), bpps=(0.01, 0.02, 0.05, 0.1), epochs=300, crop=(640, 1280), scale=1,
                      anchor_pix_fmts=("yuv420p", "yuv444p"), device="cuda"),
