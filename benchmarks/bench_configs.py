@@ -20,10 +20,24 @@ from nvcodec.progress import RichReporter
 
 RESULTS = Path(__file__).parent / "results"
 CONFIGS = {
-    "cpu-small": dict(models=("hnerv", "nerv"), bpps=(0.05, 0.1, 0.2, 0.4), epochs=80, crop=(640, 1280), scale=4,
-                      anchor_pix_fmts=("yuv420p", "yuv444p"), device="cpu"),
-    "gpu-full": dict(models=("hnerv", "nerv"), bpps=(0.01, 0.02, 0.05, 0.1), epochs=300, crop=(640, 1280), scale=1,
-                     anchor_pix_fmts=("yuv420p", "yuv444p"), device="cuda"),
+    "cpu-small": dict(
+        models=("hnerv", "nerv"),
+        bpps=(0.05, 0.1, 0.2, 0.4),
+        epochs=80,
+        crop=(640, 1280),
+        scale=4,
+        anchor_pix_fmts=("yuv420p", "yuv444p"),
+        device="cpu",
+    ),
+    "gpu-full": dict(
+        models=("hnerv", "nerv"),
+        bpps=(0.01, 0.02, 0.05, 0.1),
+        epochs=300,
+        crop=(640, 1280),
+        scale=1,
+        anchor_pix_fmts=("yuv420p", "yuv444p"),
+        device="cuda",
+    ),
 }
 
 

@@ -188,9 +188,17 @@ def info(
     for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes"):
         videos.add_column(col)
     for v in result["videos"]:
-        videos.add_row(str(v["video"]), v["model"], str(v["frames"]), f"{v['width']}x{v['height']}",
-                       v["fps_fraction"], str(v["params"]), str(v["weight_bits"]), str(v["embed_bits"]),
-                       str(v["bytes"]))
+        videos.add_row(
+            str(v["video"]),
+            v["model"],
+            str(v["frames"]),
+            f"{v['width']}x{v['height']}",
+            v["fps_fraction"],
+            str(v["params"]),
+            str(v["weight_bits"]),
+            str(v["embed_bits"]),
+            str(v["bytes"]),
+        )
     Console().print(videos)
     table = Table(title="sections")
     for col in ("tag", "video", "bytes"):
@@ -237,10 +245,21 @@ def bench(
     on_gpu = pl.resolve_device(device).type == "cuda"
     factor = scale if scale is not None else (1 if clips or on_gpu else SAMPLE_CPU_SCALE)
     cfg = BenchConfig(
-        clips=tuple(str(c) for c in clips or ()), models=_names(models), bpps=_floats(bpp, "--bpp"),
-        anchors=_names(anchors), anchor_preset=anchor_preset, anchor_pix_fmts=_names(anchor_pix_fmt),
-        preset=preset, epochs=epochs, frames=frames, crop=_parse_size(crop) if crop else None, scale=factor,
-        out=out, resume=resume, device=device, seed=seed,
+        clips=tuple(str(c) for c in clips or ()),
+        models=_names(models),
+        bpps=_floats(bpp, "--bpp"),
+        anchors=_names(anchors),
+        anchor_preset=anchor_preset,
+        anchor_pix_fmts=_names(anchor_pix_fmt),
+        preset=preset,
+        epochs=epochs,
+        frames=frames,
+        crop=_parse_size(crop) if crop else None,
+        scale=factor,
+        out=out,
+        resume=resume,
+        device=device,
+        seed=seed,
     )
     reporter = _reporter(quiet or as_json)
     try:
@@ -262,8 +281,15 @@ def _print_bd(result: dict[str, Any]) -> None:
     for col in ("clip", "model", "anchor", "metric", "BD-rate %", "BD-PSNR dB", "note"):
         table.add_column(col)
     for r in result["bd_rate"]:
-        table.add_row(r["clip"], r["model"], r["anchor"], r["metric"], _fmt(r["bd_rate_percent"], "+.1f"),
-                      _fmt(r["bd_psnr_db"], "+.2f"), r["note"] or "")
+        table.add_row(
+            r["clip"],
+            r["model"],
+            r["anchor"],
+            r["metric"],
+            _fmt(r["bd_rate_percent"], "+.1f"),
+            _fmt(r["bd_psnr_db"], "+.2f"),
+            r["note"] or "",
+        )
     Console().print(table)
 
 

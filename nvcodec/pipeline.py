@@ -140,16 +140,20 @@ def check_options(o: EncodeOptions) -> None:
 
 
 class QuantCache:
-    """Quantized versions of a set of arrays, one per bit depth, computed once each."""
+    """Quantized versions of a set of arrays, one per bit depth, computed once each; arrays named in
+    ``min_bits`` never go below their floor (small side tensors such as SNeRV's LL ranges)."""
 
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], min_bits: dict[str, int] | None = None) -> None:
         self.arrays = arrays
+        self.min_bits = min_bits or {}
         self._cache: dict[int, dict[str, QTensor]] = {}
 
     def at(self, bits: int) -> dict[str, QTensor]:
-        """Every array quantized to ``bits`` with its best axis."""
+        """Every array quantized to ``bits`` (or its floor) with its best axis."""
         if bits not in self._cache:
-            self._cache[bits] = {k: quantize_best_axis(v, bits) for k, v in self.arrays.items()}
+            self._cache[bits] = {
+                k: quantize_best_axis(v, max(bits, self.min_bits.get(k, 0))) for k, v in self.arrays.items()
+            }
         return self._cache[bits]
 
 
@@ -171,7 +175,8 @@ def _floor_bytes(name: str, video: Video, meta: VideoMeta) -> int:
         weights[n] = weights[n] * m.numpy()
     rng = np.random.default_rng(0)
     side = {k: rng.normal(0, 1, s).astype(np.float32) for k, s in model.embedding_shapes().items()}
-    entry = Entry(meta, name, cfg, QuantCache(weights).at(rc.WEIGHT_BITS[-1]), QuantCache(side).at(rc.EMBED_BITS[-1]))
+    qside = QuantCache(side, model.side_min_bits).at(rc.EMBED_BITS[-1])
+    entry = Entry(meta, name, cfg, QuantCache(weights).at(rc.WEIGHT_BITS[-1]), qside)
     return len(pack_nrv(pack_entry(entry)))
 
 
@@ -200,7 +205,7 @@ def _overhead_bytes(name: str, config: Any, meta: VideoMeta) -> int:
     zeros = {n: np.zeros(tuple(p.shape), np.float32) for n, p in model.transmitted_parameters().items()}
     side = {k: np.zeros(s, np.float32) for k, s in model.embedding_shapes().items()}
     qw = QuantCache(zeros).at(rc.DEFAULT_WEIGHT_BITS)
-    qs = QuantCache(side).at(rc.DEFAULT_EMBED_BITS)
+    qs = QuantCache(side, model.side_min_bits).at(rc.DEFAULT_EMBED_BITS)
     return len(pack_nrv(pack_entry(Entry(meta, name, config, qw, qs))))
 
 
@@ -225,7 +230,7 @@ def _side_arrays(model: torch.nn.Module, source: FrameSource) -> dict[str, np.nd
 def _pick_prune(model: Any, source: FrameSource, o: EncodeOptions, budget: rc.Budget | None, make_entry: Any) -> float:
     if o.prune is not None or budget is None:
         return o.prune or 0.0
-    weights, side = _weights(model), QuantCache(_side_arrays(model, source))
+    weights, side = _weights(model), QuantCache(_side_arrays(model, source), model.side_min_bits)
     eb = o.embed_bits or rc.DEFAULT_EMBED_BITS
     wb = o.weight_bits or rc.DEFAULT_WEIGHT_BITS
 
@@ -248,7 +253,8 @@ def encode_video(video: Video, output: Path, o: EncodeOptions, reporter: Reporte
     config, budget = _size_model(video, o, meta)
     torch.manual_seed(o.seed)
     model = build(o.model, config, with_encoder=True).to(device)
-    source = FrameSource(torch.from_numpy(np.ascontiguousarray(video.frames)).to(device), (config.height, config.width))
+    frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
+    source = FrameSource(frames, (config.height, config.width), spec.model_cls.context)
     epochs = o.epochs or PRESET_EPOCHS[o.preset]
     fit_start = time.perf_counter()
     fit(model, source, _fit_config(o, spec.model_cls, epochs), reporter)
@@ -264,7 +270,7 @@ def encode_video(video: Video, output: Path, o: EncodeOptions, reporter: Reporte
         tune = _fit_config(o, spec.model_cls, max(1, epochs // 10))
         fit(model, source, tune, reporter, stage="fine-tune", masks=masks)
     fit_seconds = time.perf_counter() - fit_start
-    wq, sq = QuantCache(_weights(model)), QuantCache(_side_arrays(model, source))
+    wq, sq = QuantCache(_weights(model)), QuantCache(_side_arrays(model, source), model.side_min_bits)
     wb, eb = _pick_bits(video, o, budget, wq, sq, make_entry, device, reporter)
     nbytes = write_nrv(output, pack_entry(make_entry(wq.at(wb), sq.at(eb))))
     return _report(

@@ -47,8 +47,22 @@ def test_anchor_points_are_monotone(codec: str) -> None:
 
 def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "bench"
-    args = ["bench", clip_dir / "tiny.mkv", "--models", "hnerv", "--bpp", "3,6", "--anchors", "x264,x265",
-            "--epochs", "2", "--out", out, "--json", "-q"]
+    args = [
+        "bench",
+        clip_dir / "tiny.mkv",
+        "--models",
+        "hnerv",
+        "--bpp",
+        "3,6",
+        "--anchors",
+        "x264,x265",
+        "--epochs",
+        "2",
+        "--out",
+        out,
+        "--json",
+        "-q",
+    ]
     code, stdout, err = cli(*args)
     assert code == 0, err
     result = json.loads((out / "results.json").read_text())
@@ -56,7 +70,9 @@ def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkey
     assert curves == {"hnerv", "x264 medium yuv420p", "x265 medium yuv420p"}
     assert len([p for p in result["points"] if p["kind"] == "nvcodec"]) == 2
     assert {(b["model"], b["anchor"], b["metric"]) for b in result["bd_rate"]} >= {
-        ("hnerv", "x265 medium yuv420p", "psnr"), ("hnerv", "x264 medium yuv420p", "psnr")}
+        ("hnerv", "x265 medium yuv420p", "psnr"),
+        ("hnerv", "x264 medium yuv420p", "psnr"),
+    }
     assert json.loads(stdout)["bd_rate"] == result["bd_rate"]
     with (out / "results.csv").open() as f:
         assert len(list(csv.DictReader(f))) == len(result["points"])

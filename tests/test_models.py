@@ -10,10 +10,12 @@ from nvcodec.models import build, get, get_by_id, names, solve_config
 from nvcodec.models.layers import choose_grid
 from nvcodec.models.sizing import count_for
 
+MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv"]
+
 
 def test_registry_names_and_fixed_ids() -> None:
-    assert names() == ["nerv", "hnerv"]
-    assert get("nerv").model_id == 1 and get("hnerv").model_id == 2
+    assert names() == MODELS
+    assert [get(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7]
     assert get_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
         get("vvc")
@@ -32,12 +34,12 @@ def test_hnerv_bunny_widths_near_paper(budget: int, c0: int) -> None:
     assert abs(solve_config("hnerv", 640, 1280, 132, budget).c0 - c0) <= 1
 
 
-@pytest.mark.parametrize("name", ["nerv", "hnerv"])
+@pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("size", [(32, 64), (36, 70), (64, 128)])
 def test_output_shape_and_backward(name: str, size: tuple[int, int]) -> None:
     cfg = solve_config(name, *size, 4, 20_000)
     model = build(name, cfg, with_encoder=True)
-    x = torch.rand(2, 3, cfg.height, cfg.width)
+    x = torch.rand(2, 3 * (2 * model.context + 1), cfg.height, cfg.width)
     out = model(torch.tensor([0, 3]), x)
     assert out.shape == (2, 3, cfg.height, cfg.width)
     assert cfg.height >= size[0] and cfg.width >= size[1]
@@ -45,11 +47,20 @@ def test_output_shape_and_backward(name: str, size: tuple[int, int]) -> None:
     assert all(p.grad is not None for p in model.transmitted_parameters().values())
 
 
-@pytest.mark.parametrize("name", ["nerv", "hnerv"])
-@pytest.mark.parametrize("budget", [30_000, 100_000, 400_000])
-def test_count_near_budget(name: str, budget: int) -> None:
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("budget", [100_000, 400_000, 1_500_000])
+def test_count_within_three_percent_of_budget(name: str, budget: int) -> None:
     cfg = solve_config(name, 160, 320, 132, budget)
-    assert abs(count_for(name, cfg) - budget) / budget < 0.1
+    assert abs(count_for(name, cfg) - budget) / budget < 0.03
+
+
+@pytest.mark.parametrize(
+    ("name", "c0", "count"), [("hfe-hnerv", 68, 1_510_656), ("hfs-hnerv", 65, 1_515_882), ("snerv", 80, 1_523_306)]
+)
+def test_bunny_1_5m_widths_match_the_notes(name: str, c0: int, count: int) -> None:
+    # ../shared/reference/frequency_models.md: HFE C0 68 (~1.51M), HFS C0 65 (1.516M), SNeRV C0 80 (~1.5M)
+    cfg = solve_config(name, 640, 1280, 132, 1_500_000)
+    assert cfg.c0 == c0 and count_for(name, cfg) == count
 
 
 def test_encoder_not_transmitted() -> None:

@@ -76,8 +76,9 @@ def encoder_version(packets: list[bytes]) -> str:
     return match.group(1).decode("ascii", "replace") if match else "unknown"
 
 
-def run_anchor(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str = "medium",
-               pix_fmt: str = "yuv420p") -> AnchorPoint:
+def run_anchor(
+    frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str = "medium", pix_fmt: str = "yuv420p"
+) -> AnchorPoint:
     """Encode and decode ``frames`` (T x H x W x 3 uint8) with one anchor setting."""
     start = time.perf_counter()
     packets = _encode(frames, fps, codec, crf, preset, pix_fmt)
@@ -90,8 +91,15 @@ def run_anchor(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset
     return AnchorPoint(codec, crf, preset, pix_fmt, bits, encoder_version(packets), decoded, mid - start, end - mid)
 
 
-def anchor_at_bpp(frames: np.ndarray, fps: Fraction, codec: str, target_bpp: float, preset: str = "medium",
-                  pix_fmt: str = "yuv420p", steps: int = 7) -> AnchorPoint:
+def anchor_at_bpp(
+    frames: np.ndarray,
+    fps: Fraction,
+    codec: str,
+    target_bpp: float,
+    preset: str = "medium",
+    pix_fmt: str = "yuv420p",
+    steps: int = 7,
+) -> AnchorPoint:
     """Bisect CRF (0..51) so that the anchor's bpp is close to ``target_bpp`` (in log bpp)."""
     pixels = frames.shape[0] * frames.shape[1] * frames.shape[2]
     lo, hi = 0.0, 51.0

@@ -15,15 +15,17 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import torch
 
 from nvcodec import __version__
 from nvcodec import pipeline as pl
-from nvcodec.bench.anchors import ANCHORS, anchor_at_bpp
+from nvcodec.bench.anchors import ANCHORS, anchor_at_bpp, run_anchor
 from nvcodec.bench.bdrate import bd_metrics
 from nvcodec.bench.measure import measure
 from nvcodec.bench.plot import plot_clip
@@ -107,40 +109,81 @@ def load_clip(spec: str | None, cfg: BenchConfig) -> tuple[str, Video]:
 def environment() -> dict[str, Any]:
     """Versions and machine, recorded in every row."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+                cwd=Path(__file__).parent,
+                timeout=10,
+            ).stdout.strip()
+            or "unknown"
+        )
     except (OSError, subprocess.SubprocessError):
         commit = "unknown"
-    return {"nvcodec": __version__, "torch": torch.__version__, "pyav": av.__version__,
-            "libavcodec": ".".join(map(str, av.library_versions["libavcodec"])), "git_commit": commit,
-            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+    probe = np.zeros((2, 16, 16, 3), np.uint8)
+    versions = {a: run_anchor(probe, Fraction(25), codec, 30.0).version for a, codec in ANCHORS.items()}
+    return {
+        "nvcodec": __version__,
+        "torch": torch.__version__,
+        "pyav": av.__version__,
+        "libavcodec": ".".join(map(str, av.library_versions["libavcodec"])),
+        "git_commit": commit,
+        "x264_version": versions["x264"],
+        "x265_version": versions["x265"],
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+    }
 
 
 def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchConfig, reporter: Reporter) -> dict:
-    opts = pl.EncodeOptions(model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device,
-                            seed=cfg.seed)
+    opts = pl.EncodeOptions(
+        model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "point.nrv"
         report = pl.encode_video(video, path, opts, reporter)
         start = time.perf_counter()
         _, decoded = pl.decode_frames(path, device=cfg.device)
         decode_seconds = time.perf_counter() - start
-    row = {"clip": name, "kind": "nvcodec", "codec": model, "curve": model, "preset": cfg.preset,
-           "pix_fmt": "rgb24", "budget": budget, "crf": None, "epochs": report.epochs, "bytes": report.bytes,
-           "encode_seconds": report.encode_seconds, "decode_fps": video.num_frames / decode_seconds,
-           "device": report.device, "encoder_version": f"nvcodec {__version__}"}
+    row = {
+        "clip": name,
+        "kind": "nvcodec",
+        "codec": model,
+        "curve": model,
+        "preset": cfg.preset,
+        "pix_fmt": "rgb24",
+        "budget": budget,
+        "crf": None,
+        "epochs": report.epochs,
+        "bytes": report.bytes,
+        "encode_seconds": report.encode_seconds,
+        "decode_fps": video.num_frames / decode_seconds,
+        "device": report.device,
+        "encoder_version": f"nvcodec {__version__}",
+    }
     row.update(measure(video.frames, decoded, 8 * report.bytes))
     return row
 
 
 def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: float, cfg: BenchConfig) -> dict:
     p = anchor_at_bpp(video.frames, video.fps, ANCHORS[anchor], target, cfg.anchor_preset, pix_fmt)
-    row = {"clip": name, "kind": "anchor", "codec": anchor, "curve": f"{anchor} {cfg.anchor_preset} {pix_fmt}",
-           "preset": cfg.anchor_preset, "pix_fmt": pix_fmt, "budget": target, "crf": p.crf, "epochs": None,
-           "bytes": p.bits // 8, "encode_seconds": p.encode_seconds,
-           "decode_fps": video.num_frames / max(p.decode_seconds, 1e-9), "device": "cpu",
-           "encoder_version": p.version}
+    row = {
+        "clip": name,
+        "kind": "anchor",
+        "codec": anchor,
+        "curve": f"{anchor} {cfg.anchor_preset} {pix_fmt}",
+        "preset": cfg.anchor_preset,
+        "pix_fmt": pix_fmt,
+        "budget": target,
+        "crf": p.crf,
+        "epochs": None,
+        "bytes": p.bits // 8,
+        "encode_seconds": p.encode_seconds,
+        "decode_fps": video.num_frames / max(p.decode_seconds, 1e-9),
+        "device": "cpu",
+        "encoder_version": p.version,
+    }
     row.update(measure(video.frames, p.decoded, p.bits))
     return row
 
@@ -172,18 +215,30 @@ def bd_table(rows: list[dict]) -> list[dict]:
                     a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
                     t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]
                     m = bd_metrics(a, t)
-                    out.append({"clip": clip, "model": model, "anchor": anchor, "metric": metric,
-                                "bd_rate_percent": m["bd_rate_percent"],
-                                "bd_psnr_db": m["bd_psnr_db"] if metric == "psnr" else None,
-                                "bd_quality": m["bd_psnr_db"], "note": m["note"]})
+                    out.append(
+                        {
+                            "clip": clip,
+                            "model": model,
+                            "anchor": anchor,
+                            "metric": metric,
+                            "bd_rate_percent": m["bd_rate_percent"],
+                            "bd_psnr_db": m["bd_psnr_db"] if metric == "psnr" else None,
+                            "bd_quality": m["bd_psnr_db"],
+                            "note": m["note"],
+                        }
+                    )
     return out
 
 
 def write_outputs(rows: list[dict], cfg: BenchConfig, env: dict) -> dict:
     """results.json, results.csv and one rd_<clip>.png; returns the JSON object."""
     cfg.out.mkdir(parents=True, exist_ok=True)
-    result = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()},
-              "environment": env, "points": rows, "bd_rate": bd_table(rows)}
+    result = {
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()},
+        "environment": env,
+        "points": rows,
+        "bd_rate": bd_table(rows),
+    }
     text = json.dumps(result, indent=1) + "\n"
     write_atomic(cfg.out / "results.json", lambda p: p.write_text(text))
     columns = sorted({k for r in rows for k in r})
@@ -202,9 +257,13 @@ def _previous(cfg: BenchConfig) -> dict[tuple, dict]:
     if not (cfg.resume and path.is_file()):
         return {}
     try:
-        rows = json.loads(path.read_text())["points"]
-    except (ValueError, KeyError, TypeError):
+        old = json.loads(path.read_text())
+        rows, env = old["points"], old.get("environment", {})
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise NvcError(f"{path}: cannot resume: not a results file of this benchmark") from None
+    for r in rows:  # rows from runs that kept versions only at the top level get them from that run
+        for k, v in env.items():
+            r.setdefault(k, v)
     return {_key(r): r for r in rows}
 
 
@@ -212,8 +271,12 @@ def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[tuple]:
     jobs: list[tuple] = []
     for name, video in clips:
         jobs += [("ours", name, video, m, b) for m in cfg.models for b in cfg.bpps]
-        jobs += [("anchor", name, video, a, f, t) for a in cfg.anchors for f in cfg.anchor_pix_fmts
-                 for t in anchor_targets(cfg.bpps)]
+        jobs += [
+            ("anchor", name, video, a, f, t)
+            for a in cfg.anchors
+            for f in cfg.anchor_pix_fmts
+            for t in anchor_targets(cfg.bpps)
+        ]
     return jobs
 
 
@@ -241,7 +304,7 @@ def run_bench(cfg: BenchConfig, reporter: Reporter | None = None) -> dict:
         if key in done:
             rows.append(done[key])
         else:
-            rows.append(_run_job(job, cfg, reporter))
+            rows.append({**_run_job(job, cfg, reporter), **env})
             write_outputs(rows, cfg, env)
         reporter.advance(1, task=overall, point=f"{job[3]} {job[-1]:g}")
     return write_outputs(rows, cfg, env)
@@ -257,5 +320,14 @@ def _run_job(job: tuple, cfg: BenchConfig, reporter: Reporter) -> dict:
     except NvcError as exc:  # an infeasible budget is a result, not a crash
         reporter.note(f"{model} at {budget:g} bpp: {exc}")
         epochs = cfg.epochs or pl.PRESET_EPOCHS[cfg.preset]
-        return {"clip": name, "kind": "nvcodec", "codec": model, "curve": model, "preset": cfg.preset,
-                "pix_fmt": "rgb24", "budget": budget, "epochs": epochs, "error": str(exc)}
+        return {
+            "clip": name,
+            "kind": "nvcodec",
+            "codec": model,
+            "curve": model,
+            "preset": cfg.preset,
+            "pix_fmt": "rgb24",
+            "budget": budget,
+            "epochs": epochs,
+            "error": str(exc),
+        }

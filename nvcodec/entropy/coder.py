@@ -40,7 +40,7 @@ def _spike_table(kind: int, lo: int, hi: int, pi: float, mu: float, s: float) ->
     k = np.arange(lo, hi + 1, dtype=np.float64)
     upper, lower = k + 0.5 - mu, k - 0.5 - mu
     if kind == SPIKE_LAPLACE:
-        cdf = lambda x: np.where(x < 0, 0.5 * np.exp(x / s), 1.0 - 0.5 * np.exp(-x / s))  # noqa: E731
+        cdf = lambda x: np.where(x < 0, 0.5 * np.exp(-np.abs(x) / s), 1.0 - 0.5 * np.exp(-np.abs(x) / s))  # noqa: E731
     else:
         erf = np.vectorize(math.erf, otypes=[np.float64])
         cdf = lambda x: 0.5 * (1.0 + erf(x / (s * math.sqrt(2.0))))  # noqa: E731

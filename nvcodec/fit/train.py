@@ -49,23 +49,37 @@ def lr_factor(step: int, total: int, warmup: float) -> float:
 
 
 class FrameSource:
-    """uint8 frames (T x H x W x 3) on a device, served as padded float batches in [0, 1]."""
+    """uint8 frames (T x H x W x 3) on a device, served as padded float batches in [0, 1].
 
-    def __init__(self, frames: torch.Tensor, padded: tuple[int, int]) -> None:
+    With ``context`` k > 0 the network input stacks frames i-k .. i+k along channels (clamped at
+    the ends of the video, so the first and last frames stand in for missing neighbours).
+    """
+
+    def __init__(self, frames: torch.Tensor, padded: tuple[int, int], context: int = 0) -> None:
         self.frames = frames
         self.height, self.width = int(frames.shape[1]), int(frames.shape[2])
         self.padded = padded
+        self.context = context
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
 
-    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(padded network input, unpadded target), both N x 3 x h x w float in [0, 1]."""
-        target = self.frames[index].permute(0, 3, 1, 2).float().div_(255.0)
+    def _pad(self, x: torch.Tensor) -> torch.Tensor:
         ph, pw = self.padded
         if (ph, pw) == (self.height, self.width):
-            return target, target
-        return F.pad(target, (0, pw - self.width, 0, ph - self.height), mode="replicate"), target
+            return x
+        return F.pad(x, (0, pw - self.width, 0, ph - self.height), mode="replicate")
+
+    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(padded network input, unpadded target frames N x 3 x h x w), floats in [0, 1]."""
+        target = self.frames[index].permute(0, 3, 1, 2).float().div_(255.0)
+        if not self.context:
+            return self._pad(target), target
+        views = []
+        for offset in range(-self.context, self.context + 1):
+            near = (index + offset).clamp(0, len(self) - 1)
+            views.append(target if offset == 0 else self.frames[near].permute(0, 3, 1, 2).float().div_(255.0))
+        return self._pad(torch.cat(views, dim=1)), target
 
 
 def _autocast(device: torch.device) -> torch.autocast:

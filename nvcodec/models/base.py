@@ -8,19 +8,30 @@ from typing import Any
 import torch
 from torch import nn
 
+from nvcodec.models.layers import choose_grid
+
 
 class NeuralVideoModel(nn.Module):
     """A neural video representation split into what is transmitted and what is not.
 
-    Transmitted: every parameter except those under ``encoder`` (the training-only frame encoder),
+    Transmitted: every parameter except those under ``encoder`` (the training-only frame encoders),
     plus the per-frame side tensors named by :meth:`embedding_shapes`. ``default_lr`` and
-    ``default_loss`` are the model's reference training settings.
+    ``default_loss`` are the model's reference training settings. ``context`` is how many
+    neighbouring frames on each side the encoder reads (they arrive stacked along channels:
+    previous, current, next). ``side_min_bits`` gives side tensors a quantization floor.
     """
 
     spec: Any
     config: Any
     default_lr: float = 1e-3
     default_loss: str = "l2"
+    context: int = 0
+    side_min_bits: dict[str, int] = {}
+
+    @staticmethod
+    def grid_for(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
+        """Decoder strides and padded frame size for a frame size (see :func:`choose_grid`)."""
+        return choose_grid(height, width)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes of the transmitted per-frame tensors (first axis: frames)."""
@@ -40,7 +51,7 @@ class NeuralVideoModel(nn.Module):
 
     def transmitted_parameters(self) -> dict[str, nn.Parameter]:
         """Parameters that go into the file, in a fixed order (encoder excluded)."""
-        return {n: p for n, p in self.named_parameters() if not n.startswith("encoder.")}
+        return {n: p for n, p in self.named_parameters() if not n.startswith(("encoder.", "encoder_"))}
 
     def prunable_parameters(self) -> dict[str, nn.Parameter]:
         """Weights that pruning may zero: conv and linear kernels except the RGB head."""

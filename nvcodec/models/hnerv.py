@@ -69,8 +69,11 @@ class HNeRV(NeuralVideoModel):
         self.encoder = ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
 
     @classmethod
-    def default_config(cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int) -> HNeRVConfig:
-        """The config for a padded frame size, frame count, strides and stem width."""
+    def default_config(
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+    ) -> HNeRVConfig:
+        """The config for a padded frame size, frame count, strides and stem width (``params``, the
+        budget being solved for, is not needed)."""
         return HNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -48,11 +48,11 @@ class ConvNeXtBlock(nn.Module):
 class ConvNeXtEncoder(nn.Module):
     """HNeRV's frame encoder: per stage a k=s, stride-s conv with LayerNorm, then one ConvNeXt block."""
 
-    def __init__(self, strides: tuple[int, ...], width: int, out_dim: int) -> None:
+    def __init__(self, strides: tuple[int, ...], width: int, out_dim: int, in_channels: int = 3) -> None:
         super().__init__()
         dims = [width] * (len(strides) - 1) + [out_dim]
         layers: list[nn.Module] = []
-        c_in = 3
+        c_in = in_channels
         for i, (s, c) in enumerate(zip(strides, dims, strict=False)):
             conv = nn.Conv2d(c_in, c, s, stride=s)
             layers += [conv, LayerNorm2d(c)] if i == 0 else [LayerNorm2d(c_in), conv]
@@ -69,17 +69,30 @@ class ConvNeXtEncoder(nn.Module):
         return self.layers(x)
 
 
-class NervBlock(nn.Module):
-    """Conv k x k (C_in -> C_out * s^2), PixelShuffle(s), GELU: one up-sampling stage."""
+class Harmonic(nn.Module):
+    """HFE-HNeRV's harmonic activation ``w1 sin x + w2 cos x`` with learnable scalars (init 1, 0)."""
 
-    def __init__(self, c_in: int, c_out: int, stride: int, kernel: int) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([1.0, 0.0]))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the activation."""
+        return self.w[0] * torch.sin(x) + self.w[1] * torch.cos(x)
+
+
+class NervBlock(nn.Module):
+    """Conv k x k (C_in -> C_out * s^2), PixelShuffle(s), activation (GELU unless given)."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int, kernel: int, act: nn.Module | None = None) -> None:
         super().__init__()
         self.conv = nn.Conv2d(c_in, c_out * stride * stride, kernel, padding=kernel // 2)
         self.shuffle = nn.PixelShuffle(stride)
+        self.act = act if act is not None else nn.GELU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Up-sample ``x`` by the block's stride."""
-        return F.gelu(self.shuffle(self.conv(x)))
+        return self.act(self.shuffle(self.conv(x)))
 
 
 def stage_widths(c0: int, stages: int, reduce: float, lower_width: int) -> list[int]:

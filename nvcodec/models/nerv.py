@@ -72,7 +72,9 @@ class NeRV(NeuralVideoModel):
         self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
 
     @classmethod
-    def default_config(cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int) -> NeRVConfig:
+    def default_config(
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+    ) -> NeRVConfig:
         """The config for a padded frame size, frame count, strides and stem width; the MLP's hidden
         width follows the stem width (4 x c0, between 16 and 128) so small budgets stay feasible."""
         stem_dim = max(16, min(128, 4 * c0))

@@ -12,11 +12,11 @@ from typing import Any
 
 import torch
 
-from nvcodec.models.layers import choose_grid
 from nvcodec.models.registry import get
 
 MIN_C0, MAX_C0 = 4, 2048
 LOWER_WIDTHS = (12, 10, 8, 6, 4)
+REFINE_TOLERANCE = 0.02
 
 
 def count_for(name: str, config: Any) -> int:
@@ -39,21 +39,44 @@ def _nearest_c0(name: str, make: Any, params: int) -> int:
     return lo + 1 if abs(above - params) < abs(params - below) else lo
 
 
+def _refine_reduce(name: str, config: Any, params: int) -> Any:
+    """If the count is more than 2% off the budget, try stem widths c0 - 1 .. c0 + 1 with width
+    ratios within 8% of the model's reference and keep the nearest (ties: the reference ratio)."""
+    if not hasattr(config, "reduce") or abs(count_for(name, config) - params) <= REFINE_TOLERANCE * params:
+        return config
+    base = config.reduce
+    best, best_key = config, (abs(count_for(name, config) - params), 0.0)
+    for c0 in (config.c0 - 1, config.c0, config.c0 + 1):
+        for step in range(-8, 9):
+            reduce = round(base * (1 + step / 100), 4)
+            if c0 < MIN_C0 or reduce <= 1.0:
+                continue
+            cand = dataclasses.replace(config, c0=c0, reduce=reduce)
+            key = (abs(count_for(name, cand) - params), abs(step))
+            if key < best_key:
+                best, best_key = cand, key
+    return best
+
+
 def solve_config(name: str, height: int, width: int, frames: int, params: int) -> Any:
     """The config of model ``name`` for a ``height`` x ``width`` x ``frames`` video whose transmitted
     count is nearest ``params``, as HNeRV picks its C0.
 
-    The decoder's smallest width (12 in HNeRV) is lowered step by step for budgets so small that
-    the stem would otherwise be narrower than twice that floor.
+    For decoders whose widths taper, the smallest width (12 in HNeRV) is lowered step by step for
+    budgets so small that the stem would otherwise be narrower than twice that floor. Where integer stem widths are too
+    coarse to land within 2% of the budget (small models), the width ratio between stages is
+    adjusted by up to 8% around the model's reference value.
     """
     cls = get(name).model_cls
-    strides, ph, pw = choose_grid(height, width)
-    for lower in LOWER_WIDTHS:
+    strides, ph, pw = cls.grid_for(height, width)
+    tapered = "lower_width" in {f.name for f in dataclasses.fields(get(name).config_cls)}
+    for lower in LOWER_WIDTHS if tapered else (0,):
 
         def make(c0: int, lower: int = lower) -> Any:
-            return dataclasses.replace(cls.default_config(ph, pw, frames, strides, c0), lower_width=lower)
+            config = cls.default_config(ph, pw, frames, strides, c0, params)
+            return dataclasses.replace(config, lower_width=lower) if tapered else config
 
         c0 = _nearest_c0(name, make, params)
         if c0 >= 2 * lower:
             break
-    return make(c0)
+    return _refine_reduce(name, make(c0), params) if params > 0 else make(c0)
