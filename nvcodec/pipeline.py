@@ -63,7 +63,8 @@ class EncodeOptions:
 
 @dataclass
 class EncodeReport:
-    """What an encode produced, measured on the decoder's reconstruction of the written file."""
+    """What an encode produced, measured on the decoder's reconstruction of the written file
+    (``fit_psnr`` and ``fit_ms_ssim``: the fitted model before quantization, for reference)."""
 
     model: str
     params: int
@@ -76,6 +77,8 @@ class EncodeReport:
     ms_ssim: float | None
     encode_seconds: float
     fit_seconds: float
+    fit_psnr: float
+    fit_ms_ssim: float | None
     prune: float
     weight_bits: int
     embed_bits: int
@@ -270,24 +273,22 @@ def encode_video(video: Video, output: Path, o: EncodeOptions, reporter: Reporte
         tune = _fit_config(o, spec.model_cls, max(1, epochs // 10))
         fit(model, source, tune, reporter, stage="fine-tune", masks=masks)
     fit_seconds = time.perf_counter() - fit_start
-    wq, sq = QuantCache(_weights(model)), QuantCache(_side_arrays(model, source), model.side_min_bits)
+    side = _side_arrays(model, source)
+    fit_psnr, fit_ms_ssim = _float_quality(model, side, video, device)
+    wq, sq = QuantCache(_weights(model)), QuantCache(side, model.side_min_bits)
     wb, eb = _pick_bits(video, o, budget, wq, sq, make_entry, device, reporter)
     nbytes = write_nrv(output, pack_entry(make_entry(wq.at(wb), sq.at(eb))))
-    return _report(
-        video,
-        output,
-        o,
-        device,
-        dict(
-            prune=prune,
-            weight_bits=wb,
-            embed_bits=eb,
-            epochs=epochs,
-            fit_seconds=fit_seconds,
-            bytes=nbytes,
-            start=start,
-        ),
-    )
+    stats = dict(prune=prune, weight_bits=wb, embed_bits=eb, epochs=epochs, fit_seconds=fit_seconds, bytes=nbytes)
+    stats.update(start=start, fit_psnr=fit_psnr, fit_ms_ssim=fit_ms_ssim)
+    return _report(video, output, o, device, stats)
+
+
+def _float_quality(model: Any, side: dict[str, np.ndarray], video: Video, device: torch.device) -> tuple:
+    """PSNR and MS-SSIM of the fitted model before quantization (float weights and side tensors)."""
+    tensors = {k: torch.from_numpy(v).to(device) for k, v in side.items()}
+    indices = list(range(video.num_frames))
+    frames = np.stack(list(render(model, tensors, indices, (video.height, video.width), device)))
+    return mean_psnr(video.frames, frames), mean_ms_ssim(video.frames, frames)[0]
 
 
 def _pick_bits(
@@ -350,6 +351,8 @@ def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, 
         ms_ssim=ms,
         encode_seconds=time.perf_counter() - s["start"],
         fit_seconds=s["fit_seconds"],
+        fit_psnr=s["fit_psnr"],
+        fit_ms_ssim=s["fit_ms_ssim"],
         prune=s["prune"],
         weight_bits=s["weight_bits"],
         embed_bits=s["embed_bits"],

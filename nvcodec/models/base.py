@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from nvcodec.models.layers import choose_grid
+
+
+@dataclass(frozen=True)
+class VideoGridConfig:
+    """The fields every model config starts with (each model's config adds its own).
+
+    Attributes:
+        height: network output height (the frame height padded as the model's grid rule requires).
+        width: network output width (padded likewise).
+        frames: number of frames T (of transmitted per-frame tensors; NeRV feeds t = i / T).
+        strides: up-sampling factor of each decoder stage.
+        c0: channel width of the first decoder stage; solved from the parameter budget.
+    """
+
+    height: int
+    width: int
+    frames: int
+    strides: tuple[int, ...]
+    c0: int
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Height and width of the smallest feature grid (the embedding's, for HNeRV-style models)."""
+        s = math.prod(self.strides)
+        return self.height // s, self.width // s
 
 
 class NeuralVideoModel(nn.Module):
@@ -32,6 +58,15 @@ class NeuralVideoModel(nn.Module):
     def grid_for(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
         """Decoder strides and padded frame size for a frame size (see :func:`choose_grid`)."""
         return choose_grid(height, width)
+
+    @classmethod
+    def default_config(
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+    ) -> Any:
+        """The model's config for a padded frame size, frame count, strides and first width, its
+        other fields at their defaults (``params``, the budget being solved for, lets a model scale
+        fields with it)."""
+        return cls.spec.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes of the transmitted per-frame tensors (first axis: frames)."""

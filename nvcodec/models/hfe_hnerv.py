@@ -18,22 +18,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, Harmonic, NervBlock, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.wavelet import haar_dwt
 
 
 @dataclass(frozen=True)
-class HFEHNeRVConfig:
-    """Everything the decoder needs to rebuild an HFE-HNeRV network.
+class HFEHNeRVConfig(VideoGridConfig):
+    """Everything the decoder needs to rebuild a HFE-HNeRV network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height (frame height padded to a multiple of the strides).
-        width: network output width (padded likewise).
-        frames: number of frames (of each transmitted embedding).
-        strides: up-sampling factor of each decoder stage (the content encoder mirrors them).
-        c0: channel width after the 1x1 stem; solved from the parameter budget.
         embed_dim: channels of the content embedding (16, as HNeRV).
         hf_dim: channels of the high-frequency embedding (same grid as the content embedding).
         enc_width: width of both training-only encoders.
@@ -43,11 +39,6 @@ class HFEHNeRVConfig:
         hfm_layers: how many HFM blocks: after the stem, then after each of the first blocks.
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     embed_dim: int = 16
     hf_dim: int = 4
     enc_width: int = 64
@@ -55,14 +46,6 @@ class HFEHNeRVConfig:
     lower_width: int = 12
     max_kernel: int = 5
     hfm_layers: int = 2
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Embedding height and width."""
-        s = 1
-        for v in self.strides:
-            s *= v
-        return self.height // s, self.width // s
 
 
 def half_strides(strides: tuple[int, ...]) -> tuple[tuple[int, ...], bool]:
@@ -128,14 +111,6 @@ class HFEHNeRV(NeuralVideoModel):
         if with_encoder:
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
             self.encoder_hf = HFEncoder(c.strides, c.enc_width, c.hf_dim)
-
-    @classmethod
-    def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
-    ) -> HFEHNeRVConfig:
-        """The config for a padded frame size, frame count, strides and stem width (``params``, the
-        budget being solved for, is not needed)."""
-        return HFEHNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """Content and high-frequency embeddings, frames first."""

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, LayerNorm2d, NervBlock, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.wavelet import haar_dwt
@@ -28,15 +28,11 @@ ENHANCE = (1.0, 2.0, 2.0, 2.0)  # LL, LH, HL, HH
 
 
 @dataclass(frozen=True)
-class HFSHNeRVConfig:
-    """Everything the decoder needs to rebuild an HFS-HNeRV network.
+class HFSHNeRVConfig(VideoGridConfig):
+    """Everything the decoder needs to rebuild a HFS-HNeRV network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height (frame height padded to a multiple of the strides).
-        width: network output width (padded likewise).
-        frames: number of frames (of transmitted embeddings).
-        strides: up-sampling factor of each decoder stage (the encoder mirrors them).
-        c0: channel width after the 1x1 stem; solved from the parameter budget.
         embed_dim: channels of the per-frame embedding.
         enc_width: width of the training-only ConvNeXt encoder.
         reduce: width divisor from one decoder stage to the next.
@@ -47,11 +43,6 @@ class HFSHNeRVConfig:
         tap: MSFRP taps the output of this block counted from the end (3 = third-to-last).
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     embed_dim: int = 16
     enc_width: int = 64
     reduce: float = 1.2
@@ -60,14 +51,6 @@ class HFSHNeRVConfig:
     attn_kernel: int = 7
     attn_reduce: int = 5
     tap: int = 3
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Embedding height and width."""
-        s = 1
-        for v in self.strides:
-            s *= v
-        return self.height // s, self.width // s
 
 
 class HFSCM(nn.Module):
@@ -118,14 +101,6 @@ class HFSHNeRV(NeuralVideoModel):
         self.head = nn.Conv2d(widths[-1], 3, 3, padding=1)
         if with_encoder:
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
-
-    @classmethod
-    def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
-    ) -> HFSHNeRVConfig:
-        """The config for a padded frame size, frame count, strides and stem width (``params``, the
-        budget being solved for, is not needed)."""
-        return HFSHNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """One embedding tensor: frames x embed_dim x grid."""

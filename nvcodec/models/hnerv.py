@@ -11,21 +11,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder
 from nvcodec.models.registry import register
 
 
 @dataclass(frozen=True)
-class HNeRVConfig:
-    """Everything the decoder needs to rebuild an HNeRV network.
+class HNeRVConfig(VideoGridConfig):
+    """Everything the decoder needs to rebuild a HNeRV network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height in pixels (the frame height padded to a multiple of the strides).
-        width: network output width in pixels (padded likewise).
-        frames: number of frames, i.e. of transmitted embeddings.
-        strides: up-sampling factor of each decoder stage (the encoder mirrors them).
-        c0: channel width after the 1x1 stem; solved from the parameter budget.
         embed_dim: channels of the per-frame embedding (HNeRV uses 16).
         enc_width: channel width of the ConvNeXt encoder's stages (training only; not transmitted).
         reduce: width divisor from one decoder stage to the next (HNeRV: 1.2).
@@ -33,24 +29,11 @@ class HNeRVConfig:
         max_kernel: largest decoder kernel; stage i uses min(1 + 2i, max_kernel).
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     embed_dim: int = 16
     enc_width: int = 64
     reduce: float = 1.2
     lower_width: int = 12
     max_kernel: int = 5
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Embedding height and width."""
-        s = 1
-        for v in self.strides:
-            s *= v
-        return self.height // s, self.width // s
 
 
 @register("hnerv", 2, HNeRVConfig)
@@ -67,14 +50,6 @@ class HNeRV(NeuralVideoModel):
         self.stem = nn.Conv2d(config.embed_dim, config.c0, 1)
         self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
         self.encoder = ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
-
-    @classmethod
-    def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
-    ) -> HNeRVConfig:
-        """The config for a padded frame size, frame count, strides and stem width (``params``, the
-        budget being solved for, is not needed)."""
-        return HNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """One embedding tensor: frames x embed_dim x grid."""

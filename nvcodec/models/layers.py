@@ -157,3 +157,9 @@ def choose_grid(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
         if score > best_score:
             best, best_score = (strides, ph, pw), score
     return best
+
+
+def half_resolution_grid(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
+    """:func:`choose_grid` for the Haar LL band (half size); the padded frame is twice that grid's."""
+    strides, ph, pw = choose_grid(-(-height // 2), -(-width // 2))
+    return strides, 2 * ph, 2 * pw

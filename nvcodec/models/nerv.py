@@ -11,21 +11,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
 from nvcodec.models.layers import NervDecoder, positional_encoding
 from nvcodec.models.registry import register
 
 
 @dataclass(frozen=True)
-class NeRVConfig:
-    """Everything the decoder needs to rebuild a NeRV network.
+class NeRVConfig(VideoGridConfig):
+    """Everything the decoder needs to rebuild a NeRV network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height (the frame height padded to a multiple of the strides).
-        width: network output width (padded likewise).
-        frames: number of frames T; frame i is fed as t = i / T.
-        strides: up-sampling factor of each stage.
-        c0: channel width of the stem's output grid; solved from the parameter budget.
         stem_dim: hidden width of the two-layer MLP stem.
         pe_levels: positional-encoding frequencies L (the encoding has 2L values).
         pe_base: positional-encoding base b (frequencies b^j * pi).
@@ -34,25 +30,12 @@ class NeRVConfig:
         kernel: conv kernel size of every stage.
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     stem_dim: int = 128
     pe_levels: int = 80
     pe_base: float = 1.25
     reduce: float = 2.0
     lower_width: int = 12
     kernel: int = 3
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Height and width of the stem's output grid."""
-        s = 1
-        for v in self.strides:
-            s *= v
-        return self.height // s, self.width // s
 
 
 @register("nerv", 1, NeRVConfig)

@@ -22,42 +22,27 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervBlock
 from nvcodec.models.registry import register
 
 
 @dataclass(frozen=True)
-class PNeRVConfig:
-    """Everything the decoder needs to rebuild a PNeRV network.
+class PNeRVConfig(VideoGridConfig):
+    """Everything the decoder needs to rebuild a PNeRV network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height (frame height padded to a multiple of the strides).
-        width: network output width (padded likewise).
-        frames: number of frames (of both transmitted embeddings).
-        strides: up-sampling of the stem, then of each block.
-        c0: the decoder's constant channel width; solved from the parameter budget.
         embed_dim: channels of the content embedding.
         diff_dim: channels of the difference embedding (2).
         diff_down: the difference embedding's resolution is the first block's output divided by this.
         enc_width: width of the training-only encoders.
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     embed_dim: int = 16
     diff_dim: int = 2
     diff_down: int = 1
     enc_width: int = 64
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Content embedding height and width."""
-        s = math.prod(self.strides)
-        return self.height // s, self.width // s
 
     def level_sizes(self) -> list[tuple[int, int]]:
         """Output size of every block after the stem."""

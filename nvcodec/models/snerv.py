@@ -19,22 +19,29 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, choose_grid, stage_widths
+from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_grid, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
 
 
 @dataclass(frozen=True)
-class SNeRVConfig:
-    """Everything the decoder needs to rebuild a SNeRV network.
+class HalfResolutionConfig(VideoGridConfig):
+    """A config whose strides work at the Haar LL band's (half) resolution."""
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """Embedding height and width (the IDWT does the last x2)."""
+        s = 2 * math.prod(self.strides)
+        return self.height // s, self.width // s
+
+
+@dataclass(frozen=True)
+class SNeRVConfig(HalfResolutionConfig):
+    """Everything the decoder needs to rebuild a SNeRV network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height (frame height padded to twice a multiple of the strides).
-        width: network output width (padded likewise).
-        frames: number of frames (of transmitted embeddings and LL ranges).
-        strides: up-sampling factor of each block, at LL (half) resolution; the IDWT does the last x2.
-        c0: channel width after the 1x1 stem; solved from the parameter budget.
         embed_dim: channels of the per-frame embedding.
         enc_width: width of the training-only ConvNeXt encoder.
         reduce: width divisor from one block to the next.
@@ -43,23 +50,12 @@ class SNeRVConfig:
         res_blocks: residual blocks in each MFU block.
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     embed_dim: int = 16
     enc_width: int = 64
     reduce: float = 1.2
     lower_width: int = 12
     max_kernel: int = 5
     res_blocks: int = 2
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """Embedding height and width."""
-        s = 2 * math.prod(self.strides)
-        return self.height // s, self.width // s
 
 
 class ResBlock(nn.Module):
@@ -134,11 +130,7 @@ class SNeRV(NeuralVideoModel):
         if with_encoder:
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
 
-    @staticmethod
-    def grid_for(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
-        """Strides chosen for the LL (half-size) frame; the padded size is twice that grid's."""
-        strides, ph, pw = choose_grid(-(-height // 2), -(-width // 2))
-        return strides, 2 * ph, 2 * pw
+    grid_for = staticmethod(half_resolution_grid)
 
     @classmethod
     def default_config(

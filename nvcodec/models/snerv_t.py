@@ -25,24 +25,20 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, choose_grid, stage_widths
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_grid, stage_widths
 from nvcodec.models.registry import register
-from nvcodec.models.snerv import HFR
+from nvcodec.models.snerv import HFR, HalfResolutionConfig
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
 
 TUBS = 3
 
 
 @dataclass(frozen=True)
-class SNeRVTConfig:
-    """Everything the decoder needs to rebuild a SNeRV-T network.
+class SNeRVTConfig(HalfResolutionConfig):
+    """Everything the decoder needs to rebuild a SNeRV-T network: the fields of
+    :class:`VideoGridConfig` and these.
 
     Attributes:
-        height: network output height (frame height padded to twice a multiple of the strides).
-        width: network output width (padded likewise).
-        frames: number of frames (of every transmitted embedding).
-        strides: up-sampling factor of each block at LL (half) resolution; the last three are TUBs.
-        c0: channel width after the 1x1 stem; solved from the parameter budget.
         embed_dim: channels of the LL embedding.
         t_dim: channels of each of the two temporal embeddings.
         t_down: the temporal embeddings' resolution is the pre-TUB features' divided by this.
@@ -52,11 +48,6 @@ class SNeRVTConfig:
         max_kernel: largest spatial kernel; block i uses min(1 + 2i, max_kernel).
     """
 
-    height: int
-    width: int
-    frames: int
-    strides: tuple[int, ...]
-    c0: int
     embed_dim: int = 16
     t_dim: int = 3
     t_down: int = 1
@@ -64,12 +55,6 @@ class SNeRVTConfig:
     reduce: float = 1.2
     lower_width: int = 12
     max_kernel: int = 5
-
-    @property
-    def grid(self) -> tuple[int, int]:
-        """LL embedding height and width."""
-        s = 2 * math.prod(self.strides)
-        return self.height // s, self.width // s
 
     @property
     def split(self) -> int:
@@ -142,11 +127,7 @@ class SNeRVT(NeuralVideoModel):
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
             self.encoder_t = nn.ModuleList(ConvNeXtEncoder(t_strides_for(c), c.enc_width, c.t_dim) for _ in range(2))
 
-    @staticmethod
-    def grid_for(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
-        """Strides chosen for the LL (half-size) frame; the padded size is twice that grid's."""
-        strides, ph, pw = choose_grid(-(-height // 2), -(-width // 2))
-        return strides, 2 * ph, 2 * pw
+    grid_for = staticmethod(half_resolution_grid)
 
     @classmethod
     def default_config(

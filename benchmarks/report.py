@@ -1,0 +1,96 @@
+"""Print the committed benchmark results as Markdown tables (pasted into README.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _f(v: float | None, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def core_cpu() -> None:
+    """First points: one row per budget."""
+    path = RESULTS / "core-cpu.json"
+    if not path.is_file():
+        return
+    d = json.loads(path.read_text())
+    print(
+        f"Clip: {d['clip']}. Machine: {d['machine']['platform']}, {d['machine']['cpus']} cores, "
+        f"torch {d['machine']['torch']}.\n"
+    )
+    print("| model | budget | bpp (file) | bytes | params | PSNR dB | MS-SSIM | epochs | encode s | decode fps |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for p in d["points"]:
+        print(
+            f"| {p['model']} | {p['budget']} | {p['bpp']:.4f} | {p['bytes']} | {p['params']} | {p['psnr']:.2f} | "
+            f"{_f(p['ms_ssim'], '.4f')} | {p['epochs']} | {p['encode_seconds']:.0f} | {p['decode_fps']:.0f} |"
+        )
+    print()
+
+
+def bench(name: str) -> None:
+    """A bench result: points and BD-rates against x265."""
+    path = RESULTS / f"{name}.json"
+    if not path.is_file():
+        return
+    d = json.loads(path.read_text())
+    env = d["environment"]
+    print(
+        f"`{name}`: nvcodec {env['nvcodec']} (commit {env['git_commit']}), torch {env['torch']}, PyAV {env['pyav']}, "
+        f"{env['x264_version']}, {env['x265_version']}, machine {env['machine']}, GPU {env['gpu']}.\n"
+    )
+    print("| codec | target bpp | bpp | RGB PSNR | YUV 6:1:1 PSNR | MS-SSIM | encode s | decode fps |")
+    print("|---|---|---|---|---|---|---|---|")
+    for p in sorted(d["points"], key=lambda p: (p["kind"], p["curve"], p["budget"])):
+        if "error" in p:
+            print(f"| {p['curve']} | {p['budget']:g} | failed: {p['error']} | | | | | |")
+            continue
+        print(
+            f"| {p['curve']} | {p['budget']:.4g} | {p['bpp']:.4f} | {p['psnr']:.2f} | {p['psnr_yuv611']:.2f} | "
+            f"{_f(p['ms_ssim'], '.4f')} | {p['encode_seconds']:.1f} | {p['decode_fps']:.0f} |"
+        )
+    print("\n| model | anchor | metric | BD-rate | BD-PSNR dB | note |")
+    print("|---|---|---|---|---|---|")
+    for b in d["bd_rate"]:
+        print(
+            f"| {b['model']} | {b['anchor']} | {b['metric']} | {_f(b['bd_rate_percent'], '+.1f')}% | "
+            f"{_f(b['bd_psnr_db'], '+.2f')} | {b['note'] or ''} |"
+        )
+    print()
+
+
+def models_cpu() -> None:
+    """The zoo ablation: means per model and budget, gain over HNeRV."""
+    path = RESULTS / "models-cpu.json"
+    if not path.is_file():
+        return
+    d = json.loads(path.read_text())
+    s = d["setting"]
+    print(
+        f"Setting: {s['clip']}; {s['epochs']} epochs; budgets {s['budgets_params']} values; seeds {s['seeds']}; "
+        f"{s['compression']}. Wall time {d['wall_seconds_this_invocation'] / 60:.0f} min.\n"
+    )
+    print("| model | budget | params | fit PSNR | PSNR after compression | bpp | encode s | decode fps |")
+    print("|---|---|---|---|---|---|---|---|")
+    for m, per in d["means"].items():
+        for b, v in per.items():
+            print(
+                f"| {m} | {b} | {v['params']:.0f} | {v['fit_psnr']:.2f} | {v['psnr']:.2f} | {v['bpp']:.3f} | "
+                f"{v['encode_seconds']:.0f} | {v['decode_fps']:.0f} |"
+            )
+    print("\n| model | mean PSNR gain over HNeRV after compression (dB) |")
+    print("|---|---|")
+    for m, g in d["gain_over_hnerv_db"].items():
+        print(f"| {m} | {g:+.2f} |")
+    print()
+
+
+if __name__ == "__main__":
+    core_cpu()
+    bench("cpu-small")
+    bench("gpu-full")
+    models_cpu()
