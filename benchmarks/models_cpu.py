@@ -54,7 +54,8 @@ def summarize(rows: list[dict]) -> tuple[dict, dict]:
     means = {
         m: {
             b: {
-                k: mean(r[k] for r in rs) for k in ("psnr", "fit_psnr", "bpp", "params", "decode_fps", "encode_seconds")
+                k: mean(r[k] for r in rs)
+                for k in ("psnr", "fit_psnr", "ms_ssim", "fit_ms_ssim", "bpp", "params", "decode_fps", "encode_seconds")
             }
             for b, rs in per.items()
         }
@@ -87,7 +88,9 @@ def main() -> None:
     torch.set_num_threads(os.cpu_count() or 1)
     video = load_sample((640, 1280), args.scale)
     out = Path(args.out)
-    rows = json.loads(out.read_text())["runs"] if args.resume and out.is_file() else []
+    old = json.loads(out.read_text()) if args.resume and out.is_file() else {}
+    rows = old.get("runs", [])
+    earlier = old.get("wall_seconds", old.get("wall_seconds_this_invocation", 0.0))
     done = {(r["model"], r["budget"], r["seed"]) for r in rows}
     grid = [
         (m, int(b), int(s))
@@ -101,14 +104,15 @@ def main() -> None:
         for model, budget, seed in grid:
             if (model, budget, seed) not in done:
                 rows.append(run(video, model, budget, seed, args.epochs, reporter))
-                write(out, rows, args, video, time.perf_counter() - started)
+                write(out, rows, args, video, earlier + time.perf_counter() - started)
     finally:
         reporter.close()
-    write(out, rows, args, video, time.perf_counter() - started)
+    write(out, rows, args, video, earlier + time.perf_counter() - started)
 
 
 def write(out: Path, rows: list[dict], args: argparse.Namespace, video, seconds: float) -> None:
-    """The result file: setting, machine, every run, per-model means and the gains over HNeRV."""
+    """The result file: setting, machine, every run, per-model means and the gains over HNeRV
+    (``wall_seconds``: the running time of every invocation that added runs, summed)."""
     means, gains = summarize(rows)
     result = {
         "setting": {
@@ -125,7 +129,7 @@ def write(out: Path, rows: list[dict], args: argparse.Namespace, video, seconds:
             "torch": torch.__version__,
             "nvcodec": __version__,
         },
-        "wall_seconds_this_invocation": seconds,
+        "wall_seconds": seconds,
         "gain_over_hnerv_db": gains,
         "means": means,
         "runs": rows,

@@ -39,9 +39,11 @@ def bench(name: str) -> None:
         return
     d = json.loads(path.read_text())
     env = d["environment"]
+    encoders = ", ".join(sorted({p["encoder_version"] for p in d["points"] if p.get("kind") == "anchor"}))
     print(
-        f"`{name}`: nvcodec {env['nvcodec']} (commit {env['git_commit']}), torch {env['torch']}, PyAV {env['pyav']}, "
-        f"{env['x264_version']}, {env['x265_version']}, machine {env['machine']}, GPU {env['gpu']}.\n"
+        f"`{name}`: nvcodec {env['nvcodec']} (commit {', '.join(sorted({p['git_commit'] for p in d['points']}))}), "
+        f"torch {env['torch']}, PyAV {env['pyav']}, "
+        f"{encoders}, machine {env['machine']}, GPU {env['gpu']}.\n"
     )
     print("| codec | target bpp | bpp | RGB PSNR | YUV 6:1:1 PSNR | MS-SSIM | encode s | decode fps |")
     print("|---|---|---|---|---|---|---|---|")
@@ -72,14 +74,15 @@ def models_cpu() -> None:
     s = d["setting"]
     print(
         f"Setting: {s['clip']}; {s['epochs']} epochs; budgets {s['budgets_params']} values; seeds {s['seeds']}; "
-        f"{s['compression']}. Wall time {d['wall_seconds_this_invocation'] / 60:.0f} min.\n"
+        f"{s['compression']}. Wall time {d['wall_seconds'] / 60:.0f} min.\n"
     )
-    print("| model | budget | params | fit PSNR | PSNR after compression | bpp | encode s | decode fps |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | budget | params | fit PSNR | fit MS-SSIM | PSNR | MS-SSIM | bpp | encode s | decode fps |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for m, per in d["means"].items():
         for b, v in per.items():
             print(
-                f"| {m} | {b} | {v['params']:.0f} | {v['fit_psnr']:.2f} | {v['psnr']:.2f} | {v['bpp']:.3f} | "
+                f"| {m} | {b} | {v['params']:.0f} | {v['fit_psnr']:.2f} | {v['fit_ms_ssim']:.4f} | {v['psnr']:.2f} | "
+                f"{v['ms_ssim']:.4f} | {v['bpp']:.3f} | "
                 f"{v['encode_seconds']:.0f} | {v['decode_fps']:.0f} |"
             )
     print("\n| model | mean PSNR gain over HNeRV after compression (dB) |")

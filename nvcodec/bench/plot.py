@@ -25,8 +25,13 @@ def plot_clip(rows: list[dict], clip: str, path: Path) -> None:
             ys = [p[key] for p in pts if p[key] is not None]
             if xs:
                 ax.plot(xs, ys, style, label=name, markersize=4)
+    from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
     for ax, label in zip(axes, ("RGB PSNR (dB)", "RGB MS-SSIM"), strict=True):
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("bpp (whole file for nvcodec, packet payload for anchors)")
         ax.set_ylabel(label)
         ax.grid(True, which="both", alpha=0.3)

@@ -80,12 +80,13 @@ def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
         if pos + _SECTION_HEAD.size > len(data):
             raise CorruptFileError(name, f"truncated at byte {pos} (no END section)")
         tag, entry, flags, length = _SECTION_HEAD.unpack_from(data, pos)
+        label = tag.decode("ascii", "replace")
         end = pos + _SECTION_HEAD.size + length
         if end + 4 > len(data):
-            raise CorruptFileError(name, f"section {tag!r} at byte {pos} runs past the end of the file")
+            raise CorruptFileError(name, f"section {label!r} at byte {pos} runs past the end of the file")
         (crc,) = struct.unpack_from("<I", data, end)
         if zlib.crc32(data[pos:end]) != crc:
-            raise CorruptFileError(name, f"CRC mismatch in section {tag!r} at byte {pos}")
+            raise CorruptFileError(name, f"CRC mismatch in section {label!r} at byte {pos}")
         payload = data[pos + _SECTION_HEAD.size : end]
         pos = end + 4
         if tag == END_TAG:
