@@ -136,6 +136,20 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _our_row(name: str, model: str, budget: float, cfg: BenchConfig, epochs: int) -> dict:
+    """The identifying fields of one of our points."""
+    return {
+        "clip": name,
+        "kind": "nvcodec",
+        "codec": model,
+        "curve": model,
+        "preset": cfg.preset,
+        "pix_fmt": "rgb24",
+        "budget": budget,
+        "epochs": epochs,
+    }
+
+
 def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchConfig, reporter: Reporter) -> dict:
     opts = pl.EncodeOptions(
         model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed
@@ -147,15 +161,8 @@ def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchCon
         _, decoded = pl.decode_frames(path, device=cfg.device)
         decode_seconds = time.perf_counter() - start
     row = {
-        "clip": name,
-        "kind": "nvcodec",
-        "codec": model,
-        "curve": model,
-        "preset": cfg.preset,
-        "pix_fmt": "rgb24",
-        "budget": budget,
+        **_our_row(name, model, budget, cfg, report.epochs),
         "crf": None,
-        "epochs": report.epochs,
         "bytes": report.bytes,
         "encode_seconds": report.encode_seconds,
         "decode_fps": video.num_frames / decode_seconds,
@@ -320,14 +327,4 @@ def _run_job(job: tuple, cfg: BenchConfig, reporter: Reporter) -> dict:
     except NvcError as exc:  # an infeasible budget is a result, not a crash
         reporter.note(f"{model} at {budget:g} bpp: {exc}")
         epochs = cfg.epochs or pl.PRESET_EPOCHS[cfg.preset]
-        return {
-            "clip": name,
-            "kind": "nvcodec",
-            "codec": model,
-            "curve": model,
-            "preset": cfg.preset,
-            "pix_fmt": "rgb24",
-            "budget": budget,
-            "epochs": epochs,
-            "error": str(exc),
-        }
+        return {**_our_row(name, model, budget, cfg, epochs), "error": str(exc)}

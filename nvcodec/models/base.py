@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ class VideoGridConfig:
         return self.height // s, self.width // s
 
 
-class NeuralVideoModel(nn.Module):
+class NeuralVideoModel(nn.Module, abc.ABC):
     """A neural video representation split into what is transmitted and what is not.
 
     Transmitted: every parameter except those under ``encoder`` (the training-only frame encoders),
@@ -68,17 +69,17 @@ class NeuralVideoModel(nn.Module):
         fields with it)."""
         return cls.spec.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0)
 
+    @abc.abstractmethod
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes of the transmitted per-frame tensors (first axis: frames)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
         """Side tensors for a batch of frames in [0, 1] (training encoder)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames N x 3 x H x W in [0, 1] from frame indices and their side tensors."""
-        raise NotImplementedError
 
     def forward(self, index: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
         """Training pass: encode the frames (if the model has an encoder) and decode them."""
