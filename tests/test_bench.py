@@ -34,6 +34,14 @@ def test_no_overlap_is_not_a_number() -> None:
     assert m["bd_rate_percent"] is None and "do not overlap" in m["note"]
 
 
+def test_points_below_the_front_are_left_out_not_a_crash() -> None:
+    bumpy = [(0.05, 29.0), (0.1, 28.5), (0.2, 34.0), (0.4, 36.2)]
+    m = bd_metrics(CURVE, bumpy)
+    assert m["bd_rate_percent"] is not None and "left out" in m["note"]
+    m = bd_metrics(CURVE, [(0.1, 30.0), (0.2, 29.0)])
+    assert m["bd_rate_percent"] is None and "fewer than two" in m["note"]
+
+
 @pytest.mark.parametrize("codec", ["libx264", "libx265"])
 def test_anchor_points_are_monotone(codec: str) -> None:
     frames = synthetic_clip(6, 32, 64, seed=3)
