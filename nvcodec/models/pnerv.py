@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, side_downscale
 from nvcodec.models.registry import register
 
 
@@ -132,11 +132,8 @@ class PNeRV(NeuralVideoModel):
         """The config for a padded frame size, frame count, strides and width; ``diff_down`` keeps the
         difference embedding within four times the content embedding's size."""
         cfg = PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
-        h0, w0 = cfg.diff_grid
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        down = 1
-        while cfg.diff_dim * (h0 // down) * (w0 // down) > limit and h0 % (2 * down) == 0 and w0 % (2 * down) == 0:
-            down *= 2
+        down = side_downscale(*cfg.diff_grid, cfg.diff_dim, limit)
         return PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, diff_down=down)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_grid, stage_widths
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_grid, side_downscale, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.snerv import HFR, HalfResolutionConfig
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
@@ -136,11 +136,8 @@ class SNeRVT(NeuralVideoModel):
         """The config for a padded size, frames, strides and stem width; ``t_down`` keeps the two
         temporal embeddings within four times the LL embedding's size."""
         cfg = SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
-        h0, w0 = cfg.pre_tub_size
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        down = 1
-        while 2 * cfg.t_dim * (h0 // down) * (w0 // down) > limit and h0 % (2 * down) == 0 and w0 % (2 * down) == 0:
-            down *= 2
+        down = side_downscale(*cfg.pre_tub_size, 2 * cfg.t_dim, limit)
         return SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, t_down=down)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
