@@ -68,14 +68,7 @@ def layout_crc(model: torch.nn.Module) -> int:
 
 def pack_entry(e: Entry, entry: int = 0) -> list[Section]:
     """The sections of one video entry."""
-    w = ByteWriter()
-    for v in (e.meta.frames, e.meta.width, e.meta.height, e.meta.fps.numerator, e.meta.fps.denominator):
-        w.u32(v)
-    sections = [Section(b"VHDR", entry, w.getvalue())]
-    w = ByteWriter()
-    w.u16(get(e.model).model_id)
-    w.raw(encode_record(config_fields_of(e.config)))
-    sections.append(Section(b"MODL", entry, w.getvalue()))
+    sections = [Section(b"VHDR", entry, pack_meta(e.meta)), Section(b"MODL", entry, pack_model(e.model, e.config))]
     w = ByteWriter()
     w.u32(layout_crc(skeleton(e.model, e.config)))
     w.uvarint(len(e.params))
@@ -90,7 +83,24 @@ def pack_entry(e: Entry, entry: int = 0) -> list[Section]:
     return sections
 
 
-def _read_meta(payload: bytes) -> VideoMeta:
+def pack_meta(meta: VideoMeta) -> bytes:
+    """The ``VHDR`` payload of a video."""
+    w = ByteWriter()
+    for v in (meta.frames, meta.width, meta.height, meta.fps.numerator, meta.fps.denominator):
+        w.u32(v)
+    return w.getvalue()
+
+
+def pack_model(name: str, config: Any) -> bytes:
+    """The ``MODL`` payload: model id and config record."""
+    w = ByteWriter()
+    w.u16(get(name).model_id)
+    w.raw(encode_record(config_fields_of(config)))
+    return w.getvalue()
+
+
+def read_meta(payload: bytes) -> VideoMeta:
+    """Parse a ``VHDR`` payload (raises :class:`ReadError` on implausible values)."""
     r = ByteReader(payload)
     frames, width, height, num, den = (r.u32() for _ in range(5))
     r.expect_end()
@@ -99,7 +109,8 @@ def _read_meta(payload: bytes) -> VideoMeta:
     return VideoMeta(frames, width, height, Fraction(num, den))
 
 
-def _read_model(payload: bytes, meta: VideoMeta) -> tuple[str, Any, torch.nn.Module]:
+def read_model(payload: bytes, meta: VideoMeta) -> tuple[str, Any, torch.nn.Module]:
+    """Parse a ``MODL`` payload: model name, config, and the model's skeleton on ``meta``."""
     r = ByteReader(payload)
     model_id = r.u16()
     try:
@@ -149,8 +160,8 @@ def unpack_entries(sections: list[Section], name: str) -> list[Entry]:
         if missing:
             raise CorruptFileError(name, f"video {idx} lacks sections {', '.join(missing)}")
         try:
-            meta = _read_meta(tags[b"VHDR"])
-            model_name, config, model = _read_model(tags[b"MODL"], meta)
+            meta = read_meta(tags[b"VHDR"])
+            model_name, config, model = read_model(tags[b"MODL"], meta)
             r = ByteReader(tags[b"PARM"])
             if r.u32() != layout_crc(model):
                 raise ReadError("parameter layout does not match this decoder's model")

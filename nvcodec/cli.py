@@ -108,10 +108,12 @@ def encode(
     seed: int = typer.Option(0, help="Random seed."),
     batch_size: int = typer.Option(2, help="Frames per training step."),
     lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
+    capacity: float | None = typer.Option(None, help="pfnr: fraction of each tensor a video selects [0.5]."),
+    max_videos: int | None = typer.Option(None, help="pfnr: most videos the archive may hold [64]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Fit a network to a video and write it as one .nrv file."""
+    """Fit a network to a video and write it as one .nrv file (with --model pfnr: a growing archive)."""
     if bpp is None and params is None:
         bpp = 0.05
     out = output or (Path(input.name).with_suffix(".nrv") if input else Path("sample.nrv"))
@@ -129,6 +131,8 @@ def encode(
         lr=lr,
         seed=seed,
         device=device,
+        capacity=capacity,
+        max_videos=max_videos,
     )
     pl.check_options(opts)
     reporter = _reporter(quiet or as_json)
@@ -138,6 +142,49 @@ def encode(
     finally:
         reporter.close()
     _print({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
+
+
+@app.command()
+def append(
+    archive: Path = typer.Argument(..., help="A .nrv archive made with encode --model pfnr."),
+    input: Path | None = typer.Argument(None, help="Video to add (same frame size as the archive)."),
+    bpp: float = typer.Option(0.05, help="Budget of this video in bits per pixel of what it adds to the file."),
+    preset: str = typer.Option("medium", help="fast | medium | slow (30 / 100 / 300 epochs)."),
+    epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
+    weight_bits: int | None = typer.Option(None, help="Bits of the new weights [rate control picks]."),
+    frames: int | None = typer.Option(None, help="Number of frames to encode."),
+    start: int = typer.Option(0, help="First frame to encode."),
+    crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
+    scale: int = typer.Option(1, help="Box-downscale by this integer factor before encoding."),
+    sample: bool = typer.Option(False, "--sample", help="Add Big Buck Bunny (reduced scale on CPU)."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    seed: int = typer.Option(0, help="Seed of the frame order."),
+    batch_size: int = typer.Option(2, help="Frames per training step."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Fit one more video into a progressive archive; earlier videos keep decoding exactly as before."""
+    check_writable(archive)
+    opts = pl.EncodeOptions(
+        model="pfnr",
+        bpp=bpp,
+        preset=preset,
+        epochs=epochs,
+        weight_bits=weight_bits,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+    )
+    pl.check_options(opts)
+    reporter = _reporter(quiet or as_json)
+    try:
+        video = _load_input(input, sample, start, frames, crop, scale, device, reporter)
+        report = pl.append_video(archive, video, opts, reporter)
+    finally:
+        reporter.close()
+    _print({**report.to_json(), "output": str(archive)}, as_json, f"appended video {report.video} to {archive}")
 
 
 def _parse_range(text: str | None) -> tuple[int, int] | None:
@@ -185,7 +232,7 @@ def info(
         return
     _print({k: v for k, v in result.items() if k not in ("videos", "sections")}, False, str(input))
     videos = Table(title="videos")
-    for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes"):
+    for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes", "bpp"):
         videos.add_column(col)
     for v in result["videos"]:
         videos.add_row(
@@ -198,8 +245,12 @@ def info(
             str(v["weight_bits"]),
             str(v["embed_bits"]),
             str(v["bytes"]),
+            f"{v['bpp']:.4f}",
         )
     Console().print(videos)
+    for v in result["videos"]:
+        if "note" in v:
+            Console().print(f"note: {v['note']}")
     table = Table(title="sections")
     for col in ("tag", "video", "bytes"):
         table.add_column(col)

@@ -27,6 +27,8 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        with open(tmp, "rb+") as f:  # on disk before the rename, so a crash leaves old or new, never half
+            os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:

@@ -4,7 +4,7 @@ and file -> tensors -> model -> frames -> video. The CLI and the benchmarks call
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,9 @@ import numpy as np
 import torch
 
 from nvcodec import ratecontrol as rc
-from nvcodec.bitstream import Entry, VideoMeta, pack_entry, unpack_entries
-from nvcodec.compress import QTensor, global_magnitude_masks, quantize_best_axis
+from nvcodec.archive import Archive, Session, is_archive, pack_archive, pack_session, unpack_archive
+from nvcodec.bitstream import Entry, VideoMeta, pack_entry, skeleton, unpack_entries
+from nvcodec.compress import QTensor, global_magnitude_masks, quantize, quantize_best_axis
 from nvcodec.container import FORMAT_MAJOR, FORMAT_MINOR, read_nrv, write_nrv
 from nvcodec.container.nrv import pack_nrv
 from nvcodec.errors import NvcError
@@ -21,9 +22,10 @@ from nvcodec.fit import PRESET_EPOCHS, FitConfig, FrameSource, export_side, fit
 from nvcodec.io import Video, write_video
 from nvcodec.metrics import bpp, mean_ms_ssim, mean_psnr
 from nvcodec.models import build, get, solve_config
+from nvcodec.models.pfnr import kept
 from nvcodec.models.registry import config_fields_of
 from nvcodec.progress import Reporter
-from nvcodec.render import build_decoder, dequantize_side, render
+from nvcodec.render import build_archive_decoder, build_decoder, dequantize_side, render
 
 QUALITY_FRAMES = 16
 
@@ -45,6 +47,8 @@ class EncodeOptions:
         lr: peak learning rate; None takes the model's reference value.
         seed: seed of initialization and frame order.
         device: ``auto``, ``cpu`` or ``cuda``.
+        capacity: progressive models (pfnr): fraction of each tensor a video selects [0.5].
+        max_videos: progressive models: most videos the archive may ever hold [64].
     """
 
     model: str = "hnerv"
@@ -59,6 +63,8 @@ class EncodeOptions:
     lr: float | None = None
     seed: int = 0
     device: str = "auto"
+    capacity: float | None = None
+    max_videos: int | None = None
 
 
 @dataclass
@@ -84,6 +90,8 @@ class EncodeReport:
     embed_bits: int
     epochs: int
     device: str
+    video: int = 0
+    archive_bytes: int | None = None
     notes: list[str] = field(default_factory=list)
     reconstruction: np.ndarray | None = field(default=None, repr=False)
 
@@ -121,8 +129,17 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def is_progressive(model: str) -> bool:
+    """Whether a model builds growing archives (pfnr) rather than one video per file."""
+    return bool(getattr(get(model).model_cls, "progressive", False))
+
+
 def check_options(o: EncodeOptions) -> None:
-    get(o.model)
+    """Reject inconsistent or out-of-range encoder options with a one-line error."""
+    if is_progressive(o.model):
+        _check_progressive(o)
+    elif o.capacity is not None or o.max_videos is not None:
+        raise NvcError(f"--capacity and --max-videos apply to progressive models (pfnr), not {o.model}")
     if (o.bpp is None) == (o.params is None):
         raise NvcError("give exactly one of --bpp and --params")
     if o.bpp is not None and not o.bpp > 0:
@@ -247,6 +264,8 @@ def _pick_prune(model: Any, source: FrameSource, o: EncodeOptions, budget: rc.Bu
 
 def encode_video(video: Video, output: Path, o: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:
     """Fit, compress and write ``video`` to ``output``; report what the decoder reconstructs."""
+    if is_progressive(o.model):
+        return encode_archive(video, output, o, reporter)
     reporter = reporter or Reporter()
     start = time.perf_counter()
     check_options(o)
@@ -368,17 +387,29 @@ def load_entries(path: Path) -> list[Entry]:
     return unpack_entries(read_nrv(Path(path)), str(path))
 
 
+def _open_video(path: Path, video: int) -> tuple[VideoMeta, Any]:
+    """Metadata of video ``video`` of a ``.nrv`` file and a function (indices, device) -> frames."""
+    sections = read_nrv(Path(path))
+    if is_archive(sections):
+        archive = unpack_archive(sections, str(path))
+        count = len(archive.sessions)
+    else:
+        entries = unpack_entries(sections, str(path))
+        count = len(entries)
+    if not 0 <= video < count:
+        raise NvcError(f"{path}: no video {video} (the file holds {count})")
+    if is_archive(sections):
+        return archive.sessions[video].meta, lambda idx, dev: _render_archive(archive, video, idx, dev)
+    return entries[video].meta, lambda idx, dev: _render_entry(entries[video], idx, dev)
+
+
 def decode_frames(
     path: Path, frames: tuple[int, int] | None = None, device: str = "auto", video: int = 0
 ) -> tuple[VideoMeta, np.ndarray]:
     """The reconstructed frames ``a:b`` (all by default) of video ``video`` in a ``.nrv`` file."""
-    entries = load_entries(path)
-    if not 0 <= video < len(entries):
-        raise NvcError(f"{path}: no video {video} (the file holds {len(entries)})")
-    entry = entries[video]
-    a, b = _frame_range(path, frames, entry.meta.frames)
-    out = list(_render_entry(entry, list(range(a, b)), resolve_device(device)))
-    return entry.meta, np.stack(out)
+    meta, frames_of = _open_video(path, video)
+    a, b = _frame_range(path, frames, meta.frames)
+    return meta, np.stack(list(frames_of(list(range(a, b)), resolve_device(device))))
 
 
 def _frame_range(path: Path, frames: tuple[int, int] | None, total: int) -> tuple[int, int]:
@@ -400,61 +431,340 @@ def decode_file(
     """Decode a ``.nrv`` file (or frames ``a:b`` of it) into a video file chosen by extension."""
     reporter = reporter or Reporter()
     start = time.perf_counter()
-    entries = load_entries(path)
-    if not 0 <= video < len(entries):
-        raise NvcError(f"{path}: no video {video} (the file holds {len(entries)})")
-    entry = entries[video]
-    a, b = _frame_range(path, frames, entry.meta.frames)
+    meta, frames_of = _open_video(path, video)
+    a, b = _frame_range(path, frames, meta.frames)
     dev = resolve_device(device)
     reporter.start("decode", b - a)
 
     def frames_iter() -> Any:
-        for frame in _render_entry(entry, list(range(a, b)), dev):
+        for frame in frames_of(list(range(a, b)), dev):
             reporter.advance(1)
             yield frame
 
-    count = write_video(output, frames_iter(), entry.meta.fps, lossless=lossless)
+    count = write_video(output, frames_iter(), meta.fps, lossless=lossless)
     seconds = time.perf_counter() - start
-    return DecodeReport(count, entry.meta.width, entry.meta.height, seconds, count / seconds, str(output))
+    return DecodeReport(count, meta.width, meta.height, seconds, count / seconds, str(output))
 
 
-def file_info(path: Path) -> dict[str, Any]:
-    """What a ``.nrv`` file holds: format version, videos, models and section sizes."""
-    sections = read_nrv(Path(path))
-    entries = unpack_entries(sections, str(path))
-    size = Path(path).stat().st_size
-    videos = []
-    for i, e in enumerate(entries):
+def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
+    rows = []
+    for e in entries:
         with torch.device("meta"):
             count = build(e.model, e.config).transmitted_count()
-        videos.append(
+        rows.append(
             {
-                "video": i,
                 "model": e.model,
-                "frames": e.meta.frames,
-                "width": e.meta.width,
-                "height": e.meta.height,
-                "fps": float(e.meta.fps),
-                "fps_fraction": f"{e.meta.fps.numerator}/{e.meta.fps.denominator}",
+                "meta": e.meta,
                 "params": count,
                 "weight_bits": max((q.bits for q in e.params.values()), default=0),
                 "embed_bits": max((q.bits for q in e.side.values()), default=0),
-                "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config_fields_of(e.config).items()},
-                "bytes": sum(len(s.payload) + 16 for s in sections if s.entry == i),
+                "config": e.config,
+            }
+        )
+    return rows
+
+
+def _archive_rows(archive: Archive) -> list[dict[str, Any]]:
+    rows = []
+    for i, session in enumerate(archive.sessions):
+        _, used = archive.replay(i)
+        rows.append(
+            {
+                "model": archive.model,
+                "meta": session.meta,
+                "params": sum(q.symbols.size for q in session.values.values()) + session.head.symbols.size,
+                "weight_bits": _bits_of(session),
+                "embed_bits": 0,
+                "config": archive.config,
+                "note": _claim_note(archive, i),
+                "claimed": sum(int(u.sum()) for u in used.values()) / sum(u.size for u in used.values()),
+            }
+        )
+    return rows
+
+
+def file_info(path: Path) -> dict[str, Any]:
+    """What a ``.nrv`` file holds: format version, videos (frames, size, fps, bytes, bpp of each),
+    models and section sizes. ``bpp`` of the file counts its bytes over every video's pixels."""
+    sections = read_nrv(Path(path))
+    if is_archive(sections):
+        rows = _archive_rows(unpack_archive(sections, str(path)))
+    else:
+        rows = _entry_rows(unpack_entries(sections, str(path)))
+    size = Path(path).stat().st_size
+    videos = []
+    for i, row in enumerate(rows):
+        m = row.pop("meta")
+        nbytes = sum(len(s.payload) + 16 for s in sections if s.entry == i)
+        nbytes += len(pack_nrv([])) if i == 0 else 0
+        config = config_fields_of(row.pop("config"))
+        videos.append(
+            {
+                "video": i,
+                "model": row.pop("model"),
+                "frames": m.frames,
+                "width": m.width,
+                "height": m.height,
+                "fps": float(m.fps),
+                "fps_fraction": f"{m.fps.numerator}/{m.fps.denominator}",
+                "bytes": nbytes,
+                "bpp": bpp(nbytes, m.frames, m.height, m.width),
+                **row,
+                "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
             }
         )
     first = videos[0]
+    pixels = sum(v["frames"] * v["width"] * v["height"] for v in videos)
     return {
         "format_version": f"{FORMAT_MAJOR}.{FORMAT_MINOR}",
         "bytes": size,
         "model": first["model"],
-        "frames": first["frames"],
+        "videos_count": len(videos),
+        "frames": sum(v["frames"] for v in videos),
         "width": first["width"],
         "height": first["height"],
         "fps": first["fps"],
-        "bpp": bpp(size, first["frames"], first["height"], first["width"]),
+        "bpp": 8.0 * size / pixels,
         "videos": videos,
         "sections": [
             {"tag": s.tag.decode("ascii", "replace"), "video": s.entry, "bytes": len(s.payload) + 16} for s in sections
         ],
     }
+
+
+# --- progressive archives (pfnr): one network, videos appended one session at a time ---------------
+
+DEFAULT_CAPACITY, DEFAULT_MAX_VIDEOS = 0.5, 64
+HEAD_MIN_BITS = 8
+
+
+def _check_progressive(o: EncodeOptions) -> None:
+    if o.prune is not None:
+        raise NvcError(f"--prune: {o.model}'s sparsity is its learned mask; set --capacity instead")
+    if o.embed_bits is not None:
+        raise NvcError(f"--embed-bits: {o.model} transmits no embeddings")
+    if o.capacity is not None and not 0.0 < o.capacity <= 1.0:
+        raise NvcError(f"--capacity {o.capacity}: the fraction each video selects must be in (0, 1]")
+    if o.max_videos is not None and not 1 <= o.max_videos <= 0xFFFF:
+        raise NvcError(f"--max-videos {o.max_videos}: must be in 1..65535")
+
+
+def _archive_overhead(archive: Archive, meta: VideoMeta, bits: int | None = None) -> int:
+    """Bytes of a first video whose selected weights are zero (headers, config, masks, steps), or,
+    with ``bits``, random values at that depth (the smallest real file of this network)."""
+    model = skeleton(archive.model, archive.config)
+    rng = np.random.default_rng(0)
+    masks, values = {}, {}
+    for n, shape in model.masked_shapes().items():
+        flat = np.zeros(int(np.prod(shape)), bool)
+        flat[rng.permutation(flat.size)[: kept(archive.config, flat.size)]] = True
+        masks[n] = flat.reshape(shape)
+        x = rng.normal(0, 1, int(masks[n].sum())) if bits else np.zeros(int(masks[n].sum()))
+        values[n] = quantize(x.astype(np.float32), bits or rc.DEFAULT_WEIGHT_BITS, None)
+    head = quantize(np.zeros(tuple(model.head.shape), np.float32), HEAD_MIN_BITS, None)
+    probe = Archive(archive.model, archive.config, [Session(meta, masks, values, head)])
+    return len(pack_nrv(pack_archive(probe)))
+
+
+def _size_archive(video: Video, o: EncodeOptions, meta: VideoMeta) -> Any:
+    """The network of a new archive, sized so that its first video fits the budget."""
+    t, h, w = video.num_frames, video.height, video.width
+    fixed = dict(capacity=o.capacity or DEFAULT_CAPACITY, max_videos=o.max_videos or DEFAULT_MAX_VIDEOS, seed=o.seed)
+    if o.params is not None:
+        return solve_config(o.model, h, w, t, o.params, fixed)
+    budget = rc.Budget(o.bpp, t * h * w)
+    config = solve_config(o.model, h, w, t, 0, fixed)
+    floor = _archive_overhead(Archive(o.model, config, []), meta, rc.WEIGHT_BITS[-1])
+    if floor > budget.max_bytes:
+        raise NvcError(
+            f"{video.source}: budget {o.bpp:g} bpp is too small for this clip: the smallest "
+            f"{o.model} archive for it is about {bpp(floor, t, h, w):.4g} bpp"
+        )
+    for _ in range(3):  # the mask and step overhead grows with the network: iterate to a fixed point
+        overhead = _archive_overhead(Archive(o.model, config, []), meta)
+        values = rc.params_for_budget(budget, 0, overhead)
+        config = solve_config(o.model, h, w, t, values, fixed)
+    return config
+
+
+class _Frozen:
+    """Weights earlier videos claimed: written back after every optimizer step, so they never move."""
+
+    def __init__(self, model: Any, used: dict[str, np.ndarray]) -> None:
+        self.model = model
+        self.saved = {}
+        for n, u in used.items():
+            mask = torch.from_numpy(u).to(model.weights[n].device)
+            self.saved[n] = (mask, model.weights[n].detach().clone())
+
+    @torch.no_grad()
+    def restore(self) -> None:
+        """Put every frozen weight back to its stored value."""
+        for n, (mask, value) in self.saved.items():
+            w = self.model.weights[n]
+            w.copy_(torch.where(mask, value, w))
+
+
+def _session_model(archive: Archive, index: int, frames: int, device: torch.device) -> tuple[Any, _Frozen]:
+    """The network at the start of video ``index``: the seed's initial weights with every claimed
+    weight set to its decoded value, fresh selection scores, and the frozen-weight guard."""
+    model = build(archive.model, archive.config)
+    weights, used = archive.replay(index - 1)
+    with torch.no_grad():
+        for n, u in used.items():
+            model.weights[n][torch.from_numpy(u)] = torch.from_numpy(weights[n][u])
+    model.set_video(index, frames)
+    model.new_scores(torch.Generator().manual_seed(archive.config.seed * 100_003 + index + 1))
+    model.to(device)
+    return model, _Frozen(model, used)
+
+
+def _session_at(model: Any, masks: dict[str, np.ndarray], archive: Archive, meta: VideoMeta, bits: int) -> Session:
+    """The next video quantized at ``bits``: its mask, its newly claimed weights and its head."""
+    index = len(archive.sessions)
+    _, used = archive.replay(index - 1)
+    values = {}
+    for n, w in model.weights.items():
+        new = masks[n] & ~used[n]
+        if new.any():
+            values[n] = quantize(w.detach().float().cpu().numpy()[new], bits, None)
+    head = quantize(model.head.detach().float().cpu().numpy(), max(bits, HEAD_MIN_BITS), None)
+    return Session(meta, masks, values, head)
+
+
+def _pick_session_bits(
+    model: Any, masks: dict[str, np.ndarray], archive: Archive, meta: VideoMeta, o: EncodeOptions, notes: list[str]
+) -> Session:
+    """The session at the highest bit depth whose file growth fits the budget (the lowest if none)."""
+    index = len(archive.sessions)
+    choices = (o.weight_bits,) if o.weight_bits else rc.WEIGHT_BITS
+    limit = rc.Budget(o.bpp, meta.frames * meta.width * meta.height).max_bytes if o.bpp else None
+    for bits in choices:
+        session = _session_at(model, masks, archive, meta, bits)
+        grown = Archive(archive.model, archive.config, [*archive.sessions, session])
+        size = len(pack_nrv(pack_session(grown, index))) - (len(pack_nrv([])) if index else 0)
+        if limit is None or size <= limit:
+            return session
+    notes.append(f"over budget: even {choices[-1]}-bit weights take {size} bytes (budget {limit})")
+    return session
+
+
+def _encode_session(
+    video: Video, output: Path, o: EncodeOptions, reporter: Reporter, archive: Archive, old: list
+) -> EncodeReport:
+    """Fit the next video of ``archive`` (whose file sections are ``old``), write the grown archive
+    atomically to ``output`` and report what the decoder reconstructs for that video."""
+    start, device, index = time.perf_counter(), resolve_device(o.device), len(archive.sessions)
+    meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
+    config, notes = archive.config, []
+    model, frozen = _session_model(archive, index, video.num_frames, device)
+    frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
+    source = FrameSource(frames, (config.height, config.width))
+    epochs = o.epochs or PRESET_EPOCHS[o.preset]
+    fit(model, source, _fit_config(o, type(model), epochs), reporter, stage=f"video {index}", after_step=frozen.restore)
+    fit_seconds = time.perf_counter() - start
+    masks = {n: m.numpy() for n, m in model.hard_masks().items()}
+    model.use_masks({n: torch.from_numpy(m) for n, m in masks.items()})
+    fit_psnr, fit_ms_ssim = _float_quality(model, {}, video, device)
+    session = _pick_session_bits(model, masks, archive, meta, o, notes)
+    archive.sessions.append(session)
+    before = len(pack_nrv(old)) if old else 0
+    total = write_nrv(output, [*old, *pack_session(archive, index)])
+    notes.append(_claim_note(archive, index))
+    stats = dict(prune=0.0, weight_bits=_bits_of(session), embed_bits=0, epochs=epochs, fit_seconds=fit_seconds)
+    stats.update(start=start, fit_psnr=fit_psnr, fit_ms_ssim=fit_ms_ssim, bytes=total - before, notes=notes)
+    return _archive_report(video, output, index, device, stats, total)
+
+
+def _bits_of(session: Session) -> int:
+    return max((q.bits for q in session.values.values()), default=0)
+
+
+def _claim_note(archive: Archive, index: int) -> str:
+    """How the video's subnetwork splits into new and reused weights, and how full the network is."""
+    _, before = archive.replay(index - 1)
+    _, after = archive.replay(index)
+    selected = sum(int(m.sum()) for m in archive.sessions[index].masks.values())
+    new = sum(int((m & ~before[n]).sum()) for n, m in archive.sessions[index].masks.items())
+    claimed = sum(int(u.sum()) for u in after.values()) / sum(u.size for u in after.values())
+    return (
+        f"video {index}: {new} new weights, {selected - new} reused ({(selected - new) / selected:.0%} of its"
+        f" subnetwork); {claimed:.0%} of the network now claimed"
+    )
+
+
+def _archive_report(
+    video: Video, output: Path, index: int, device: torch.device, s: dict[str, Any], total: int
+) -> EncodeReport:
+    archive = load_archive(output)
+    rec = np.stack(list(_render_archive(archive, index, list(range(video.num_frames)), device)))
+    ms, note = mean_ms_ssim(video.frames, rec)
+    t, h, w = video.num_frames, video.height, video.width
+    params = sum(q.symbols.size for q in archive.sessions[index].values.values())
+    return EncodeReport(
+        model=archive.model,
+        params=params + archive.sessions[index].head.symbols.size,
+        frames=t,
+        width=w,
+        height=h,
+        bytes=s["bytes"],
+        bpp=bpp(s["bytes"], t, h, w),
+        psnr=mean_psnr(video.frames, rec),
+        ms_ssim=ms,
+        encode_seconds=time.perf_counter() - s["start"],
+        fit_seconds=s["fit_seconds"],
+        fit_psnr=s["fit_psnr"],
+        fit_ms_ssim=s["fit_ms_ssim"],
+        prune=s["prune"],
+        weight_bits=s["weight_bits"],
+        embed_bits=s["embed_bits"],
+        epochs=s["epochs"],
+        device=str(device),
+        video=index,
+        archive_bytes=total,
+        notes=s["notes"] + ([note] if note else []),
+        reconstruction=rec,
+    )
+
+
+def encode_archive(video: Video, output: Path, o: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:
+    """Start a progressive archive at ``output`` with ``video`` as its video 0."""
+    check_options(o)
+    meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
+    archive = Archive(o.model, _size_archive(video, o, meta), [])
+    return _encode_session(video, output, o, reporter or Reporter(), archive, [])
+
+
+def append_video(path: Path, video: Video, o: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:
+    """Fit ``video`` into the archive at ``path`` as its next video; earlier videos are untouched.
+
+    The grown archive replaces the old one by rename, so a failed or interrupted append leaves it as it was.
+    """
+    sections = read_nrv(Path(path))
+    if not is_archive(sections):
+        raise NvcError(f"{path}: not a progressive archive (start one with encode --model pfnr)")
+    archive = unpack_archive(sections, str(path))
+    o = replace(o, model=archive.model)
+    if o.params is not None or o.capacity is not None or o.max_videos is not None:
+        raise NvcError("--params, --capacity and --max-videos are fixed when the archive is created")
+    check_options(o)
+    first = archive.sessions[0].meta
+    if (video.width, video.height) != (first.width, first.height):
+        raise NvcError(
+            f"{video.source}: frame size {video.width}x{video.height} differs from the archive's "
+            f"{first.width}x{first.height} (use --crop/--scale)"
+        )
+    if len(archive.sessions) >= archive.config.max_videos:
+        raise NvcError(f"{path}: the archive is full ({archive.config.max_videos} videos)")
+    return _encode_session(video, Path(path), o, reporter or Reporter(), archive, sections)
+
+
+def load_archive(path: Path) -> Archive:
+    """The progressive archive at ``path``, checked and decoded to masks and quantized tensors."""
+    return unpack_archive(read_nrv(Path(path)), str(path))
+
+
+def _render_archive(archive: Archive, index: int, indices: list[int], device: torch.device) -> Any:
+    model = build_archive_decoder(archive, index, device)
+    meta = archive.sessions[index].meta
+    return render(model, {}, indices, (meta.height, meta.width), device)

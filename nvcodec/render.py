@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from nvcodec.archive import Archive
 from nvcodec.compress import QTensor
 from nvcodec.models import build
 
@@ -24,6 +25,21 @@ def build_decoder(name: str, config: Any, params: dict[str, QTensor], device: to
     with torch.no_grad():
         for pname, q in params.items():
             targets[pname].copy_(torch.from_numpy(q.dequantize()).reshape(targets[pname].shape))
+    return model.to(device).eval()
+
+
+def build_archive_decoder(archive: Archive, index: int, device: torch.device) -> torch.nn.Module:
+    """The network of video ``index`` of a progressive archive: weights replayed from videos
+    ``0..index`` (nothing later is read), that video's mask, head and codes."""
+    session = archive.sessions[index]
+    weights, _ = archive.replay(index)
+    model = build(archive.model, archive.config)
+    with torch.no_grad():
+        for name, value in weights.items():
+            model.weights[name].copy_(torch.from_numpy(value))
+        model.head.copy_(torch.from_numpy(session.head.dequantize()))
+    model.use_masks({n: torch.from_numpy(m) for n, m in session.masks.items()})
+    model.set_video(index, session.meta.frames)
     return model.to(device).eval()
 
 

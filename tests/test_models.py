@@ -10,12 +10,12 @@ from nvcodec.models import build, get, get_by_id, names, solve_config
 from nvcodec.models.layers import choose_grid
 from nvcodec.models.sizing import count_for
 
-MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv"]
+MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv", "pfnr"]
 
 
 def test_registry_names_and_fixed_ids() -> None:
     assert names() == MODELS
-    assert [get(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7]
+    assert [get(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert get_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
         get("vvc")

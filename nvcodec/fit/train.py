@@ -7,6 +7,7 @@ On CUDA the forward pass runs under bfloat16 autocast; on the CPU it runs in flo
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -101,8 +102,10 @@ def fit(
     reporter: Reporter,
     stage: str = "fit",
     masks: dict[str, torch.Tensor] | None = None,
+    after_step: Callable[[], None] | None = None,
 ) -> dict[str, float]:
-    """Train ``model`` on ``source``; keep masked weights at zero if ``masks`` is given.
+    """Train ``model`` on ``source``; keep masked weights at zero if ``masks`` is given, and call
+    ``after_step`` after every optimizer step (PFNR restores its frozen weights there).
 
     Returns the last epoch's mean loss and its PSNR (from the mean squared error, in dB).
     """
@@ -132,6 +135,8 @@ def fit(
             loss.backward()
             opt.step()
             _apply_masks(masks, params)
+            if after_step is not None:
+                after_step()
             step += 1
             loss_sum += float(loss.detach()) * len(idx)
             mse_sum += float(F.mse_loss(out.detach(), target)) * len(idx)

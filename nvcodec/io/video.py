@@ -157,7 +157,7 @@ def _encode_to(
     fps: Fraction,
 ) -> int:
     count = 0
-    with av.open(target, "w", format=fmt) as container:
+    with av.open(target, "w", format=fmt, options={"fflags": "+bitexact"}) as container:
         stream = None
         for frame in frames:
             if stream is None:

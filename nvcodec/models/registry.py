@@ -2,7 +2,7 @@
 
 A model class registers itself with :func:`register`; everything else looks models up here.
 Ids in use: 1 ``nerv``, 2 ``hnerv``, 3 ``hfe-hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``,
-7 ``pnerv``; reserved: 8 ``pfnr``. An id is never reassigned, even if its model is removed.
+7 ``pnerv``, 8 ``pfnr``. An id is never reassigned, even if its model is removed.
 """
 
 from __future__ import annotations

@@ -58,14 +58,17 @@ def _refine_reduce(name: str, config: Any, params: int) -> Any:
     return best
 
 
-def solve_config(name: str, height: int, width: int, frames: int, params: int) -> Any:
+def solve_config(
+    name: str, height: int, width: int, frames: int, params: int, fixed: dict[str, Any] | None = None
+) -> Any:
     """The config of model ``name`` for a ``height`` x ``width`` x ``frames`` video whose transmitted
     count is nearest ``params``, as HNeRV picks its C0.
 
     For decoders whose widths taper, the smallest width (12 in HNeRV) is lowered step by step for
     budgets so small that the stem would otherwise be narrower than twice that floor. Where integer stem widths are too
     coarse to land within 2% of the budget (small models), the width ratio between stages is
-    adjusted by up to 8% around the model's reference value.
+    adjusted by up to 8% around the model's reference value. ``fixed`` sets config fields that are
+    not solved for (PFNR's capacity, for instance) before counting.
     """
     cls = get(name).model_cls
     strides, ph, pw = cls.grid_for(height, width)
@@ -73,7 +76,7 @@ def solve_config(name: str, height: int, width: int, frames: int, params: int) -
     for lower in LOWER_WIDTHS if tapered else (0,):
 
         def make(c0: int, lower: int = lower) -> Any:
-            config = cls.default_config(ph, pw, frames, strides, c0, params)
+            config = dataclasses.replace(cls.default_config(ph, pw, frames, strides, c0, params), **(fixed or {}))
             return dataclasses.replace(config, lower_width=lower) if tapered else config
 
         c0 = _nearest_c0(name, make, params)
