@@ -92,8 +92,40 @@ def models_cpu() -> None:
     print()
 
 
+def pfnr_cpu() -> None:
+    """Archives against separate files: per budget, totals and per-video bpp / PSNR."""
+    path = RESULTS / "pfnr-cpu.json"
+    if not path.is_file():
+        return
+    d = json.loads(path.read_text())
+    print(
+        f"Clips: {'; '.join(d['setting']['clips'])}. {d['setting']['epochs']} epochs per video. "
+        f"Wall time {d['wall_seconds'] / 60:.0f} min.\n"
+    )
+    print("| --bpp | capacity | coding | total bytes | bpp (all clips) | mean PSNR dB | earlier videos identical |")
+    print("|---|---|---|---|---|---|---|")
+    for r in d["runs"]:
+        for name, v in r["summary"].items():
+            same = str(r["pfnr"]["earlier_videos_identical"]).lower() if name == "pfnr" else ""
+            label = "pfnr archive" if name == "pfnr" else f"separate {name} files"
+            print(
+                f"| {r['budget']} | {r['capacity']} | {label} | {v['bytes']} | {v['bpp']:.4f} | "
+                f"{_f(v['mean_psnr'], '.2f')} | {same} |"
+            )
+    print("\n| --bpp | clip | pfnr bpp / PSNR | nerv bpp / PSNR | hnerv bpp / PSNR |")
+    print("|---|---|---|---|---|")
+    for r in d["runs"]:
+        for i, v in enumerate(r["pfnr"]["videos"]):
+            cells = [
+                f"{r[m]['videos'][i]['bpp']:.4f} / {r[m]['videos'][i]['psnr']:.2f}" for m in ("pfnr", "nerv", "hnerv")
+            ]
+            print(f"| {r['budget']} | {v['clip']} | {' | '.join(cells)} |")
+    print()
+
+
 if __name__ == "__main__":
     core_cpu()
     bench("cpu-small")
     bench("gpu-full")
     models_cpu()
+    pfnr_cpu()

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.bitstream import VideoMeta, pack_meta, pack_model, read_meta, read_model, skeleton
+from nvcodec.bitstream import VideoMeta, group_by_entry, pack_meta, pack_model, read_meta, read_model, skeleton
 from nvcodec.compress import QTensor, read_mask, read_qtensor, write_mask, write_qtensor
 from nvcodec.container import Section
 from nvcodec.errors import CorruptFileError
@@ -70,6 +70,14 @@ class Archive:
                 used[n] |= mask
         return weights, used
 
+    def mask_bytes(self, index: int) -> int:
+        """Bytes the coded masks of video ``index`` take in its ``SESS`` section."""
+        _, used = self.replay(index - 1)
+        w = ByteWriter()
+        for n, mask in self.sessions[index].masks.items():
+            write_mask(w, mask, used[n])
+        return len(w.getvalue())
+
 
 def is_archive(sections: list[Section]) -> bool:
     """Whether a parsed file is a progressive archive (its first model is a progressive one)."""
@@ -113,12 +121,7 @@ def pack_archive(archive: Archive) -> list[Section]:
 
 
 def _group(sections: list[Section], name: str) -> list[dict[bytes, bytes]]:
-    groups: dict[int, dict[bytes, bytes]] = {}
-    for s in sections:
-        slot = groups.setdefault(s.entry, {})
-        if s.tag in slot:
-            raise CorruptFileError(name, f"video {s.entry}: duplicate {s.tag.decode(errors='replace')} section")
-        slot[s.tag] = s.payload
+    groups = group_by_entry(sections, name)
     if sorted(groups) != list(range(len(groups))):
         raise CorruptFileError(name, "videos are not numbered 0, 1, 2, ...")
     for i, tags in groups.items():

@@ -143,16 +143,22 @@ def _read_tensors(r: ByteReader, shapes: dict[str, tuple[int, ...]]) -> dict[str
     return out
 
 
-def unpack_entries(sections: list[Section], name: str) -> list[Entry]:
-    """Every video entry of a parsed file, fully decoded to quantized tensors."""
+def group_by_entry(sections: list[Section], name: str) -> dict[int, dict[bytes, bytes]]:
+    """Section payloads by entry and tag; a repeated tag within an entry, or no entry, is corrupt."""
     by_entry: dict[int, dict[bytes, bytes]] = {}
     for s in sections:
         slot = by_entry.setdefault(s.entry, {})
         if s.tag in slot:
-            raise CorruptFileError(name, f"duplicate {s.tag.decode(errors='replace')} section")
+            raise CorruptFileError(name, f"video {s.entry}: duplicate {s.tag.decode(errors='replace')} section")
         slot[s.tag] = s.payload
     if not by_entry:
         raise CorruptFileError(name, "no video in the file")
+    return by_entry
+
+
+def unpack_entries(sections: list[Section], name: str) -> list[Entry]:
+    """Every video entry of a parsed file, fully decoded to quantized tensors."""
+    by_entry = group_by_entry(sections, name)
     entries = []
     for idx in sorted(by_entry):
         tags = by_entry[idx]

@@ -1,5 +1,7 @@
 """The one module that wires the stages: video -> model -> fit -> prune -> quantize -> code -> file,
-and file -> tensors -> model -> frames -> video. The CLI and the benchmarks call only this."""
+and file -> tensors -> model -> frames -> video; for progressive models (pfnr), archive -> next
+video's session (fit with earlier weights frozen -> mask -> new values) -> grown archive.
+The CLI and the benchmarks call only this."""
 
 from __future__ import annotations
 
@@ -354,13 +356,20 @@ def _render_entry(entry: Entry, indices: list[int], device: torch.device) -> Any
 def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, s: dict[str, Any]) -> EncodeReport:
     entry = load_entries(output)[0]
     rec = np.stack(list(_render_entry(entry, list(range(entry.meta.frames)), device)))
-    ms, note = mean_ms_ssim(video.frames, rec)
-    t, h, w = video.num_frames, video.height, video.width
     with torch.device("meta"):
         count = build(o.model, entry.config).transmitted_count()
+    return _measured(video, rec, o.model, count, device, s)
+
+
+def _measured(
+    video: Video, rec: np.ndarray, model: str, params: int, device: torch.device, s: dict[str, Any], **extra: Any
+) -> EncodeReport:
+    """The report of an encode: the decoder's reconstruction ``rec`` measured against the source."""
+    ms, note = mean_ms_ssim(video.frames, rec)
+    t, h, w = video.num_frames, video.height, video.width
     return EncodeReport(
-        model=o.model,
-        params=count,
+        model=model,
+        params=params,
         frames=t,
         width=w,
         height=h,
@@ -377,8 +386,9 @@ def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, 
         embed_bits=s["embed_bits"],
         epochs=s["epochs"],
         device=str(device),
-        notes=[note] if note else [],
+        notes=s.get("notes", []) + ([note] if note else []),
         reconstruction=rec,
+        **extra,
     )
 
 
@@ -477,6 +487,7 @@ def _archive_rows(archive: Archive) -> list[dict[str, Any]]:
                 "embed_bits": 0,
                 "config": archive.config,
                 "note": _claim_note(archive, i),
+                "mask_bytes": archive.mask_bytes(i),
                 "claimed": sum(int(u.sum()) for u in used.values()) / sum(u.size for u in used.values()),
             }
         )
@@ -644,6 +655,11 @@ def _pick_session_bits(
         grown = Archive(archive.model, archive.config, [*archive.sessions, session])
         size = len(pack_nrv(pack_session(grown, index))) - (len(pack_nrv([])) if index else 0)
         if limit is None or size <= limit:
+            if limit is not None and bits == choices[0] and index and size < rc.LOWER_FRACTION * limit:
+                notes.append(
+                    f"video {index} adds {size} bytes, under its budget of {limit}: the weights still free in the"
+                    " network limit what a video can add (a larger --bpp for the first video gives a larger network)"
+                )
             return session
     notes.append(f"over budget: even {choices[-1]}-bit weights take {size} bytes (budget {limit})")
     return session
@@ -698,33 +714,9 @@ def _archive_report(
 ) -> EncodeReport:
     archive = load_archive(output)
     rec = np.stack(list(_render_archive(archive, index, list(range(video.num_frames)), device)))
-    ms, note = mean_ms_ssim(video.frames, rec)
-    t, h, w = video.num_frames, video.height, video.width
-    params = sum(q.symbols.size for q in archive.sessions[index].values.values())
-    return EncodeReport(
-        model=archive.model,
-        params=params + archive.sessions[index].head.symbols.size,
-        frames=t,
-        width=w,
-        height=h,
-        bytes=s["bytes"],
-        bpp=bpp(s["bytes"], t, h, w),
-        psnr=mean_psnr(video.frames, rec),
-        ms_ssim=ms,
-        encode_seconds=time.perf_counter() - s["start"],
-        fit_seconds=s["fit_seconds"],
-        fit_psnr=s["fit_psnr"],
-        fit_ms_ssim=s["fit_ms_ssim"],
-        prune=s["prune"],
-        weight_bits=s["weight_bits"],
-        embed_bits=s["embed_bits"],
-        epochs=s["epochs"],
-        device=str(device),
-        video=index,
-        archive_bytes=total,
-        notes=s["notes"] + ([note] if note else []),
-        reconstruction=rec,
-    )
+    session = archive.sessions[index]
+    params = sum(q.symbols.size for q in session.values.values()) + session.head.symbols.size
+    return _measured(video, rec, archive.model, params, device, s, video=index, archive_bytes=total)
 
 
 def encode_archive(video: Video, output: Path, o: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:

@@ -38,9 +38,10 @@ def build_archive_decoder(archive: Archive, index: int, device: torch.device) ->
         for name, value in weights.items():
             model.weights[name].copy_(torch.from_numpy(value))
         model.head.copy_(torch.from_numpy(session.head.dequantize()))
+    model.to(device)  # before use_masks: the masks are placed on the weights' device
     model.use_masks({n: torch.from_numpy(m) for n, m in session.masks.items()})
     model.set_video(index, session.meta.frames)
-    return model.to(device).eval()
+    return model.eval()
 
 
 def dequantize_side(side: dict[str, QTensor], device: torch.device) -> dict[str, torch.Tensor]:

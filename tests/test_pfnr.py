@@ -80,7 +80,7 @@ def test_info_lists_every_video(archive: dict, cli) -> None:
     assert [v["frames"] for v in info["videos"]] == [8, 8, 12]
     assert sum(v["bytes"] for v in info["videos"]) == info["bytes"] == archive["path"].stat().st_size
     assert info["bpp"] == pytest.approx(8 * info["bytes"] / (28 * 32 * 64))
-    assert all(0 < v["claimed"] <= 1 for v in info["videos"])
+    assert all(0 < v["claimed"] <= 1 and v["mask_bytes"] > 0 for v in info["videos"])
 
 
 def test_appended_report_is_what_the_decoder_sees(clips: list[Path], tmp_path: Path) -> None:
@@ -198,3 +198,12 @@ def test_replay_of_an_empty_archive_is_all_free() -> None:
     cfg = solve_config("pfnr", 32, 64, 8, 5_000)
     weights, used = Archive("pfnr", cfg, []).replay(-1)
     assert all(not u.any() for u in used.values()) and all(not w.any() for w in weights.values())
+
+
+def test_bench_accepts_pfnr(cli, clips: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    args = ["--models", "pfnr", "--bpp", "2", "--anchors", "x264", "--epochs", "1", "--out", out, "-q"]
+    code, _, err = cli("bench", clips[0], *args)
+    assert code == 0, err
+    ours = [p for p in json.loads((out / "results.json").read_text())["points"] if p["kind"] == "nvcodec"]
+    assert [p["codec"] for p in ours] == ["pfnr"] and 0 < ours[0]["bpp"] <= 2.0

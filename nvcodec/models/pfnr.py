@@ -193,7 +193,8 @@ class PFNR(NeuralVideoModel):
         self.scores, self.masks = nn.ParameterDict(scores), None
 
     def use_masks(self, masks: dict[str, torch.Tensor]) -> None:
-        """Fix the subnetwork (boolean masks per weight tensor) for decoding; drops any scores."""
+        """Fix the subnetwork (boolean masks per weight tensor) for decoding; drops any scores.
+        The masks go to the weights' current device: move the model first."""
         self.masks = {n: m.to(self.weights[n].device, torch.float32) for n, m in masks.items()}
         self.scores = None
 
