@@ -362,11 +362,11 @@ def _report(video: Video, output: Path, o: EncodeOptions, device: torch.device, 
 
 
 def _measured(
-    video: Video, rec: np.ndarray, model: str, params: int, device: torch.device, s: dict[str, Any], **extra: Any
+    source: Video, rec: np.ndarray, model: str, params: int, device: torch.device, s: dict[str, Any], **extra: Any
 ) -> EncodeReport:
     """The report of an encode: the decoder's reconstruction ``rec`` measured against the source."""
-    ms, note = mean_ms_ssim(video.frames, rec)
-    t, h, w = video.num_frames, video.height, video.width
+    ms, note = mean_ms_ssim(source.frames, rec)
+    t, h, w = source.num_frames, source.height, source.width
     return EncodeReport(
         model=model,
         params=params,
@@ -375,7 +375,7 @@ def _measured(
         height=h,
         bytes=s["bytes"],
         bpp=bpp(s["bytes"], t, h, w),
-        psnr=mean_psnr(video.frames, rec),
+        psnr=mean_psnr(source.frames, rec),
         ms_ssim=ms,
         encode_seconds=time.perf_counter() - s["start"],
         fit_seconds=s["fit_seconds"],
