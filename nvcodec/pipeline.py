@@ -685,11 +685,18 @@ def _encode_session(
     session = _pick_session_bits(model, masks, archive, meta, o, notes)
     archive.sessions.append(session)
     before = len(pack_nrv(old)) if old else 0
+    _check_unchanged(output, old)
     total = write_nrv(output, [*old, *pack_session(archive, index)])
     notes.append(_claim_note(archive, index))
     stats = dict(prune=0.0, weight_bits=_bits_of(session), embed_bits=0, epochs=epochs, fit_seconds=fit_seconds)
     stats.update(start=start, fit_psnr=fit_psnr, fit_ms_ssim=fit_ms_ssim, bytes=total - before, notes=notes)
     return _archive_report(video, output, index, device, stats, total)
+
+
+def _check_unchanged(path: Path, old: list) -> None:
+    """Refuse to replace an archive that changed since this append read it (a concurrent append)."""
+    if old and (not Path(path).is_file() or Path(path).read_bytes() != pack_nrv(old)):
+        raise NvcError(f"{path}: the archive changed while this video was fitted (another append?); nothing written")
 
 
 def _bits_of(session: Session) -> int:

@@ -207,3 +207,21 @@ def test_bench_accepts_pfnr(cli, clips: list[Path], tmp_path: Path) -> None:
     assert code == 0, err
     ours = [p for p in json.loads((out / "results.json").read_text())["points"] if p["kind"] == "nvcodec"]
     assert [p["codec"] for p in ours] == ["pfnr"] and 0 < ours[0]["bpp"] <= 2.0
+
+
+def test_append_refuses_to_overwrite_a_concurrent_change(
+    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "c.nrv"
+    opts = pipeline.EncodeOptions(model="pfnr", bpp=2.0, epochs=1, device="cpu")
+    pipeline.encode_video(read_video(clips[0]), path, opts)
+    fit = pipeline.fit
+
+    def fit_then_someone_else_appends(*args: object, **kwargs: object) -> dict:
+        stats = fit(*args, **kwargs)
+        path.write_bytes(path.read_bytes() + b"x")
+        return stats
+
+    monkeypatch.setattr(pipeline, "fit", fit_then_someone_else_appends)
+    with pytest.raises(pipeline.NvcError, match="changed while this video was fitted"):
+        pipeline.append_video(path, read_video(clips[1]), opts)
