@@ -112,14 +112,14 @@ def pfnr_cpu() -> None:
                 f"| {r['budget']} | {r['capacity']} | {label} | {v['bytes']} | {v['bpp']:.4f} | "
                 f"{_f(v['mean_psnr'], '.2f')} | {same} |"
             )
-    print("\n| --bpp | clip | pfnr bpp / PSNR | nerv bpp / PSNR | hnerv bpp / PSNR |")
-    print("|---|---|---|---|---|")
+    print("\n| --bpp | capacity | clip | pfnr bpp / PSNR | nerv bpp / PSNR | hnerv bpp / PSNR |")
+    print("|---|---|---|---|---|---|")
     for r in d["runs"]:
         for i, v in enumerate(r["pfnr"]["videos"]):
             cells = [
                 f"{r[m]['videos'][i]['bpp']:.4f} / {r[m]['videos'][i]['psnr']:.2f}" for m in ("pfnr", "nerv", "hnerv")
             ]
-            print(f"| {r['budget']} | {v['clip']} | {' | '.join(cells)} |")
+            print(f"| {r['budget']} | {r['capacity']} | {v['clip']} | {' | '.join(cells)} |")
     print()
 
 
