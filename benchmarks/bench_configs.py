@@ -15,7 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from nvcodec.bench import BenchConfig, run_bench
+from nvcodec.bench import BenchConfig
+from nvcodec.bench.runner import run_bench
 from nvcodec.progress import RichReporter
 
 RESULTS = Path(__file__).parent / "results"

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import torch
 
-from nvcodec import __version__
-from nvcodec import pipeline as pl
-from nvcodec.io import load_sample, read_video
+from nvcodec import __version__, pipeline
+from nvcodec.io import prepare_video, read_video
 from nvcodec.metrics import mean_psnr
 from nvcodec.progress import RichReporter
 
@@ -31,10 +30,10 @@ def run_point(video, model: str, budget: float, preset: str, workdir: Path) -> d
     out, rec = workdir / f"{model}-{budget}.nrv", workdir / f"{model}-{budget}.mkv"
     reporter = RichReporter()
     try:
-        report = pl.encode_video(
-            video, out, pl.EncodeOptions(model=model, bpp=budget, preset=preset, device="cpu"), reporter
+        report = pipeline.encode_video(
+            video, out, pipeline.EncodeOptions(model=model, bpp=budget, preset=preset, device="cpu"), reporter
         )
-        dec = pl.decode_file(out, rec, device="cpu", reporter=reporter)
+        dec = pipeline.decode_file(out, rec, device="cpu", reporter=reporter)
     finally:
         reporter.close()
     decoded = read_video(rec).frames
@@ -58,7 +57,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(RESULTS / "core-cpu.json"))
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
-    video = load_sample((640, 1280), 4)
+    video = prepare_video(None, crop=(640, 1280), scale=4)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for budget in (float(b) for b in args.budgets.split(",")):

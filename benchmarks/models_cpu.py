@@ -23,9 +23,8 @@ from statistics import mean
 
 import torch
 
-from nvcodec import __version__
-from nvcodec import pipeline as pl
-from nvcodec.io import load_sample
+from nvcodec import __version__, pipeline
+from nvcodec.io import prepare_video
 from nvcodec.progress import RichReporter
 
 RESULTS = Path(__file__).parent / "results" / "models-cpu.json"
@@ -34,12 +33,12 @@ MODELS = ("hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv")
 
 def run(video, model: str, params: int, seed: int, epochs: int, reporter) -> dict:
     """Encode one model at one budget and seed; decode it and time the decode."""
-    opts = pl.EncodeOptions(model=model, bpp=None, params=params, epochs=epochs, seed=seed, device="cpu")
+    opts = pipeline.EncodeOptions(model=model, bpp=None, params=params, epochs=epochs, seed=seed, device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.nrv"
-        report = pl.encode_video(video, path, opts, reporter)
+        report = pipeline.encode_video(video, path, opts, reporter)
         start = time.perf_counter()
-        pl.decode_frames(path, device="cpu")
+        pipeline.decode_frames(path, device="cpu")
         decode_seconds = time.perf_counter() - start
     row = {k: v for k, v in report.to_json().items() if k != "notes"}
     row.update(budget=params, seed=seed, decode_fps=video.num_frames / decode_seconds)
@@ -86,7 +85,7 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
-    video = load_sample((640, 1280), args.scale)
+    video = prepare_video(None, crop=(640, 1280), scale=args.scale)
     out = Path(args.out)
     old = json.loads(out.read_text()) if args.resume and out.is_file() else {}
     rows = old.get("runs", [])

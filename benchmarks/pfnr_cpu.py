@@ -30,10 +30,9 @@ from statistics import mean
 import numpy as np
 import torch
 
-from nvcodec import __version__
-from nvcodec import pipeline as pl
+from nvcodec import __version__, pipeline
 from nvcodec.errors import NvcError
-from nvcodec.io import Video, load_sample, synthetic_clip
+from nvcodec.io import Video, prepare_video, synthetic_clip
 from nvcodec.progress import RichReporter
 
 RESULTS = Path(__file__).parent / "results" / "pfnr-cpu.json"
@@ -42,7 +41,7 @@ SEGMENTS, SEGMENT_FRAMES = 4, 33
 
 def clips(scale: int) -> list[Video]:
     """Four consecutive Bunny segments and one synthetic clip, all the same size."""
-    full = load_sample((640, 1280), scale)
+    full = prepare_video(None, crop=(640, 1280), scale=scale)
     out = []
     for i in range(SEGMENTS):
         v = copy.copy(full)
@@ -55,7 +54,7 @@ def clips(scale: int) -> list[Video]:
     return out + [synth]
 
 
-def _row(video: Video, report: pl.EncodeReport, seconds: float) -> dict:
+def _row(video: Video, report: pipeline.EncodeReport, seconds: float) -> dict:
     return {
         "clip": video.source,
         "bytes": report.bytes,
@@ -72,17 +71,17 @@ def archive_run(videos: list[Video], budget: float, capacity: float, epochs: int
     """Code the clips into one archive; check earlier videos after every append."""
     path, rows, decoded, identical = tmp / "archive.nrv", [], [], True
     for i, video in enumerate(videos):
-        opts = pl.EncodeOptions(model="pfnr", bpp=budget, epochs=epochs, device="cpu")
+        opts = pipeline.EncodeOptions(model="pfnr", bpp=budget, epochs=epochs, device="cpu")
         start = time.perf_counter()
         if i == 0:
-            report = pl.encode_video(video, path, replace(opts, capacity=capacity), reporter)
+            report = pipeline.encode_video(video, path, replace(opts, capacity=capacity), reporter)
         else:
-            report = pl.append_video(path, video, opts, reporter)
+            report = pipeline.append_video(path, video, opts, reporter)
         rows.append(_row(video, report, time.perf_counter() - start))
         for k, frames in enumerate(decoded):
-            identical &= bool(np.array_equal(pl.decode_frames(path, device="cpu", video=k)[1], frames))
-        decoded.append(pl.decode_frames(path, device="cpu", video=i)[1])
-    info = pl.file_info(path)
+            identical &= bool(np.array_equal(pipeline.decode_frames(path, device="cpu", video=k)[1], frames))
+        decoded.append(pipeline.decode_frames(path, device="cpu", video=i)[1])
+    info = pipeline.file_info(path)
     return {"bytes": info["bytes"], "bpp": info["bpp"], "earlier_videos_identical": identical, "videos": rows}
 
 
@@ -92,9 +91,9 @@ def separate_run(videos: list[Video], model: str, bpp: float, epochs: int, repor
     rows = []
     for video in videos:
         start = time.perf_counter()
-        opts = pl.EncodeOptions(model=model, bpp=bpp, epochs=epochs, device="cpu")
+        opts = pipeline.EncodeOptions(model=model, bpp=bpp, epochs=epochs, device="cpu")
         try:
-            report = pl.encode_video(video, tmp / f"{model}.nrv", opts, reporter)
+            report = pipeline.encode_video(video, tmp / f"{model}.nrv", opts, reporter)
         except NvcError as exc:
             rows.append({"clip": video.source, "bytes": 0, "bpp": None, "psnr": None, "error": str(exc)})
             continue

@@ -11,11 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nvcodec import __version__
-from nvcodec import pipeline as pl
+from nvcodec import __version__, pipeline
+from nvcodec.bench import BenchConfig
 from nvcodec.errors import NvcError
-from nvcodec.io import area_downscale, center_crop, check_output, check_writable, load_sample, read_video
+from nvcodec.io import Video, check_output, check_writable, prepare_video
 from nvcodec.models import names
+from nvcodec.pipeline import EncodeOptions
 from nvcodec.progress import Reporter, RichReporter
 
 app = typer.Typer(
@@ -24,7 +25,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="nvcodec: a neural video codec (NeRV family) with a self-describing .nrv format.",
 )
-SAMPLE_CPU_SCALE = 4
+PRESETS = "fast | medium | slow (30 / 100 / 300 epochs)"
 
 
 def _reporter(quiet: bool) -> Reporter:
@@ -57,33 +58,30 @@ def _parse_size(text: str) -> tuple[int, int]:
     return h, w
 
 
-def _load_input(
+def _options(**given: Any) -> EncodeOptions:
+    """Encoder options from what the user gave (None: not given, so the option's own default applies)."""
+    return EncodeOptions(**{k: v for k, v in given.items() if v is not None})
+
+
+def _input(
     input: Path | None,
     sample: bool,
     start: int,
     frames: int | None,
     crop: str | None,
-    scale: int,
-    device: str,
+    scale: int | None,
+    options: EncodeOptions,
     reporter: Reporter,
-) -> Any:
+) -> Video:
+    """The video to encode, through the one input door."""
     if sample == (input is not None):
         raise NvcError("give an input video or --sample (not both)")
-    if scale < 1:
-        raise NvcError(f"--scale {scale}: must be a positive integer")
+    on_gpu = pipeline.resolve_device(options.device).type == "cuda"
+    video = prepare_video(input, start, frames, _parse_size(crop) if crop else None, scale, on_gpu)
     if sample:
-        on_gpu = pl.resolve_device(device).type == "cuda"
-        size = _parse_size(crop) if crop else (640, 1280)
-        factor = scale if scale > 1 or on_gpu else SAMPLE_CPU_SCALE
-        video = load_sample(size, factor, frames)
         reporter.note(
-            f"sample: {video.source}, {video.num_frames} frames, centre crop {size[0]}x{size[1]}"
-            f" downscaled x{factor} to {video.height}x{video.width}"
+            f"sample: {video.source}, {video.num_frames} frames, {video.prepared} to {video.height}x{video.width}"
         )
-        return video
-    video = read_video(input, start=start, frames=frames)
-    data = center_crop(video.frames, *_parse_size(crop)) if crop else video.frames
-    video.frames = area_downscale(data, scale)
     return video
 
 
@@ -91,22 +89,22 @@ def _load_input(
 def encode(
     input: Path | None = typer.Argument(None, help="Video to encode (anything FFmpeg reads)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
-    bpp: float | None = typer.Option(None, help="Budget in bits per pixel of the real file [default 0.05]."),
+    bpp: float | None = typer.Option(None, help=f"Budget in bits per pixel of the real file [{pipeline.DEFAULT_BPP}]."),
     params: int | None = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
-    model: str = typer.Option("hnerv", help=f"Model: {', '.join(names())}."),
-    preset: str = typer.Option("medium", help="fast | medium | slow (30 / 100 / 300 epochs)."),
+    model: str | None = typer.Option(None, help=f"Model: {', '.join(names())} [{EncodeOptions.model}]."),
+    preset: str | None = typer.Option(None, help=f"{PRESETS} [{EncodeOptions.preset}]."),
     epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
     prune: float | None = typer.Option(None, help="Fraction of weights pruned [rate control picks]."),
     weight_bits: int | None = typer.Option(None, help="Weight quantization bits [rate control picks]."),
     embed_bits: int | None = typer.Option(None, help="Embedding quantization bits [rate control picks]."),
-    frames: int | None = typer.Option(None, help="Number of frames to encode."),
+    frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
     start: int = typer.Option(0, help="First frame to encode."),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
-    scale: int = typer.Option(1, help="Box-downscale by this integer factor before encoding."),
+    scale: int | None = typer.Option(None, help="Box-downscale by this integer factor [1; the sample on CPU: 4]."),
     sample: bool = typer.Option(False, "--sample", help="Encode Big Buck Bunny (reduced scale on CPU)."),
-    device: str = typer.Option("auto", help="auto | cpu | cuda."),
-    seed: int = typer.Option(0, help="Random seed."),
-    batch_size: int = typer.Option(2, help="Frames per training step."),
+    device: str | None = typer.Option(None, help=f"auto | cpu | cuda [{EncodeOptions.device}]."),
+    seed: int | None = typer.Option(None, help=f"Random seed [{EncodeOptions.seed}]."),
+    batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
     lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
     capacity: float | None = typer.Option(None, help="pfnr: fraction of each tensor a video selects [0.5]."),
     max_videos: int | None = typer.Option(None, help="pfnr: most videos the archive may hold [64]."),
@@ -114,31 +112,17 @@ def encode(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Fit a network to a video and write it as one .nrv file (with --model pfnr: a growing archive)."""
-    if bpp is None and params is None:
-        bpp = 0.05
     out = output or (Path(input.name).with_suffix(".nrv") if input else Path("sample.nrv"))
     check_writable(out)
-    opts = pl.EncodeOptions(
-        model=model,
-        bpp=bpp,
-        params=params,
-        preset=preset,
-        epochs=epochs,
-        prune=prune,
-        weight_bits=weight_bits,
-        embed_bits=embed_bits,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        device=device,
-        capacity=capacity,
+    options = _options(
+        model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
+        embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
         max_videos=max_videos,
-    )
-    pl.check_options(opts)
+    )  # fmt: skip
     reporter = _reporter(quiet or as_json)
     try:
-        video = _load_input(input, sample, start, frames, crop, scale, device, reporter)
-        report = pl.encode_video(video, out, opts, reporter)
+        video = _input(input, sample, start, frames, crop, scale, options, reporter)
+        report = pipeline.encode_video(video, out, options, reporter)
     finally:
         reporter.close()
     _print({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
@@ -148,40 +132,34 @@ def encode(
 def append(
     archive: Path = typer.Argument(..., help="A .nrv archive made with encode --model pfnr."),
     input: Path | None = typer.Argument(None, help="Video to add (same frame size as the archive)."),
-    bpp: float = typer.Option(0.05, help="Budget of this video in bits per pixel of what it adds to the file."),
-    preset: str = typer.Option("medium", help="fast | medium | slow (30 / 100 / 300 epochs)."),
+    bpp: float | None = typer.Option(
+        None, help=f"Budget of this video in bits per pixel of what it adds to the file [{pipeline.DEFAULT_BPP}]."
+    ),
+    preset: str | None = typer.Option(None, help=f"{PRESETS} [{EncodeOptions.preset}]."),
     epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
     weight_bits: int | None = typer.Option(None, help="Bits of the new weights [rate control picks]."),
-    frames: int | None = typer.Option(None, help="Number of frames to encode."),
+    frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
     start: int = typer.Option(0, help="First frame to encode."),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
-    scale: int = typer.Option(1, help="Box-downscale by this integer factor before encoding."),
+    scale: int | None = typer.Option(None, help="Box-downscale by this integer factor [1; the sample on CPU: 4]."),
     sample: bool = typer.Option(False, "--sample", help="Add Big Buck Bunny (reduced scale on CPU)."),
-    device: str = typer.Option("auto", help="auto | cpu | cuda."),
-    seed: int = typer.Option(0, help="Seed of the frame order."),
-    batch_size: int = typer.Option(2, help="Frames per training step."),
+    device: str | None = typer.Option(None, help=f"auto | cpu | cuda [{EncodeOptions.device}]."),
+    seed: int | None = typer.Option(None, help=f"Seed of the frame order [{EncodeOptions.seed}]."),
+    batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
     lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Fit one more video into a progressive archive; earlier videos keep decoding exactly as before."""
     check_writable(archive)
-    opts = pl.EncodeOptions(
-        model="pfnr",
-        bpp=bpp,
-        preset=preset,
-        epochs=epochs,
-        weight_bits=weight_bits,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        device=device,
-    )
-    pl.check_options(opts)
+    options = _options(
+        model="pfnr", bpp=bpp, preset=preset, epochs=epochs, weight_bits=weight_bits, batch_size=batch_size, lr=lr,
+        seed=seed, device=device,
+    )  # fmt: skip
     reporter = _reporter(quiet or as_json)
     try:
-        video = _load_input(input, sample, start, frames, crop, scale, device, reporter)
-        report = pl.append_video(archive, video, opts, reporter)
+        video = _input(input, sample, start, frames, crop, scale, options, reporter)
+        report = pipeline.append_video(archive, video, options, reporter)
     finally:
         reporter.close()
     _print({**report.to_json(), "output": str(archive)}, as_json, f"appended video {report.video} to {archive}")
@@ -214,7 +192,7 @@ def decode(
     check_output(output)
     reporter = _reporter(quiet or as_json)
     try:
-        report = pl.decode_file(input, output, _parse_range(frames), device, lossless, video, reporter)
+        report = pipeline.decode_file(input, output, _parse_range(frames), device, lossless, video, reporter)
     finally:
         reporter.close()
     _print(report.to_json(), as_json, f"decoded {input}")
@@ -226,7 +204,7 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Describe a .nrv file: format version, videos, model, sections."""
-    result = pl.file_info(input)
+    result = pipeline.file_info(input)
     if as_json:
         print(json.dumps(result))
         return
@@ -273,52 +251,52 @@ def _names(text: str) -> tuple[str, ...]:
 @app.command()
 def bench(
     clips: list[Path] | None = typer.Argument(None, help="Clips to code (default: Big Buck Bunny)."),
-    models: str = typer.Option("hnerv,nerv", help="Our models, comma-separated."),
-    bpp: str = typer.Option("0.01,0.02,0.05,0.1", help="Budgets for our models, comma-separated."),
-    anchors: str = typer.Option("x264,x265", help="Anchors: x264, x265."),
-    anchor_preset: str = typer.Option("medium", help="Anchor preset (medium, veryslow, ...)."),
-    anchor_pix_fmt: str = typer.Option("yuv420p", help="Anchor pixel formats: yuv420p, yuv444p."),
-    preset: str = typer.Option("medium", help="Our preset (epochs)."),
+    models: str | None = typer.Option(None, help=f"Our models, comma-separated [{','.join(BenchConfig.models)}]."),
+    bpp: str | None = typer.Option(None, help=f"Budgets, comma-separated [{','.join(map(str, BenchConfig.bpps))}]."),
+    anchors: str | None = typer.Option(None, help=f"Anchors: x264, x265 [{','.join(BenchConfig.anchors)}]."),
+    anchor_preset: str | None = typer.Option(None, help=f"Anchor preset [{BenchConfig.anchor_preset}]."),
+    anchor_pix_fmt: str | None = typer.Option(
+        None, help=f"Anchor pixel formats: yuv420p, yuv444p [{','.join(BenchConfig.anchor_pix_fmts)}]."
+    ),
+    preset: str | None = typer.Option(None, help=f"Our preset (epochs) [{BenchConfig.preset}]."),
     epochs: int | None = typer.Option(None, help="Our epochs, overriding the preset."),
-    frames: int | None = typer.Option(None, help="Frames per clip."),
-    crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH (Bunny: 640x1280)."),
-    scale: int | None = typer.Option(None, help="Box-downscale factor [Bunny on CPU: 4, else 1]."),
-    out: Path = typer.Option(Path("bench-results"), "--out", help="Output directory."),
+    frames: int | None = typer.Option(None, help="Frames per clip [all]."),
+    crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH [Bunny: 640x1280]."),
+    scale: int | None = typer.Option(None, help="Box-downscale factor [1; Bunny on CPU: 4]."),
+    out: Path | None = typer.Option(None, "--out", help=f"Output directory [{BenchConfig.out}]."),
     resume: bool = typer.Option(False, "--resume", help="Skip points already in OUT/results.json."),
-    device: str = typer.Option("auto", help="auto | cpu | cuda for our models."),
-    seed: int = typer.Option(0, help="Random seed for our models."),
+    device: str | None = typer.Option(None, help=f"auto | cpu | cuda for our models [{BenchConfig.device}]."),
+    seed: int | None = typer.Option(None, help=f"Random seed for our models [{BenchConfig.seed}]."),
     as_json: bool = typer.Option(False, "--json", help="Print the BD-rate list as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Rate-distortion curves of our models against x264/x265, with BD-rates, plots, JSON and CSV."""
-    from nvcodec.bench import BenchConfig, run_bench
+    given = {
+        "clips": tuple(str(c) for c in clips) if clips else None,
+        "models": _names(models) if models is not None else None,
+        "bpps": _floats(bpp, "--bpp") if bpp is not None else None,
+        "anchors": _names(anchors) if anchors is not None else None,
+        "anchor_preset": anchor_preset,
+        "anchor_pix_fmts": _names(anchor_pix_fmt) if anchor_pix_fmt is not None else None,
+        "preset": preset,
+        "epochs": epochs,
+        "frames": frames,
+        "crop": _parse_size(crop) if crop else None,
+        "scale": scale,
+        "out": out,
+        "device": device,
+        "seed": seed,
+    }
+    cfg = BenchConfig(resume=resume, **{k: v for k, v in given.items() if v is not None})
+    from nvcodec.bench.runner import run_bench  # needs the bench extra (bjontegaard, matplotlib)
 
-    on_gpu = pl.resolve_device(device).type == "cuda"
-    factor = scale if scale is not None else (1 if clips or on_gpu else SAMPLE_CPU_SCALE)
-    cfg = BenchConfig(
-        clips=tuple(str(c) for c in clips or ()),
-        models=_names(models),
-        bpps=_floats(bpp, "--bpp"),
-        anchors=_names(anchors),
-        anchor_preset=anchor_preset,
-        anchor_pix_fmts=_names(anchor_pix_fmt),
-        preset=preset,
-        epochs=epochs,
-        frames=frames,
-        crop=_parse_size(crop) if crop else None,
-        scale=factor,
-        out=out,
-        resume=resume,
-        device=device,
-        seed=seed,
-    )
     reporter = _reporter(quiet or as_json)
     try:
         result = run_bench(cfg, reporter)
     finally:
         reporter.close()
     if as_json:
-        print(json.dumps({"out": str(out), "bd_rate": result["bd_rate"]}))
+        print(json.dumps({"out": str(cfg.out), "bd_rate": result["bd_rate"]}))
         return
     _print_bd(result)
 

@@ -94,8 +94,8 @@ def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkey
     def forbidden(*a, **k):
         raise AssertionError("a finished point was run again")
 
-    monkeypatch.setattr(runner.pl, "encode_video", forbidden)
-    monkeypatch.setattr(runner, "anchor_at_bpp", forbidden)
+    monkeypatch.setattr("nvcodec.pipeline.encode_video", forbidden)
+    monkeypatch.setattr("nvcodec.bench.anchors.anchor_at_bpp", forbidden)
     code, _, err = cli(*args, "--resume")
     assert code == 0, err
     assert json.loads((out / "results.json").read_text())["points"] == result["points"]

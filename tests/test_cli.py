@@ -12,6 +12,7 @@ import pytest
 from nvcodec import pipeline
 from nvcodec.io import read_video
 from nvcodec.metrics import mean_psnr
+from nvcodec.progress import Reporter
 
 # Floors measured on this suite's clips (CPU, seed 0): the 16x64x128 clip at 0.5 bpp, fast preset, gave
 # 18.28 dB; the 8x32x64 clip with 6000 values and 8 epochs gave the figure noted beside its floor.
@@ -166,15 +167,14 @@ def test_bad_encode_input_fails_cleanly(cli, clip_dir: Path, tmp_path: Path, cas
 
 
 def test_interrupted_decode_leaves_nothing(cli, good_nrv: Path, tmp_path: Path, monkeypatch) -> None:
-    real = pipeline.render
+    frames_done = []
 
-    def interrupted(*args, **kwargs):
-        for i, frame in enumerate(real(*args, **kwargs)):
-            if i == 2:
-                raise KeyboardInterrupt
-            yield frame
+    def interrupted(self, steps: int = 1, task=None, **fields) -> None:  # the third decoded frame
+        frames_done.append(steps)
+        if len(frames_done) == 3:
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "render", interrupted)
+    monkeypatch.setattr(Reporter, "advance", interrupted)  # -q: the CLI reports to a plain Reporter
     out = tmp_path / "rec.mp4"
     code, _, err = cli("decode", good_nrv, "-o", out, "-q")
     assert code == 130 and "interrupted" in err
@@ -182,10 +182,12 @@ def test_interrupted_decode_leaves_nothing(cli, good_nrv: Path, tmp_path: Path, 
 
 
 def test_interrupted_encode_leaves_nothing(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:
-    def boom(*args, **kwargs):
-        raise KeyboardInterrupt
+    def boom(self, name: str, total: int) -> int:
+        if name == "fit":
+            raise KeyboardInterrupt
+        return 0
 
-    monkeypatch.setattr(pipeline, "fit", boom)
+    monkeypatch.setattr(Reporter, "start", boom)
     out = tmp_path / "out.nrv"
     code, _, err = cli("encode", clip_dir / "tiny.mkv", "-o", out, "--params", "4000", "--epochs", "1", "-q")
     assert code == 130 and "interrupted" in err and not out.exists() and _no_leftovers(tmp_path, "out")

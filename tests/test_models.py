@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nvcodec.errors import NvcError
-from nvcodec.models import build, get, get_by_id, names, solve_config
+from nvcodec.models import names, solve_config, spec, spec_by_id
 from nvcodec.models.layers import choose_grid
 from nvcodec.models.sizing import count_for
 
@@ -15,30 +15,30 @@ MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv"
 
 def test_registry_names_and_fixed_ids() -> None:
     assert names() == MODELS
-    assert [get(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7, 8]
-    assert get_by_id(2).name == "hnerv"
+    assert [spec(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert spec_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
-        get("vvc")
+        spec("vvc")
 
 
 def test_hnerv_bunny_1_5m_matches_reference() -> None:
-    cfg = solve_config("hnerv", 640, 1280, 132, 1_500_000)
+    cfg = solve_config(spec("hnerv"), 640, 1280, 132, 1_500_000)
     assert cfg.strides == (5, 4, 4, 2, 2) and cfg.c0 == 68 and cfg.grid == (2, 4)
     # reference (HNeRV Table 17 / our notes): decoder 1,487,517 + head 759 + embeddings 16,896
-    assert abs(count_for("hnerv", cfg) - 1_505_172) / 1_505_172 < 0.02
+    assert abs(count_for(spec("hnerv"), cfg) - 1_505_172) / 1_505_172 < 0.02
 
 
 @pytest.mark.parametrize("budget,c0", [(350_000, 33), (750_000, 49), (3_000_000, 97)])
 def test_hnerv_bunny_widths_near_paper(budget: int, c0: int) -> None:
     # paper C0 = 32 / 48 / 97; ours picks the width whose real count is nearest the budget
-    assert abs(solve_config("hnerv", 640, 1280, 132, budget).c0 - c0) <= 1
+    assert abs(solve_config(spec("hnerv"), 640, 1280, 132, budget).c0 - c0) <= 1
 
 
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("size", [(32, 64), (36, 70), (64, 128)])
 def test_output_shape_and_backward(name: str, size: tuple[int, int]) -> None:
-    cfg = solve_config(name, *size, 4, 20_000)
-    model = build(name, cfg, with_encoder=True)
+    cfg = solve_config(spec(name), *size, 4, 20_000)
+    model = spec(name).build(cfg, with_encoder=True)
     x = torch.rand(2, 3 * (2 * model.context + 1), cfg.height, cfg.width)
     out = model(torch.tensor([0, 3]), x)
     assert out.shape == (2, 3, cfg.height, cfg.width)
@@ -50,8 +50,8 @@ def test_output_shape_and_backward(name: str, size: tuple[int, int]) -> None:
 @pytest.mark.parametrize("name", MODELS)
 @pytest.mark.parametrize("budget", [100_000, 400_000, 1_500_000])
 def test_count_within_three_percent_of_budget(name: str, budget: int) -> None:
-    cfg = solve_config(name, 160, 320, 132, budget)
-    assert abs(count_for(name, cfg) - budget) / budget < 0.03
+    cfg = solve_config(spec(name), 160, 320, 132, budget)
+    assert abs(count_for(spec(name), cfg) - budget) / budget < 0.03
 
 
 @pytest.mark.parametrize(
@@ -59,12 +59,12 @@ def test_count_within_three_percent_of_budget(name: str, budget: int) -> None:
 )
 def test_bunny_1_5m_widths_match_the_notes(name: str, c0: int, count: int) -> None:
     # ../shared/reference/frequency_models.md: HFE C0 68 (~1.51M), HFS C0 65 (1.516M), SNeRV C0 80 (~1.5M)
-    cfg = solve_config(name, 640, 1280, 132, 1_500_000)
-    assert cfg.c0 == c0 and count_for(name, cfg) == count
+    cfg = solve_config(spec(name), 640, 1280, 132, 1_500_000)
+    assert cfg.c0 == c0 and count_for(spec(name), cfg) == count
 
 
 def test_encoder_not_transmitted() -> None:
-    model = build("hnerv", solve_config("hnerv", 32, 64, 8, 10_000), with_encoder=True)
+    model = spec("hnerv").build(solve_config(spec("hnerv"), 32, 64, 8, 10_000), with_encoder=True)
     assert not any(n.startswith("encoder") for n in model.transmitted_parameters())
     assert any(n.startswith("encoder") for n, _ in model.named_parameters())
 

@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from nvcodec import pipeline
-from nvcodec.archive import Archive
 from nvcodec.bitio import ByteReader, ByteWriter
-from nvcodec.compress import read_mask, write_mask
+from nvcodec.errors import NvcError
+from nvcodec.format import Archive, read_mask, write_mask
 from nvcodec.io import read_video, synthetic_clip, write_video
-from nvcodec.models import build, solve_config
+from nvcodec.models import solve_config, spec
+from nvcodec.progress import Reporter
 
 ARGS = ["--bpp", "2.0", "--epochs", "3", "-q", "--json"]
 
@@ -93,34 +94,39 @@ def test_appended_report_is_what_the_decoder_sees(clips: list[Path], tmp_path: P
     np.testing.assert_array_equal(pipeline.decode_frames(path, device="cpu", video=1)[1], second.reconstruction)
 
 
-def test_frozen_weights_never_move_while_fitting(clips: list[Path], tmp_path: Path) -> None:
-    path = tmp_path / "f.nrv"
-    opts = pipeline.EncodeOptions(model="pfnr", bpp=2.0, epochs=2, device="cpu")
-    pipeline.encode_video(read_video(clips[0]), path, opts)
-    pipeline.append_video(path, read_video(clips[1]), opts)
-    archive = pipeline.load_archive(path)
-    w0, used0 = archive.replay(0)
-    w1, used1 = archive.replay(1)
-    for n in w0:
-        np.testing.assert_array_equal(w1[n][used0[n]], w0[n][used0[n]])
-        assert (used1[n] >= used0[n]).all()
+class _StageHook(Reporter):
+    """A reporter that calls ``action`` when the stage ``stage`` starts."""
+
+    def __init__(self, stage: str, action) -> None:
+        self.stage, self.action = stage, action
+
+    def start(self, name: str, total: int) -> int:
+        if name == self.stage:
+            self.action()
+        return 0
 
 
 def _interrupt(*_: object, **__: object) -> None:
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("where", ["nvcodec.pipeline.fit", "nvcodec.pipeline.pack_session", "os.replace"])
+@pytest.mark.parametrize("where", ["video 1", "rate", "write", "os.replace"])
 def test_interrupted_append_leaves_the_archive_as_it_was(
     clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
+    """Ctrl-C while fitting, while choosing the bit depth (packing candidates), just before writing,
+    and at the rename."""
     path = tmp_path / "i.nrv"
     opts = pipeline.EncodeOptions(model="pfnr", bpp=2.0, epochs=1, device="cpu")
     pipeline.encode_video(read_video(clips[0]), path, opts)
     before, frames = path.read_bytes(), pipeline.decode_frames(path, device="cpu")[1]
-    monkeypatch.setattr(where, _interrupt)
+    reporter = Reporter()
+    if where == "os.replace":
+        monkeypatch.setattr(where, _interrupt)
+    else:
+        reporter = _StageHook(where, _interrupt)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.append_video(path, read_video(clips[1]), opts)
+        pipeline.append_video(path, read_video(clips[1]), opts, reporter)
     monkeypatch.undo()
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["i.nrv"]
     np.testing.assert_array_equal(pipeline.decode_frames(path, device="cpu")[1], frames)
@@ -175,8 +181,8 @@ def test_mask_round_trip(p_used: float, p_mask: float) -> None:
 
 
 def test_mask_selects_capacity_and_scores_get_gradients() -> None:
-    cfg = solve_config("pfnr", 32, 64, 8, 5_000, {"capacity": 0.3})
-    model = build("pfnr", cfg, with_encoder=True)
+    cfg = solve_config(spec("pfnr"), 32, 64, 8, 5_000, {"capacity": 0.3})
+    model = spec("pfnr").build(cfg, with_encoder=True)
     masks = model.hard_masks()
     for m in masks.values():
         assert int(m.sum()) == max(1, round(0.3 * m.numel()))
@@ -195,8 +201,8 @@ def test_fso_upsamples_a_constant_to_a_constant() -> None:
 
 
 def test_replay_of_an_empty_archive_is_all_free() -> None:
-    cfg = solve_config("pfnr", 32, 64, 8, 5_000)
-    weights, used = Archive("pfnr", cfg, []).replay(-1)
+    cfg = solve_config(spec("pfnr"), 32, 64, 8, 5_000)
+    weights, used = Archive(spec("pfnr"), cfg, []).replay(-1)
     assert all(not u.any() for u in used.values()) and all(not w.any() for w in weights.values())
 
 
@@ -209,19 +215,16 @@ def test_bench_accepts_pfnr(cli, clips: list[Path], tmp_path: Path) -> None:
     assert [p["codec"] for p in ours] == ["pfnr"] and 0 < ours[0]["bpp"] <= 2.0
 
 
-def test_append_refuses_to_overwrite_a_concurrent_change(
-    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_append_refuses_to_overwrite_a_concurrent_change(clips: list[Path], tmp_path: Path) -> None:
+    """Another append lands while this one fits: this one is refused and the other's video survives."""
     path = tmp_path / "c.nrv"
     opts = pipeline.EncodeOptions(model="pfnr", bpp=2.0, epochs=1, device="cpu")
     pipeline.encode_video(read_video(clips[0]), path, opts)
-    fit = pipeline.fit
 
-    def fit_then_someone_else_appends(*args: object, **kwargs: object) -> dict:
-        stats = fit(*args, **kwargs)
-        path.write_bytes(path.read_bytes() + b"x")
-        return stats
+    def someone_else_appends() -> None:
+        pipeline.append_video(path, read_video(clips[2]), opts)
 
-    monkeypatch.setattr(pipeline, "fit", fit_then_someone_else_appends)
-    with pytest.raises(pipeline.NvcError, match="changed while this video was fitted"):
-        pipeline.append_video(path, read_video(clips[1]), opts)
+    with pytest.raises(NvcError, match="changed while this video was fitted"):
+        pipeline.append_video(path, read_video(clips[1]), opts, _StageHook("rate", someone_else_appends))
+    info = pipeline.file_info(path)
+    assert [v["frames"] for v in info["videos"]] == [8, 12]

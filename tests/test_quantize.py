@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from nvcodec.bitio import ByteReader, ByteWriter
-from nvcodec.compress import global_magnitude_masks, quantize, quantize_best_axis, read_qtensor, write_qtensor
+from nvcodec.compress import global_magnitude_masks, quantize, quantize_best_axis
 from nvcodec.compress.quantize import candidate_axes, from_bf16_bits, to_bf16_up
+from nvcodec.format import read_qtensor, write_qtensor
 
 RNG = np.random.default_rng(7)
 

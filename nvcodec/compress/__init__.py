@@ -1,20 +1,10 @@
-"""Model compression stages as pure tensor code: pruning masks, per-channel quantization, tensor records.
+"""Model compression as tensor maths: pruning masks and per-channel quantization.
 
-Nothing here knows a model class; callers pass named arrays.
+Nothing here knows a model class or a byte layout; callers pass named arrays, and
+:mod:`nvcodec.format` turns the quantized tensors into bytes.
 """
 
-from nvcodec.compress.codec import read_qtensor, write_qtensor
-from nvcodec.compress.masks import read_mask, write_mask
 from nvcodec.compress.prune import global_magnitude_masks
-from nvcodec.compress.quantize import QTensor, quantize, quantize_best_axis
+from nvcodec.compress.quantize import DepthCache, QTensor, quantize, quantize_best_axis
 
-__all__ = [
-    "QTensor",
-    "global_magnitude_masks",
-    "quantize",
-    "quantize_best_axis",
-    "read_mask",
-    "read_qtensor",
-    "write_mask",
-    "write_qtensor",
-]
+__all__ = ["DepthCache", "QTensor", "global_magnitude_masks", "quantize", "quantize_best_axis"]

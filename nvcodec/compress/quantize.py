@@ -95,3 +95,21 @@ def quantize_best_axis(x: np.ndarray, bits: int) -> QTensor:
             best, best_err = q, err
     assert best is not None
     return best
+
+
+class DepthCache:
+    """Named arrays quantized at any bit depth on demand, each depth computed once; arrays named in
+    ``min_bits`` never go below their floor (small embeddings such as SNeRV's LL ranges)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], min_bits: dict[str, int] | None = None) -> None:
+        self.arrays = arrays
+        self.min_bits = min_bits or {}
+        self._cache: dict[int, dict[str, QTensor]] = {}
+
+    def at(self, bits: int) -> dict[str, QTensor]:
+        """Every array quantized to ``bits`` (or its floor) on its best axis."""
+        if bits not in self._cache:
+            self._cache[bits] = {
+                k: quantize_best_axis(v, max(bits, self.min_bits.get(k, 0))) for k, v in self.arrays.items()
+            }
+        return self._cache[bits]

@@ -30,6 +30,10 @@ END_TAG = b"END "
 END_ENTRY = 0xFFFF
 MAX_SECTIONS = 1 << 16
 _SECTION_HEAD = struct.Struct("<4sHHI")
+SECTION_FRAMING = _SECTION_HEAD.size + 4
+"""Bytes a section adds around its payload: tag, entry, flags and length before it, CRC-32 after it."""
+FILE_FRAMING = len(MAGIC) + 4 + SECTION_FRAMING + 4
+"""Bytes of a file around its sections: magic, version, and the END section (whose payload is 4 bytes)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,16 @@ def pack_nrv(sections: Iterable[Section]) -> bytes:
     body = [_pack_section(s) for s in sections]
     end = _pack_section(Section(END_TAG, END_ENTRY, struct.pack("<I", len(body))))
     return MAGIC + struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR) + b"".join(body) + end
+
+
+def section_size(section: Section) -> int:
+    """Bytes ``section`` takes in a file: its payload and its framing."""
+    return len(section.payload) + SECTION_FRAMING
+
+
+def packed_size(sections: Iterable[Section]) -> int:
+    """Bytes of the file :func:`pack_nrv` would make of ``sections``, without making it."""
+    return FILE_FRAMING + sum(section_size(s) for s in sections)
 
 
 def write_nrv(path: Path, sections: Iterable[Section]) -> int:

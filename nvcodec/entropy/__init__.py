@@ -3,6 +3,6 @@
 Knows nothing of models or containers: integers in, bytes out, and back.
 """
 
-from nvcodec.entropy.coder import decode_symbols, encode_symbols, estimate_bits
+from nvcodec.entropy.coder import decode_symbols, encode_symbols
 
-__all__ = ["decode_symbols", "encode_symbols", "estimate_bits"]
+__all__ = ["decode_symbols", "encode_symbols"]

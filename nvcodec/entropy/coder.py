@@ -97,16 +97,6 @@ def _ans_encode(indices: np.ndarray, probs: np.ndarray) -> bytes:
     return coder.get_compressed().astype("<u4").tobytes()
 
 
-def estimate_bits(symbols: np.ndarray) -> float:
-    """Estimated coded size of ``symbols`` in bits, without running the coder."""
-    values = np.asarray(symbols, dtype=np.int64).ravel()
-    if values.size == 0 or values.min() == values.max():
-        return 16.0
-    lo, hi = int(values.min()), int(values.max())
-    counts = np.bincount(values - lo, minlength=hi - lo + 1).astype(np.float64)
-    return min(c[0] for c in _candidates(counts, lo, hi, values)) + 40
-
-
 def encode_symbols(symbols: np.ndarray) -> bytes:
     """Code an integer array (any shape, read flat) into a self-describing byte string."""
     values = np.asarray(symbols, dtype=np.int64).ravel()

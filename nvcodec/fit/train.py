@@ -103,12 +103,10 @@ def fit(
     stage: str = "fit",
     masks: dict[str, torch.Tensor] | None = None,
     after_step: Callable[[], None] | None = None,
-) -> dict[str, float]:
+) -> None:
     """Train ``model`` on ``source``; keep masked weights at zero if ``masks`` is given, and call
-    ``after_step`` after every optimizer step (PFNR restores its frozen weights there).
-
-    Returns the last epoch's mean loss and its PSNR (from the mean squared error, in dB).
-    """
+    ``after_step`` after every optimizer step (PFNR restores its frozen weights there). Each epoch's
+    mean loss and PSNR go to the reporter as ``stage``'s progress."""
     device = source.frames.device
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
     loss_fn = make_loss(cfg.loss)
@@ -118,7 +116,6 @@ def fit(
     total, step = cfg.epochs * steps_per_epoch, 0
     params = dict(model.named_parameters())
     reporter.start(stage, cfg.epochs)
-    stats = {"loss": float("nan"), "psnr": float("nan")}
     model.train()
     for epoch in range(cfg.epochs):
         order = torch.randperm(n, generator=gen).to(device)
@@ -140,15 +137,13 @@ def fit(
             step += 1
             loss_sum += float(loss.detach()) * len(idx)
             mse_sum += float(F.mse_loss(out.detach(), target)) * len(idx)
-        mse = mse_sum / n
-        stats = {"loss": loss_sum / n, "psnr": -10.0 * math.log10(max(mse, 1e-12))}
-        reporter.advance(1, epoch=epoch + 1, loss=stats["loss"], psnr=stats["psnr"])
-    return stats
+        psnr = -10.0 * math.log10(max(mse_sum / n, 1e-12))
+        reporter.advance(1, epoch=epoch + 1, loss=loss_sum / n, psnr=psnr)
 
 
 @torch.no_grad()
-def export_side(model: torch.nn.Module, source: FrameSource, batch_size: int = 8) -> dict[str, torch.Tensor]:
-    """The per-frame side tensors (embeddings) of every frame, on the CPU in float32."""
+def export_embeddings(model: torch.nn.Module, source: FrameSource, batch_size: int = 8) -> dict[str, torch.Tensor]:
+    """The per-frame embeddings of every frame, on the CPU in float32."""
     model.eval()
     parts: dict[str, list[torch.Tensor]] = {}
     for i in range(0, len(source), batch_size):

@@ -1,5 +1,9 @@
-"""Video input and output through PyAV, sample clips and synthetic test clips. Knows no models."""
+"""Video input and output through PyAV, sample clips and synthetic test clips. Knows no models.
 
+Input comes in through one door, :func:`prepare_video` (path or sample, frame range, crop, scale).
+"""
+
+from nvcodec.io.prepare import SAMPLE_CPU_SCALE, SAMPLE_CROP, prepare_video
 from nvcodec.io.sample import find_bunny, load_sample
 from nvcodec.io.synthetic import synthetic_clip
 from nvcodec.io.video import (
@@ -13,6 +17,8 @@ from nvcodec.io.video import (
 )
 
 __all__ = [
+    "SAMPLE_CPU_SCALE",
+    "SAMPLE_CROP",
     "Video",
     "area_downscale",
     "center_crop",
@@ -20,6 +26,7 @@ __all__ = [
     "check_writable",
     "find_bunny",
     "load_sample",
+    "prepare_video",
     "read_video",
     "synthetic_clip",
     "write_video",

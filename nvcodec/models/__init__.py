@@ -1,8 +1,21 @@
-"""The NeRV-family models, chosen by name from one registry (importing this package registers them)."""
+"""The NeRV-family models, chosen by name from one registry (importing this package registers them).
+
+Ask :func:`spec` (by name) or :func:`spec_by_id` (from a file) once; the :class:`ModelSpec` it
+returns builds the model, its meta-device skeleton and its config, and says what it can do.
+"""
 
 from nvcodec.models import hfe_hnerv, hfs_hnerv, hnerv, nerv, pfnr, pnerv, snerv, snerv_t  # noqa: F401  (registration side effect)
-from nvcodec.models.base import NeuralVideoModel
-from nvcodec.models.registry import build, get, get_by_id, names
+from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
+from nvcodec.models.registry import ModelSpec, config_fields_of, names, spec, spec_by_id
 from nvcodec.models.sizing import solve_config
 
-__all__ = ["NeuralVideoModel", "build", "get", "get_by_id", "names", "solve_config"]
+__all__ = [
+    "ModelSpec",
+    "NeuralVideoModel",
+    "ProgressiveModel",
+    "config_fields_of",
+    "names",
+    "solve_config",
+    "spec",
+    "spec_by_id",
+]

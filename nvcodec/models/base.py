@@ -1,4 +1,5 @@
-"""The interface every registered model implements, and the budget solver built on it."""
+"""The interfaces every registered model implements: :class:`NeuralVideoModel` (one video per
+file entry) and :class:`ProgressiveModel` (one network that grows by a video at a time)."""
 
 from __future__ import annotations
 
@@ -42,10 +43,11 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     """A neural video representation split into what is transmitted and what is not.
 
     Transmitted: every parameter except those under ``encoder`` (the training-only frame encoders),
-    plus the per-frame side tensors named by :meth:`embedding_shapes`. ``default_lr`` and
-    ``default_loss`` are the model's reference training settings. ``context`` is how many
-    neighbouring frames on each side the encoder reads (they arrive stacked along channels:
-    previous, current, next). ``side_min_bits`` gives side tensors a quantization floor.
+    plus the per-frame embeddings named by :meth:`embedding_shapes` (every per-frame tensor the file
+    carries, the ``EMBD`` section). ``default_lr`` and ``default_loss`` are the model's reference
+    training settings. ``context`` is how many neighbouring frames before and after the current one
+    the encoder reads (they arrive stacked along channels: previous, current, next).
+    ``embedding_min_bits`` gives some embeddings a quantization floor.
     """
 
     spec: Any
@@ -53,7 +55,7 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     default_lr: float = 1e-3
     default_loss: str = "l2"
     context: int = 0
-    side_min_bits: dict[str, int] = {}
+    embedding_min_bits: dict[str, int] = {}
 
     @staticmethod
     def grid_for(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
@@ -75,11 +77,11 @@ class NeuralVideoModel(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Side tensors for a batch of frames in [0, 1] (training encoder)."""
+        """Embeddings of a batch of frames in [0, 1] (training encoder)."""
 
     @abc.abstractmethod
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Frames N x 3 x H x W in [0, 1] from frame indices and their side tensors."""
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Frames N x 3 x H x W in [0, 1] from frame indices and their embeddings."""
 
     def forward(self, index: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
         """Training pass: encode the frames (if the model has an encoder) and decode them."""
@@ -97,3 +99,41 @@ class NeuralVideoModel(nn.Module, abc.ABC):
         """Number of transmitted values: decoder parameters plus per-frame embeddings."""
         n = sum(p.numel() for p in self.transmitted_parameters().values())
         return n + sum(math.prod(s) for s in self.embedding_shapes().values())
+
+
+class ProgressiveModel(NeuralVideoModel):
+    """A network that holds many videos of one archive (PFNR): video ``s`` runs the subnetwork its
+    boolean masks select from the shared ``weights``, plus a head of its own.
+
+    Weights an earlier video selected are frozen for later videos (they may reuse them), so
+    appending a video never changes an earlier one. Training a video learns selection scores
+    (:meth:`new_scores`, :meth:`hard_masks`); decoding fixes the masks (:meth:`use_masks`).
+    ``weights`` maps each masked tensor's name to its parameter; ``head`` is the current video's.
+    """
+
+    weights: nn.ParameterDict
+    head: nn.Parameter
+
+    @abc.abstractmethod
+    def masked_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shapes of the masked (shared) tensors, in file order."""
+
+    @abc.abstractmethod
+    def kept(self, numel: int) -> int:
+        """How many entries of a masked tensor of ``numel`` values each video's mask selects."""
+
+    @abc.abstractmethod
+    def set_video(self, video: int, frames: int) -> None:
+        """Which video the network renders: its index in the archive and its frame count."""
+
+    @abc.abstractmethod
+    def new_scores(self, generator: torch.Generator) -> None:
+        """Fresh selection scores for learning the next video's masks."""
+
+    @abc.abstractmethod
+    def hard_masks(self) -> dict[str, torch.Tensor]:
+        """The masks the current scores select (boolean, on the CPU)."""
+
+    @abc.abstractmethod
+    def use_masks(self, masks: dict[str, torch.Tensor]) -> None:
+        """Fix the subnetwork to ``masks`` (boolean per masked tensor) for decoding."""

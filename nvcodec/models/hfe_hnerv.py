@@ -121,10 +121,10 @@ class HFEHNeRV(NeuralVideoModel):
         """Both embeddings of frames in [0, 1]."""
         return {"embedding": self.encoder(frames), "hf_embedding": self.encoder_hf(frames)}
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames from their content and high-frequency embeddings."""
-        hf = side["hf_embedding"]
-        x = F.gelu(self.stem(side["embedding"]))
+        hf = embeddings["hf_embedding"]
+        x = F.gelu(self.stem(embeddings["embedding"]))
         for i, block in enumerate(self.blocks):
             if i < len(self.hfm):
                 x = self.hfm[i](x, hf)

@@ -111,9 +111,9 @@ class HFSHNeRV(NeuralVideoModel):
         """Embeddings of frames in [0, 1]."""
         return {"embedding": self.encoder(frames)}
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames from their embeddings."""
-        x = F.gelu(self.stem(side["embedding"]))
+        x = F.gelu(self.stem(embeddings["embedding"]))
         reuse = None
         for i, (block, attn) in enumerate(zip(self.blocks, self.attn, strict=True)):
             x = attn(block(x))

@@ -62,6 +62,6 @@ class HNeRV(NeuralVideoModel):
             raise RuntimeError("this HNeRV was built without its encoder")
         return {"embedding": self.encoder(frames)}
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Frames (N x 3 x H x W in [0, 1]) from their embeddings ``side['embedding']``."""
-        return self.decoder(F.gelu(self.stem(side["embedding"])))
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Frames (N x 3 x H x W in [0, 1]) from their embeddings ``embeddings['embedding']``."""
+        return self.decoder(F.gelu(self.stem(embeddings["embedding"])))

@@ -165,9 +165,9 @@ def half_resolution_grid(height: int, width: int) -> tuple[tuple[int, ...], int,
     return strides, 2 * ph, 2 * pw
 
 
-def side_downscale(height: int, width: int, channels: int, limit: int) -> int:
+def embedding_downscale(height: int, width: int, channels: int, limit: int) -> int:
     """The smallest power-of-two factor that brings a ``channels`` x ``height`` x ``width`` per-frame
-    side tensor within ``limit`` values (stopping where the size no longer halves evenly)."""
+    embedding within ``limit`` values (stopping where the size no longer halves evenly)."""
     down = 1
     while (
         channels * (height // down) * (width // down) > limit and height % (2 * down) == 0 and width % (2 * down) == 0

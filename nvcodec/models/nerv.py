@@ -68,10 +68,10 @@ class NeRV(NeuralVideoModel):
         return {}
 
     def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
-        """NeRV has no encoder: no side information."""
+        """NeRV has no encoder: no embeddings."""
         return {}
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames for integer frame indices ``index`` (N,)."""
         c = self.config
         pe = positional_encoding(index.float() / c.frames, c.pe_levels, c.pe_base)

@@ -7,8 +7,8 @@ exactly as before while a new one adds only its newly claimed weights, its mask 
 
 One stage is an f-NeRV block: its 3x3 conv + PixelShuffle branch is added to a Fourier subneural
 operator (FSO), whose masked weights live in the frequency domain of the block's input features.
-This module is the network only; the session bookkeeping (freezing, the archive) lives in
-:mod:`nvcodec.archive` and :mod:`nvcodec.pipeline`.
+This module is the network only; the archive's byte layout lives in :mod:`nvcodec.format.archive`
+and the sessions (frozen weights, appending) in :mod:`nvcodec.pipeline.progressive`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import ProgressiveModel, VideoGridConfig
 from nvcodec.models.layers import positional_encoding, stage_widths
 from nvcodec.models.registry import register
 
@@ -53,7 +53,7 @@ class PFNRConfig(VideoGridConfig):
     reduce: float = 2.0
     lower_width: int = 12
     capacity: float = 0.5
-    max_videos: int = 32
+    max_videos: int = 64
     fso_stage: int = 1
     fso_fraction: float = 0.5
     fso_only: bool = False
@@ -77,11 +77,6 @@ def top_mask(scores: torch.Tensor, k: int) -> torch.Tensor:
     flat = torch.zeros(scores.numel(), dtype=torch.bool, device=scores.device)
     flat[torch.topk(scores.detach().flatten(), k).indices] = True
     return flat.view(scores.shape)
-
-
-def kept(config: PFNRConfig, numel: int) -> int:
-    """How many entries of a tensor of ``numel`` values each video's mask selects."""
-    return max(1, min(numel, round(config.capacity * numel)))
 
 
 def fso_modes(config: PFNRConfig, grid: tuple[int, int]) -> tuple[int, int]:
@@ -108,7 +103,7 @@ def fourier_operator(x: torch.Tensor, w: list[torch.Tensor], out_size: tuple[int
 
 
 @register("pfnr", 8, PFNRConfig)
-class PFNR(NeuralVideoModel):
+class PFNR(ProgressiveModel):
     """PFNR: (frame, video) codes -> masked MLP stem -> masked NeRV / f-NeRV blocks -> video's head.
 
     The stem uses GELU where the release hard-wires ReLU (measured on Bunny 80x160, 33-frame
@@ -121,7 +116,6 @@ class PFNR(NeuralVideoModel):
 
     default_lr = 5e-3  # the paper's 5e-4 under-trains our small CPU-scale networks (16.2 vs 22.6 dB, see README)
     default_loss = "fusion6"
-    progressive = True
 
     def __init__(self, config: PFNRConfig, with_encoder: bool = False) -> None:
         super().__init__()
@@ -164,6 +158,11 @@ class PFNR(NeuralVideoModel):
                 shapes[name] = (widths[c.fso_stage], widths[c.fso_stage + 1], mh, mw)
         return shapes
 
+    def kept(self, numel: int) -> int:
+        """How many entries of a tensor of ``numel`` values each video's mask selects: the
+        ``capacity`` fraction, rounded, at least one."""
+        return max(1, min(numel, round(self.config.capacity * numel)))
+
     def bound(self, name: str) -> float:
         """Initialization bound of a masked tensor: He-uniform for the kept fraction of the fan-in,
         ``sqrt(6 / (c * fan_in))`` (input channels for the FSO), so activations keep their scale
@@ -205,7 +204,7 @@ class PFNR(NeuralVideoModel):
         """The current subnetwork: the top-c scores of every tensor (boolean, on the CPU)."""
         if self.scores is None:
             raise RuntimeError("no scores: call new_scores first")
-        return {n: top_mask(s.abs(), kept(self.config, s.numel())).cpu() for n, s in self.scores.items()}
+        return {n: top_mask(s.abs(), self.kept(s.numel())).cpu() for n, s in self.scores.items()}
 
     def effective_weights(self) -> dict[str, torch.Tensor]:
         """``W * M`` for every masked tensor (fixed masks, or straight-through top-c of the scores)."""
@@ -213,7 +212,7 @@ class PFNR(NeuralVideoModel):
             return {n: w * self.masks[n] for n, w in self.weights.items()}
         if self.scores is None:
             raise RuntimeError("PFNR needs masks or scores before it can run")
-        return {n: w * _TopC.apply(self.scores[n].abs(), kept(self.config, w.numel())) for n, w in self.weights.items()}
+        return {n: w * _TopC.apply(self.scores[n].abs(), self.kept(w.numel())) for n, w in self.weights.items()}
 
     def transmitted_parameters(self) -> dict[str, nn.Parameter]:
         """The shared masked tensors (``weights.*``) and the current video's head."""
@@ -225,14 +224,14 @@ class PFNR(NeuralVideoModel):
 
     def transmitted_count(self) -> int:
         """Values the first video transmits: the selected fraction of every tensor, and its head."""
-        return sum(kept(self.config, math.prod(s)) for s in self.masked_shapes().values()) + self.head.numel()
+        return sum(self.kept(math.prod(s)) for s in self.masked_shapes().values()) + self.head.numel()
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """PFNR transmits nothing per frame."""
         return {}
 
     def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
-        """PFNR has no encoder: no side information."""
+        """PFNR has no encoder: no embeddings."""
         return {}
 
     def codes(self, index: torch.Tensor) -> torch.Tensor:
@@ -243,7 +242,7 @@ class PFNR(NeuralVideoModel):
         codes = [positional_encoding(v, c.pe_levels, c.pe_base) for v in (t, s)]
         return torch.cat(codes, dim=1)
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames of the current video for integer frame indices ``index`` (N,)."""
         c, w = self.config, self.effective_weights()
         x = F.gelu(F.linear(F.gelu(F.linear(self.codes(index), w["fc1"])), w["fc2"]))

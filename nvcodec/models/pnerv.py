@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, side_downscale
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, embedding_downscale
 from nvcodec.models.registry import register
 
 
@@ -133,7 +133,7 @@ class PNeRV(NeuralVideoModel):
         difference embedding within four times the content embedding's size."""
         cfg = PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        down = side_downscale(*cfg.diff_grid, cfg.diff_dim, limit)
+        down = embedding_downscale(*cfg.diff_grid, cfg.diff_dim, limit)
         return PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, diff_down=down)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -146,10 +146,10 @@ class PNeRV(NeuralVideoModel):
         diff = self.encoder_diff_out(self.encoder_diff(interleaved_differences(frames)))
         return {"embedding": self.encoder(frames[:, 3:6]), "diff_embedding": diff}
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames from their content and difference embeddings."""
-        x = F.gelu(self.stem_shuffle(self.stem(side["embedding"])))
-        e = side["diff_embedding"]
+        x = F.gelu(self.stem_shuffle(self.stem(embeddings["embedding"])))
+        e = embeddings["diff_embedding"]
         for i, block in enumerate(self.blocks):
             x = block(x)
             if i < len(self.bsm):

@@ -1,6 +1,7 @@
 """The model registry: names and explicit, never-reused numeric ids for the file format.
 
-A model class registers itself with :func:`register`; everything else looks models up here.
+A model class registers itself with :func:`register`; everything else asks for its
+:class:`ModelSpec` once (:func:`spec` by name, :func:`spec_by_id` from a file) and carries it.
 Ids in use: 1 ``nerv``, 2 ``hnerv``, 3 ``hfe-hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``,
 7 ``pnerv``, 8 ``pfnr``. An id is never reassigned, even if its model is removed.
 """
@@ -8,21 +9,61 @@ Ids in use: 1 ``nerv``, 2 ``hnerv``, 3 ``hfe-hnerv``, 4 ``hfs-hnerv``, 5 ``snerv
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import torch
+
 from nvcodec.errors import NvcError
+from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What the registry knows about one model: its name, file id, config class and module class."""
+    """What the registry knows about one model: its name, file id, config class and module class,
+    and what it can do (``progressive``: it grows archives, one video at a time)."""
 
     name: str
     model_id: int
     config_cls: type
     model_cls: type
+
+    @property
+    def progressive(self) -> bool:
+        """Whether the model implements :class:`ProgressiveModel` (archives, ``append``)."""
+        return issubclass(self.model_cls, ProgressiveModel)
+
+    def build(self, config: Any, with_encoder: bool = False) -> Any:
+        """The model for ``config`` (with its training-only encoder if asked), initialized."""
+        return self.model_cls(config, with_encoder=with_encoder)
+
+    def skeleton(self, config: Any) -> Any:
+        """The model on PyTorch's ``meta`` device: names and shapes only, nothing allocated."""
+        with torch.device("meta"):
+            return self.model_cls(config)
+
+    def transmitted_count(self, config: Any) -> int:
+        """Transmitted values (weights + embeddings) of the model for ``config`` (cached per config)."""
+        return _skeleton_facts(self, config)[0]
+
+    def parameter_shapes(self, config: Any) -> dict[str, tuple[int, ...]]:
+        """Names and shapes of the transmitted parameters for ``config``, in file order (cached per config)."""
+        return dict(_skeleton_facts(self, config)[1])
+
+    def config_from_fields(self, fields: dict[str, Any]) -> Any:
+        """Rebuild this model's config from stored fields (see :func:`config_from_fields`)."""
+        return config_from_fields(self, fields)
+
+
+@functools.lru_cache(maxsize=4096)
+def _skeleton_facts(spec: ModelSpec, config: Any) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
+    """What sizing and packing ask of a config's skeleton, computed once per (model, config): building
+    a skeleton costs milliseconds, and sizing asks hundreds of times."""
+    model = spec.skeleton(config)
+    shapes = tuple((n, tuple(p.shape)) for n, p in model.transmitted_parameters().items())
+    return model.transmitted_count(), shapes
 
 
 _BY_NAME: dict[str, ModelSpec] = {}
@@ -33,6 +74,8 @@ def register(name: str, model_id: int, config_cls: type) -> Callable[[type], typ
     """Class decorator: register a model class under ``name`` with the file id ``model_id``."""
 
     def wrap(model_cls: type) -> type:
+        if not issubclass(model_cls, NeuralVideoModel):
+            raise TypeError(f"{model_cls.__name__} does not implement NeuralVideoModel")
         if name in _BY_NAME or model_id in _BY_ID:
             raise ValueError(f"model {name!r} or id {model_id} registered twice")
         spec = ModelSpec(name, model_id, config_cls, model_cls)
@@ -49,23 +92,18 @@ def names() -> list[str]:
     return [s.name for s in sorted(_BY_NAME.values(), key=lambda s: s.model_id)]
 
 
-def get(name: str) -> ModelSpec:
+def spec(name: str) -> ModelSpec:
     """The spec of model ``name``; a one-line error lists the known names otherwise."""
     if name not in _BY_NAME:
         raise NvcError(f"unknown model {name!r} (known: {', '.join(names())})")
     return _BY_NAME[name]
 
 
-def get_by_id(model_id: int) -> ModelSpec:
-    """The spec registered under a file id."""
+def spec_by_id(model_id: int) -> ModelSpec:
+    """The spec registered under a file id (:class:`KeyError` for an unknown id)."""
     if model_id not in _BY_ID:
         raise KeyError(model_id)
     return _BY_ID[model_id]
-
-
-def build(name: str, config: Any, with_encoder: bool = False) -> Any:
-    """Instantiate model ``name`` from its config (and its training-only encoder if asked)."""
-    return get(name).model_cls(config, with_encoder=with_encoder)
 
 
 def config_fields_of(config: Any) -> dict[str, Any]:

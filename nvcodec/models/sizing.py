@@ -10,58 +10,54 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import torch
-
-from nvcodec.models.registry import get
+from nvcodec.models.registry import ModelSpec
 
 MIN_C0, MAX_C0 = 4, 2048
 LOWER_WIDTHS = (12, 10, 8, 6, 4)
 REFINE_TOLERANCE = 0.02
 
 
-def count_for(name: str, config: Any) -> int:
-    """Transmitted values (weights + embeddings) of model ``name`` with ``config``."""
-    with torch.device("meta"):
-        model = get(name).model_cls(config)
-    return model.transmitted_count()
+def count_for(spec: ModelSpec, config: Any) -> int:
+    """Transmitted values (weights + embeddings) of the model of ``spec`` with ``config``."""
+    return spec.transmitted_count(config)
 
 
-def _nearest_c0(name: str, make: Any, params: int) -> int:
+def _nearest_c0(spec: ModelSpec, make: Any, params: int) -> int:
     """The stem width whose transmitted count is nearest ``params`` (counts grow with ``c0``)."""
     lo, hi = MIN_C0, MAX_C0
     while lo < hi:  # largest c0 whose count <= params (or MIN_C0)
         mid = (lo + hi + 1) // 2
-        if count_for(name, make(mid)) <= params:
+        if count_for(spec, make(mid)) <= params:
             lo = mid
         else:
             hi = mid - 1
-    below, above = count_for(name, make(lo)), count_for(name, make(lo + 1))
+    below, above = count_for(spec, make(lo)), count_for(spec, make(lo + 1))
     return lo + 1 if abs(above - params) < abs(params - below) else lo
 
 
-def _refine_reduce(name: str, config: Any, params: int) -> Any:
+def _refine_reduce(spec: ModelSpec, config: Any, params: int) -> Any:
     """If the count is more than 2% off the budget, try stem widths c0 - 1 .. c0 + 1 with width
     ratios within 8% of the model's reference and keep the nearest (ties: the reference ratio)."""
-    if not hasattr(config, "reduce") or abs(count_for(name, config) - params) <= REFINE_TOLERANCE * params:
+    if not hasattr(config, "reduce") or abs(count_for(spec, config) - params) <= REFINE_TOLERANCE * params:
         return config
     base = config.reduce
-    best, best_key = config, (abs(count_for(name, config) - params), 0.0)
+    best, best_key = config, (abs(count_for(spec, config) - params), 0.0)
     for c0 in (config.c0 - 1, config.c0, config.c0 + 1):
         for step in range(-8, 9):
             reduce = round(base * (1 + step / 100), 4)
             if c0 < MIN_C0 or reduce <= 1.0:
                 continue
             cand = dataclasses.replace(config, c0=c0, reduce=reduce)
-            key = (abs(count_for(name, cand) - params), abs(step))
+            key = (abs(count_for(spec, cand) - params), abs(step))
             if key < best_key:
                 best, best_key = cand, key
     return best
 
 
 def solve_config(
-    name: str, height: int, width: int, frames: int, params: int, fixed: dict[str, Any] | None = None
+    spec: ModelSpec, height: int, width: int, frames: int, params: int, fixed: dict[str, Any] | None = None
 ) -> Any:
-    """The config of model ``name`` for a ``height`` x ``width`` x ``frames`` video whose transmitted
+    """The config of the model of ``spec`` for a ``height`` x ``width`` x ``frames`` video whose transmitted
     count is nearest ``params``, as HNeRV picks its C0.
 
     For decoders whose widths taper, the smallest width (12 in HNeRV) is lowered step by step for
@@ -70,16 +66,16 @@ def solve_config(
     adjusted by up to 8% around the model's reference value. ``fixed`` sets config fields that are
     not solved for (PFNR's capacity, for instance) before counting.
     """
-    cls = get(name).model_cls
+    cls = spec.model_cls
     strides, ph, pw = cls.grid_for(height, width)
-    tapered = "lower_width" in {f.name for f in dataclasses.fields(get(name).config_cls)}
+    tapered = "lower_width" in {f.name for f in dataclasses.fields(spec.config_cls)}
     for lower in LOWER_WIDTHS if tapered else (0,):
 
         def make(c0: int, lower: int = lower) -> Any:
             config = dataclasses.replace(cls.default_config(ph, pw, frames, strides, c0, params), **(fixed or {}))
             return dataclasses.replace(config, lower_width=lower) if tapered else config
 
-        c0 = _nearest_c0(name, make, params)
+        c0 = _nearest_c0(spec, make, params)
         if c0 >= 2 * lower:
             break
-    return _refine_reduce(name, make(c0), params) if params > 0 else make(c0)
+    return _refine_reduce(spec, make(c0), params) if params > 0 else make(c0)

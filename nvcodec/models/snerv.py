@@ -110,7 +110,7 @@ class SNeRV(NeuralVideoModel):
 
     default_lr = 1e-3
     default_loss = "snerv"
-    side_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
+    embedding_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
 
     def __init__(self, config: SNeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()
@@ -152,9 +152,9 @@ class SNeRV(NeuralVideoModel):
         lo, span = rng[:, 0, None, None, None], (rng[:, 1] - rng[:, 0]).clamp_min(1e-6)[:, None, None, None]
         return {"embedding": self.encoder((ll - lo) / span), "ll_range": rng}
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames from embeddings and LL ranges."""
-        x = F.gelu(self.stem(side["embedding"]))
+        x = F.gelu(self.stem(embeddings["embedding"]))
         outs = []
         for block in self.blocks:
             x = block(x)
@@ -162,7 +162,7 @@ class SNeRV(NeuralVideoModel):
         m = outs[self.mfu_start]
         for j, mfb in enumerate(self.mfu, start=self.mfu_start + 1):
             m = mfb(m, outs[j])
-        rng = side["ll_range"]
+        rng = embeddings["ll_range"]
         lo, hi = rng[:, 0, None, None, None], rng[:, 1, None, None, None]
         ll = (torch.tanh(self.ll_head(m)) * 0.5 + 0.5) * (hi - lo) + lo
         lh, hl, hh = (head(m) for head in self.hfr)

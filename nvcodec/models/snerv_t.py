@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_grid, side_downscale, stage_widths
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, embedding_downscale, half_resolution_grid, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.snerv import HFR, HalfResolutionConfig
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
@@ -100,7 +100,7 @@ class SNeRVT(NeuralVideoModel):
     default_lr = 1e-3
     default_loss = "snerv"
     context = 1
-    side_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
+    embedding_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
 
     def __init__(self, config: SNeRVTConfig, with_encoder: bool = False) -> None:
         super().__init__()
@@ -137,7 +137,7 @@ class SNeRVT(NeuralVideoModel):
         temporal embeddings within four times the LL embedding's size."""
         cfg = SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        down = side_downscale(*cfg.pre_tub_size, 2 * cfg.t_dim, limit)
+        down = embedding_downscale(*cfg.pre_tub_size, 2 * cfg.t_dim, limit)
         return SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, t_down=down)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -163,18 +163,18 @@ class SNeRVT(NeuralVideoModel):
             "t_embedding": torch.cat(temporal, dim=1),
         }
 
-    def decode(self, index: torch.Tensor, side: dict[str, torch.Tensor]) -> torch.Tensor:
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames from their LL embedding, LL range and temporal embeddings."""
-        x = F.gelu(self.stem(side["embedding"]))
+        x = F.gelu(self.stem(embeddings["embedding"]))
         for block in self.blocks:
             x = block(x)
-        tb, tf = side["t_embedding"].chunk(2, dim=1)
+        tb, tf = embeddings["t_embedding"].chunk(2, dim=1)
         slots = [up(proj(t)) for t, proj, up in zip((tb, tf), self.t_in, self.t_up, strict=True)]
         z = torch.stack([slots[0], x, slots[1]], dim=2)
         for tub in self.tubs:
             z = tub(z)
         m = z[:, :, 0]
-        rng = side["ll_range"]
+        rng = embeddings["ll_range"]
         lo, hi = rng[:, 0, None, None, None], rng[:, 1, None, None, None]
         ll = (torch.tanh(self.ll_head(m)) * 0.5 + 0.5) * (hi - lo) + lo
         lh, hl, hh = (head(m) for head in self.hfr)

@@ -1,4 +1,4 @@
-"""Serialize a :class:`QTensor` whose shape the reader already knows.
+"""Tensor records: a :class:`QTensor` whose shape the reader already knows, as bytes.
 
 Layout: ``u8 bits | u8 axis (255 = per tensor) | steps (bfloat16, u16 each, one per slice) |
 entropy-coded symbols`` (see :mod:`nvcodec.entropy.coder`).

@@ -7,7 +7,7 @@ Video ``s`` is entry ``s`` of the container (see ``docs/format.md``):
 
 ``SESS`` payload: u32 CRC32 of the masked tensors' names and shapes and the head's shape; u16 the
 video's index; then for each masked tensor in the model's order, the video's mask coded against
-the positions earlier videos used (:mod:`nvcodec.compress.masks`), followed, if the mask claims
+the positions earlier videos used (:mod:`nvcodec.format.masks`), followed, if the mask claims
 positions no earlier video used, by the quantized values of exactly those positions in raster order
 (a 1-D tensor record); then the video's head (3 x C tensor record).
 
@@ -18,19 +18,28 @@ are not stored; an encoder resuming the archive regenerates them from the config
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.bitstream import VideoMeta, group_by_entry, pack_meta, pack_model, read_meta, read_model, skeleton
-from nvcodec.compress import QTensor, read_mask, read_qtensor, write_mask, write_qtensor
+from nvcodec.compress import QTensor
 from nvcodec.container import Section
 from nvcodec.errors import CorruptFileError
-from nvcodec.models import get_by_id
-from nvcodec.models.pfnr import kept
+from nvcodec.format.header import (
+    VideoMeta,
+    group_by_entry,
+    layout_crc,
+    model_spec_of,
+    pack_meta,
+    pack_model,
+    read_meta,
+    read_model,
+)
+from nvcodec.format.masks import read_mask, write_mask
+from nvcodec.format.tensors import read_qtensor, write_qtensor
+from nvcodec.models import ModelSpec
 
 ARCHIVE_SECTIONS = (b"VHDR", b"SESS")
 
@@ -47,15 +56,19 @@ class Session:
 
 @dataclass
 class Archive:
-    """A progressive archive: the model (name and config) and its videos in order."""
+    """A progressive archive: the model (spec and config, fixed for the archive) and its videos in order."""
 
-    model: str
+    spec: ModelSpec
     config: Any
     sessions: list[Session]
 
+    def skeleton(self) -> Any:
+        """The archive's network on the ``meta`` device (names, shapes, selection counts)."""
+        return self.spec.skeleton(self.config)
+
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Shapes of the masked tensors, in file order."""
-        return skeleton(self.model, self.config).masked_shapes()
+        return self.skeleton().masked_shapes()
 
     def replay(self, upto: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Weights (zero where unclaimed) and the union of masks after videos ``0..upto``."""
@@ -82,19 +95,15 @@ class Archive:
 def is_archive(sections: list[Section]) -> bool:
     """Whether a parsed file is a progressive archive (its first model is a progressive one)."""
     for s in sections:
-        if s.tag == b"MODL" and s.entry == 0 and len(s.payload) >= 2:
-            try:
-                spec = get_by_id(int.from_bytes(s.payload[:2], "little"))
-            except KeyError:
-                return False
-            return bool(getattr(spec.model_cls, "progressive", False))
+        if s.tag == b"MODL" and s.entry == 0:
+            spec = model_spec_of(s.payload)
+            return spec is not None and spec.progressive
     return False
 
 
-def layout_crc(shapes: dict[str, tuple[int, ...]], head: tuple[int, ...]) -> int:
-    """CRC32 of the masked tensors' names and shapes and the head's shape."""
-    text = ";".join(f"{n}:{s}" for n, s in shapes.items()) + f";head:{head}"
-    return zlib.crc32(text.encode("ascii"))
+def session_layout(shapes: dict[str, tuple[int, ...]], head: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
+    """The tensors a ``SESS`` section's layout checksum covers: the masked tensors, then the head."""
+    return {**shapes, "head": tuple(head)}
 
 
 def pack_session(archive: Archive, index: int) -> list[Section]:
@@ -102,16 +111,17 @@ def pack_session(archive: Archive, index: int) -> list[Section]:
     session = archive.sessions[index]
     _, used = archive.replay(index - 1)
     w = ByteWriter()
-    w.u32(layout_crc(archive.shapes(), session.head.symbols.shape))
+    shapes = archive.shapes()
+    w.u32(layout_crc(session_layout(shapes, session.head.symbols.shape)))
     w.u16(index)
-    for n in archive.shapes():
+    for n in shapes:
         write_mask(w, session.masks[n], used[n])
         if (session.masks[n] & ~used[n]).any():
             write_qtensor(w, session.values[n])
     write_qtensor(w, session.head)
     sections = [Section(b"VHDR", index, pack_meta(session.meta))]
     if index == 0:
-        sections.append(Section(b"MODL", 0, pack_model(archive.model, archive.config)))
+        sections.append(Section(b"MODL", 0, pack_model(archive.spec, archive.config)))
     return sections + [Section(b"SESS", index, w.getvalue())]
 
 
@@ -134,14 +144,14 @@ def _group(sections: list[Section], name: str) -> list[dict[bytes, bytes]]:
 def _read_session(payload: bytes, index: int, meta: VideoMeta, model: Any, used: dict[str, np.ndarray]) -> Session:
     shapes, head_shape = model.masked_shapes(), tuple(model.head.shape)
     r = ByteReader(payload)
-    if r.u32() != layout_crc(shapes, head_shape):
+    if r.u32() != layout_crc(session_layout(shapes, head_shape)):
         raise ReadError("tensor layout does not match this decoder's model")
     if r.u16() != index:
         raise ReadError("session number does not match its entry")
     masks, values = {}, {}
     for n, shape in shapes.items():
         masks[n] = read_mask(r, used[n])
-        if int(masks[n].sum()) != kept(model.config, int(np.prod(shape))):
+        if int(masks[n].sum()) != model.kept(int(np.prod(shape))):
             raise ReadError(f"mask of {n} selects the wrong number of weights")
         count = int((masks[n] & ~used[n]).sum())
         if count:
@@ -156,12 +166,14 @@ def unpack_archive(sections: list[Section], name: str) -> Archive:
     groups = _group(sections, name)
     try:
         first = read_meta(groups[0][b"VHDR"])
-        model_name, config, model = read_model(groups[0][b"MODL"], first)
+        spec, config, model = read_model(groups[0][b"MODL"], first)
     except ReadError as exc:
         raise CorruptFileError(name, f"video 0: {exc}") from None
+    if not spec.progressive:
+        raise CorruptFileError(name, f"video 0: {spec.name} does not make progressive archives")
     if len(groups) > config.max_videos:
         raise CorruptFileError(name, f"{len(groups)} videos, more than the archive's limit {config.max_videos}")
-    archive = Archive(model_name, config, [])
+    archive = Archive(spec, config, [])
     used = {n: np.zeros(s, bool) for n, s in model.masked_shapes().items()}
     for i, tags in enumerate(groups):
         try:

@@ -1,0 +1,101 @@
+"""One coded video (metadata, model spec and config, quantized tensors) as ``.nrv`` sections, and back.
+
+Sections of a video entry, in order (payloads; see ``docs/format.md``):
+
+* ``VHDR``: u32 frames, u32 width, u32 height, u32 fps numerator, u32 fps denominator.
+* ``MODL``: u16 model id, then the model's config as a typed record.
+* ``PARM``: u32 CRC32 of the parameter layout (names and shapes), uvarint count, then each
+  transmitted parameter as a quantized tensor record, in the model's parameter order.
+* ``EMBD``: uvarint count, then each per-frame embedding as a quantized tensor record.
+
+Shapes are never stored: the reader rebuilds the network on PyTorch's ``meta`` device from the
+config (allocating nothing) and takes the shapes from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from nvcodec.bitio import ByteReader, ByteWriter, ReadError
+from nvcodec.compress import QTensor
+from nvcodec.container import Section
+from nvcodec.errors import CorruptFileError
+from nvcodec.format.header import VideoMeta, group_by_entry, layout_crc, pack_meta, pack_model, read_meta, read_model
+from nvcodec.format.tensors import read_qtensor, write_qtensor
+from nvcodec.models import ModelSpec
+
+ENTRY_SECTIONS = (b"VHDR", b"MODL", b"PARM", b"EMBD")
+
+
+@dataclass
+class Entry:
+    """One coded video: its metadata, model spec and config, quantized parameters and embeddings."""
+
+    meta: VideoMeta
+    spec: ModelSpec
+    config: Any
+    params: dict[str, QTensor]
+    embeddings: dict[str, QTensor]
+
+
+def parameter_shapes(model: Any) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of a model's transmitted parameters, in file order."""
+    return {n: tuple(p.shape) for n, p in model.transmitted_parameters().items()}
+
+
+def _tensors(tensors: dict[str, QTensor]) -> ByteWriter:
+    w = ByteWriter()
+    w.uvarint(len(tensors))
+    for q in tensors.values():
+        write_qtensor(w, q)
+    return w
+
+
+def pack_entry(e: Entry, index: int = 0) -> list[Section]:
+    """The sections of one video entry, as entry ``index`` of the file."""
+    w = ByteWriter()
+    w.u32(layout_crc(e.spec.parameter_shapes(e.config)))
+    w.raw(_tensors(e.params).getvalue())
+    return [
+        Section(b"VHDR", index, pack_meta(e.meta)),
+        Section(b"MODL", index, pack_model(e.spec, e.config)),
+        Section(b"PARM", index, w.getvalue()),
+        Section(b"EMBD", index, _tensors(e.embeddings).getvalue()),
+    ]
+
+
+def _read_tensors(r: ByteReader, shapes: dict[str, tuple[int, ...]]) -> dict[str, QTensor]:
+    if r.uvarint(len(shapes)) != len(shapes):
+        raise ReadError("tensor count does not match the model")
+    out = {name: read_qtensor(r, shape) for name, shape in shapes.items()}
+    r.expect_end()
+    return out
+
+
+def _read_entry(tags: dict[bytes, bytes]) -> Entry:
+    meta = read_meta(tags[b"VHDR"])
+    spec, config, model = read_model(tags[b"MODL"], meta)
+    r = ByteReader(tags[b"PARM"])
+    shapes = parameter_shapes(model)
+    if r.u32() != layout_crc(shapes):
+        raise ReadError("parameter layout does not match this decoder's model")
+    params = _read_tensors(r, shapes)
+    embeddings = _read_tensors(ByteReader(tags[b"EMBD"]), model.embedding_shapes())
+    return Entry(meta, spec, config, params, embeddings)
+
+
+def unpack_entries(sections: list[Section], name: str) -> list[Entry]:
+    """Every video entry of a parsed file, fully decoded to quantized tensors."""
+    by_entry = group_by_entry(sections, name)
+    entries = []
+    for index in sorted(by_entry):
+        tags = by_entry[index]
+        missing = [t.decode() for t in ENTRY_SECTIONS if t not in tags]
+        if missing:
+            raise CorruptFileError(name, f"video {index} lacks sections {', '.join(missing)}")
+        try:
+            entries.append(_read_entry(tags))
+        except ReadError as exc:
+            raise CorruptFileError(name, f"video {index}: {exc}") from None
+    return entries

@@ -1,0 +1,33 @@
+"""The only package that wires the stages together; the CLI, the bench and the benchmark scripts call it.
+
+* :mod:`~nvcodec.pipeline.options`: every user choice, its default, validated once; the device.
+* :mod:`~nvcodec.pipeline.encode`: one video -> one file (size, fit, prune, quantize, write, report).
+* :mod:`~nvcodec.pipeline.progressive`: archives (``pfnr``): sessions with frozen weights, ``append``.
+* :mod:`~nvcodec.pipeline.decode`: file -> network -> frames -> video file.
+* :mod:`~nvcodec.pipeline.inspect`: ``info``.
+* :mod:`~nvcodec.pipeline.report`: typed results, measured on the decoder's frames.
+* :mod:`~nvcodec.pipeline.coded_size`: the bytes a candidate would cost, by packing it (for rate control).
+"""
+
+from nvcodec.pipeline.decode import decode_file, decode_frames, load_archive, load_entries
+from nvcodec.pipeline.encode import encode_video
+from nvcodec.pipeline.inspect import file_info
+from nvcodec.pipeline.options import DEFAULT_BPP, EncodeOptions, resolve_device
+from nvcodec.pipeline.progressive import append_video, encode_archive
+from nvcodec.pipeline.report import DecodeReport, EncodeReport
+
+__all__ = [
+    "DEFAULT_BPP",
+    "DecodeReport",
+    "EncodeOptions",
+    "EncodeReport",
+    "append_video",
+    "decode_file",
+    "decode_frames",
+    "encode_archive",
+    "encode_video",
+    "file_info",
+    "load_archive",
+    "load_entries",
+    "resolve_device",
+]

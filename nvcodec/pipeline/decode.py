@@ -1,0 +1,120 @@
+"""Decoding: a ``.nrv`` file -> its entries or archive -> the decoder's network -> frames a:b ->
+a video file. The encoder's report calls the same functions on the file it has just written."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from nvcodec.container import read_nrv
+from nvcodec.errors import NvcError
+from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
+from nvcodec.io import write_video
+from nvcodec.pipeline.options import resolve_device
+from nvcodec.pipeline.report import DecodeReport
+from nvcodec.progress import Reporter
+from nvcodec.render import build_decoder, dequantize_embeddings, render
+
+FramesOf = Callable[[list[int], torch.device], Iterator[np.ndarray]]
+
+
+def load_entries(path: Path) -> list[Entry]:
+    """Every video entry of a one-video-per-entry ``.nrv`` file, checked and decoded to quantized tensors."""
+    return unpack_entries(read_nrv(Path(path)), str(path))
+
+
+def load_archive(path: Path) -> Archive:
+    """The progressive archive at ``path``, checked and decoded to masks and quantized tensors."""
+    return unpack_archive(read_nrv(Path(path)), str(path))
+
+
+def render_entry(entry: Entry, indices: list[int], device: torch.device) -> Iterator[np.ndarray]:
+    """Frames ``indices`` of a video entry, through the decoder's path."""
+    model = build_decoder(entry.spec, entry.config, entry.params, device)
+    embeddings = dequantize_embeddings(entry.embeddings, device)
+    return render(model, embeddings, indices, (entry.meta.height, entry.meta.width), device)
+
+
+def archive_decoder(archive: Archive, index: int, device: torch.device) -> torch.nn.Module:
+    """The network of video ``index`` of a progressive archive: weights replayed from videos
+    ``0..index`` (nothing later is read), that video's masks and head."""
+    session = archive.sessions[index]
+    weights, _ = archive.replay(index)
+    model = archive.spec.build(archive.config)
+    with torch.no_grad():
+        for name, value in weights.items():
+            model.weights[name].copy_(torch.from_numpy(value))
+        model.head.copy_(torch.from_numpy(session.head.dequantize()))
+    model.to(device)  # before use_masks: the masks are placed on the weights' device
+    model.use_masks({n: torch.from_numpy(m) for n, m in session.masks.items()})
+    model.set_video(index, session.meta.frames)
+    return model.eval()
+
+
+def render_archive(archive: Archive, index: int, indices: list[int], device: torch.device) -> Iterator[np.ndarray]:
+    """Frames ``indices`` of video ``index`` of a progressive archive, through the decoder's path."""
+    meta = archive.sessions[index].meta
+    return render(archive_decoder(archive, index, device), {}, indices, (meta.height, meta.width), device)
+
+
+def open_video(path: Path, video: int) -> tuple[VideoMeta, FramesOf]:
+    """Metadata of video ``video`` of a ``.nrv`` file and a function (indices, device) -> frames."""
+    sections = read_nrv(Path(path))
+    if is_archive(sections):
+        archive = unpack_archive(sections, str(path))
+        count = len(archive.sessions)
+    else:
+        entries = unpack_entries(sections, str(path))
+        count = len(entries)
+    if not 0 <= video < count:
+        raise NvcError(f"{path}: no video {video} (the file holds {count})")
+    if is_archive(sections):
+        return archive.sessions[video].meta, lambda idx, dev: render_archive(archive, video, idx, dev)
+    return entries[video].meta, lambda idx, dev: render_entry(entries[video], idx, dev)
+
+
+def _frame_range(path: Path, frames: tuple[int, int] | None, total: int) -> tuple[int, int]:
+    first, end = frames if frames is not None else (0, total)
+    if not 0 <= first < end <= total:
+        raise NvcError(f"{path}: frame range {first}:{end} is outside 0:{total}")
+    return first, end
+
+
+def decode_frames(
+    path: Path, frames: tuple[int, int] | None = None, device: str = "auto", video: int = 0
+) -> tuple[VideoMeta, np.ndarray]:
+    """The reconstructed frames ``a:b`` (all by default) of video ``video`` in a ``.nrv`` file."""
+    meta, frames_of = open_video(path, video)
+    first, end = _frame_range(path, frames, meta.frames)
+    return meta, np.stack(list(frames_of(list(range(first, end)), resolve_device(device))))
+
+
+def decode_file(
+    path: Path,
+    output: Path,
+    frames: tuple[int, int] | None = None,
+    device: str = "auto",
+    lossless: bool = False,
+    video: int = 0,
+    reporter: Reporter | None = None,
+) -> DecodeReport:
+    """Decode a ``.nrv`` file (or frames ``a:b`` of it) into a video file chosen by extension."""
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    meta, frames_of = open_video(path, video)
+    first, end = _frame_range(path, frames, meta.frames)
+    dev = resolve_device(device)
+    reporter.start("decode", end - first)
+
+    def counted() -> Iterator[np.ndarray]:
+        for frame in frames_of(list(range(first, end)), dev):
+            reporter.advance(1)
+            yield frame
+
+    count = write_video(output, counted(), meta.fps, lossless=lossless)
+    seconds = time.perf_counter() - started
+    return DecodeReport(count, meta.width, meta.height, seconds, count / seconds, str(output))

@@ -1,0 +1,99 @@
+"""``info``: what a ``.nrv`` file holds (format version, videos, models, sections), read without decoding frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nvcodec.container import FILE_FRAMING, FORMAT_MAJOR, FORMAT_MINOR, read_nrv, section_size
+from nvcodec.format import Archive, Entry, is_archive, unpack_archive, unpack_entries
+from nvcodec.metrics import bpp
+from nvcodec.models import config_fields_of
+from nvcodec.pipeline.progressive import bits_of, claim_note
+
+
+def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
+    """One row per video entry: model, metadata, transmitted values, bit depths, config."""
+    return [
+        {
+            "model": e.spec.name,
+            "meta": e.meta,
+            "params": e.spec.transmitted_count(e.config),
+            "weight_bits": max((q.bits for q in e.params.values()), default=0),
+            "embed_bits": max((q.bits for q in e.embeddings.values()), default=0),
+            "config": e.config,
+        }
+        for e in entries
+    ]
+
+
+def _archive_rows(archive: Archive) -> list[dict[str, Any]]:
+    """One row per archive video, with its claim note, mask bytes and the network's claimed share."""
+    rows = []
+    for i, session in enumerate(archive.sessions):
+        _, used = archive.replay(i)
+        rows.append(
+            {
+                "model": archive.spec.name,
+                "meta": session.meta,
+                "params": sum(q.symbols.size for q in session.values.values()) + session.head.symbols.size,
+                "weight_bits": bits_of(session),
+                "embed_bits": 0,
+                "config": archive.config,
+                "note": claim_note(archive, i),
+                "mask_bytes": archive.mask_bytes(i),
+                "claimed": sum(int(u.sum()) for u in used.values()) / sum(u.size for u in used.values()),
+            }
+        )
+    return rows
+
+
+def _video_record(index: int, row: dict[str, Any], nbytes: int) -> dict[str, Any]:
+    meta = row.pop("meta")
+    config = config_fields_of(row.pop("config"))
+    return {
+        "video": index,
+        "model": row.pop("model"),
+        "frames": meta.frames,
+        "width": meta.width,
+        "height": meta.height,
+        "fps": float(meta.fps),
+        "fps_fraction": f"{meta.fps.numerator}/{meta.fps.denominator}",
+        "bytes": nbytes,
+        "bpp": bpp(nbytes, meta.frames, meta.height, meta.width),
+        **row,
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()},
+    }
+
+
+def file_info(path: Path) -> dict[str, Any]:
+    """What a ``.nrv`` file holds: format version, videos (frames, size, fps, bytes, bpp of each),
+    models and section sizes. ``bpp`` of the file counts its bytes over every video's pixels; the
+    file's framing (magic, version, END) is counted in video 0's bytes."""
+    sections = read_nrv(Path(path))
+    if is_archive(sections):
+        rows = _archive_rows(unpack_archive(sections, str(path)))
+    else:
+        rows = _entry_rows(unpack_entries(sections, str(path)))
+    videos = []
+    for i, row in enumerate(rows):
+        nbytes = sum(section_size(s) for s in sections if s.entry == i) + (FILE_FRAMING if i == 0 else 0)
+        videos.append(_video_record(i, row, nbytes))
+    first = videos[0]
+    size = Path(path).stat().st_size
+    pixels = sum(v["frames"] * v["width"] * v["height"] for v in videos)
+    return {
+        "format_version": f"{FORMAT_MAJOR}.{FORMAT_MINOR}",
+        "bytes": size,
+        "model": first["model"],
+        "videos_count": len(videos),
+        "frames": sum(v["frames"] for v in videos),
+        "width": first["width"],
+        "height": first["height"],
+        "fps": first["fps"],
+        "bpp": 8.0 * size / pixels,
+        "videos": videos,
+        "sections": [
+            {"tag": s.tag.decode("ascii", "replace"), "video": s.entry, "bytes": section_size(s)} for s in sections
+        ],
+    }

@@ -1,0 +1,250 @@
+"""Progressive archives (``pfnr``): one network, videos appended one at a time.
+
+A video's session: the network as earlier videos left it (claimed weights frozen at their decoded
+values) -> fit the video's selection scores, free weights and head -> its masks -> its newly
+claimed values at the deepest bit depth that fits its budget -> the grown archive, written by
+rename -> the report on the decoder's reconstruction of that video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nvcodec import ratecontrol
+from nvcodec.compress import quantize
+from nvcodec.container import Section, pack_nrv, packed_size, read_nrv, write_nrv
+from nvcodec.errors import NvcError
+from nvcodec.fit import FrameSource, fit
+from nvcodec.format import Archive, Session, VideoMeta, is_archive, pack_session, unpack_archive
+from nvcodec.io import Video
+from nvcodec.metrics import bpp
+from nvcodec.models import ProgressiveModel, solve_config
+from nvcodec.pipeline.coded_size import CodedSize
+from nvcodec.pipeline.decode import load_archive, render_archive
+from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.report import EncodeReport, EncodeStats, float_quality, measured_report
+from nvcodec.progress import Reporter
+
+HEAD_MIN_BITS = 8
+"""The head (3 x C, a few dozen values) is never quantized below this depth."""
+
+
+class FrozenWeights:
+    """The weights earlier videos claimed, written back after every optimizer step so they never move."""
+
+    def __init__(self, model: ProgressiveModel, used: dict[str, np.ndarray]) -> None:
+        self.model = model
+        self.saved = {}
+        for name, claimed in used.items():
+            mask = torch.from_numpy(claimed).to(model.weights[name].device)
+            self.saved[name] = (mask, model.weights[name].detach().clone())
+
+    @torch.no_grad()
+    def restore(self) -> None:
+        """Put every frozen weight back to its stored value."""
+        for name, (mask, value) in self.saved.items():
+            w = self.model.weights[name]
+            w.copy_(torch.where(mask, value, w))
+
+
+def session_model(archive: Archive, index: int, frames: int, device: torch.device) -> tuple[Any, FrozenWeights]:
+    """The network at the start of video ``index``: the seed's initial weights with every claimed
+    weight set to its decoded value, fresh selection scores, and the frozen-weight guard."""
+    model = archive.spec.build(archive.config)
+    weights, used = archive.replay(index - 1)
+    with torch.no_grad():
+        for name, claimed in used.items():
+            model.weights[name][torch.from_numpy(claimed)] = torch.from_numpy(weights[name][claimed])
+    model.set_video(index, frames)
+    model.new_scores(torch.Generator().manual_seed(archive.config.seed * 100_003 + index + 1))
+    model.to(device)
+    return model, FrozenWeights(model, used)
+
+
+def _probe_session(cost: CodedSize, bits: int | None) -> Session:
+    """A first video with random masks whose selected weights are zero (the overhead: headers,
+    config, masks, steps), or, with ``bits``, random values at that depth (the smallest real file)."""
+    model = cost.spec.skeleton(cost.config)
+    rng = np.random.default_rng(0)
+    masks, values = {}, {}
+    for name, shape in model.masked_shapes().items():
+        flat = np.zeros(int(np.prod(shape)), bool)
+        flat[rng.permutation(flat.size)[: model.kept(flat.size)]] = True
+        masks[name] = flat.reshape(shape)
+        x = rng.normal(0, 1, int(masks[name].sum())) if bits else np.zeros(int(masks[name].sum()))
+        values[name] = quantize(x.astype(np.float32), bits or ratecontrol.DEFAULT_WEIGHT_BITS, None)
+    head = quantize(np.zeros(tuple(model.head.shape), np.float32), HEAD_MIN_BITS, None)
+    return cost.session(masks, values, head)
+
+
+def _size_archive(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
+    """The network of a new archive, sized so that its first video fits the budget."""
+    t, h, w = video.num_frames, video.height, video.width
+    fixed: dict[str, Any] = {"seed": options.seed}
+    for name in ("capacity", "max_videos"):
+        if getattr(options, name) is not None:
+            fixed[name] = getattr(options, name)
+    if options.budget_bpp is None:
+        return solve_config(options.spec, h, w, t, options.params, fixed)
+    budget = ratecontrol.Budget(options.budget_bpp, t * h * w)
+    config = solve_config(options.spec, h, w, t, 0, fixed)
+    smallest = CodedSize(meta, options.spec, config)
+    floor = smallest.session_bytes([], _probe_session(smallest, ratecontrol.WEIGHT_BITS[-1]))
+    if floor > budget.max_bytes:
+        raise NvcError(
+            f"{video.source}: budget {budget.bpp:g} bpp is too small for this clip: the smallest "
+            f"{options.model} archive for it is about {bpp(floor, t, h, w):.4g} bpp"
+        )
+    for _ in range(3):  # the mask and step overhead grows with the network: iterate to a fixed point
+        cost = CodedSize(meta, options.spec, config)
+        overhead = cost.session_bytes([], _probe_session(cost, None))
+        config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, 0, overhead), fixed)
+    return config
+
+
+def _session_at(
+    model: Any, masks: dict[str, np.ndarray], used: dict[str, np.ndarray], cost: CodedSize, bits: int
+) -> Session:
+    """The next video quantized at ``bits``: its masks, the weights it claims first, and its head."""
+    values = {}
+    for name, w in model.weights.items():
+        new = masks[name] & ~used[name]
+        if new.any():
+            values[name] = quantize(w.detach().float().cpu().numpy()[new], bits, None)
+    head = quantize(model.head.detach().float().cpu().numpy(), max(bits, HEAD_MIN_BITS), None)
+    return cost.session(masks, values, head)
+
+
+def _pick_session_bits(
+    model: Any,
+    masks: dict[str, np.ndarray],
+    archive: Archive,
+    cost: CodedSize,
+    options: EncodeOptions,
+    reporter: Reporter,
+    notes: list[str],
+) -> Session:
+    """The session at the highest bit depth whose growth of the file fits the budget (the lowest if none)."""
+    index, meta = len(archive.sessions), cost.meta
+    choices = (options.weight_bits,) if options.weight_bits else ratecontrol.WEIGHT_BITS
+    budget_bpp = options.budget_bpp
+    limit = ratecontrol.Budget(budget_bpp, meta.frames * meta.width * meta.height).max_bytes if budget_bpp else None
+    _, used = archive.replay(index - 1)
+    reporter.start("rate", len(choices))
+    for bits in choices:
+        session = _session_at(model, masks, used, cost, bits)
+        size = cost.session_bytes(archive.sessions, session)
+        reporter.advance(1, wbits=bits, bytes=size)
+        if limit is None or size <= limit:
+            if limit is not None and bits == choices[0] and index and size < ratecontrol.LOWER_FRACTION * limit:
+                notes.append(
+                    f"video {index} adds {size} bytes, under its budget of {limit}: the weights still free in the"
+                    " network limit what a video can add (a larger --bpp for the first video gives a larger network)"
+                )
+            return session
+    notes.append(f"over budget: even {choices[-1]}-bit weights take {size} bytes (budget {limit})")
+    return session
+
+
+def _encode_session(
+    video: Video, output: Path, options: EncodeOptions, reporter: Reporter, archive: Archive, old: list[Section]
+) -> EncodeReport:
+    """Fit the next video of ``archive`` (whose file sections are ``old``), write the grown archive
+    atomically to ``output`` and report what the decoder reconstructs for that video."""
+    started, device, index = time.perf_counter(), resolve_device(options.device), len(archive.sessions)
+    meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
+    cost, notes = CodedSize(meta, archive.spec, archive.config), []
+    model, frozen = session_model(archive, index, video.num_frames, device)
+    frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
+    source = FrameSource(frames, (archive.config.height, archive.config.width))
+    epochs = options.planned_epochs
+    fit(model, source, options.fit_config(epochs), reporter, stage=f"video {index}", after_step=frozen.restore)
+    fit_seconds = time.perf_counter() - started
+    masks = {name: m.numpy() for name, m in model.hard_masks().items()}
+    model.use_masks({name: torch.from_numpy(m) for name, m in masks.items()})
+    fit_psnr, fit_ms_ssim = float_quality(model, {}, video, device)
+    session = _pick_session_bits(model, masks, archive, cost, options, reporter, notes)
+    archive.sessions.append(session)
+    before = packed_size(old) if old else 0
+    reporter.start("write", 1)
+    _check_unchanged(output, old)
+    total = write_nrv(output, [*old, *pack_session(archive, index)])
+    reporter.advance(1)
+    notes.append(claim_note(archive, index))
+    added = total - before
+    stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, added, weight_bits=bits_of(session))
+    stats.notes = notes
+    return _archive_report(video, output, index, device, stats, total)
+
+
+def _check_unchanged(path: Path, old: list[Section]) -> None:
+    """Refuse to replace an archive that changed since this append read it (a concurrent append)."""
+    if old and (not Path(path).is_file() or Path(path).read_bytes() != pack_nrv(old)):
+        raise NvcError(f"{path}: the archive changed while this video was fitted (another append?); nothing written")
+
+
+def bits_of(session: Session) -> int:
+    """The bit depth of a video's newly claimed weights (0 if it claimed none)."""
+    return max((q.bits for q in session.values.values()), default=0)
+
+
+def claim_note(archive: Archive, index: int) -> str:
+    """How video ``index``'s subnetwork splits into new and reused weights, and how full the network is."""
+    _, before = archive.replay(index - 1)
+    _, after = archive.replay(index)
+    selected = sum(int(m.sum()) for m in archive.sessions[index].masks.values())
+    new = sum(int((m & ~before[n]).sum()) for n, m in archive.sessions[index].masks.items())
+    claimed = sum(int(u.sum()) for u in after.values()) / sum(u.size for u in after.values())
+    return (
+        f"video {index}: {new} new weights, {selected - new} reused ({(selected - new) / selected:.0%} of its"
+        f" subnetwork); {claimed:.0%} of the network now claimed"
+    )
+
+
+def _archive_report(
+    video: Video, output: Path, index: int, device: torch.device, stats: EncodeStats, total: int
+) -> EncodeReport:
+    """The report of video ``index``, measured on what the decoder renders from the written archive."""
+    archive = load_archive(output)
+    rec = np.stack(list(render_archive(archive, index, list(range(video.num_frames)), device)))
+    session = archive.sessions[index]
+    params = sum(q.symbols.size for q in session.values.values()) + session.head.symbols.size
+    return measured_report(video, rec, archive.spec.name, params, device, stats, video=index, archive_bytes=total)
+
+
+def encode_archive(
+    video: Video, output: Path, options: EncodeOptions, reporter: Reporter | None = None
+) -> EncodeReport:
+    """Start a progressive archive at ``output`` with ``video`` as its video 0."""
+    meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
+    archive = Archive(options.spec, _size_archive(video, options, meta), [])
+    return _encode_session(video, output, options, reporter or Reporter(), archive, [])
+
+
+def append_video(path: Path, video: Video, options: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:
+    """Fit ``video`` into the archive at ``path`` as its next video; earlier videos are untouched.
+
+    The grown archive replaces the old one by rename, so a failed or interrupted append leaves it as it was.
+    """
+    sections = read_nrv(Path(path))
+    if not is_archive(sections):
+        raise NvcError(f"{path}: not a progressive archive (start one with encode --model pfnr)")
+    archive = unpack_archive(sections, str(path))
+    if options.params is not None or options.capacity is not None or options.max_videos is not None:
+        raise NvcError("--params, --capacity and --max-videos are fixed when the archive is created")
+    options = dataclasses.replace(options, model=archive.spec.name)
+    first = archive.sessions[0].meta
+    if (video.width, video.height) != (first.width, first.height):
+        raise NvcError(
+            f"{video.source}: frame size {video.width}x{video.height} differs from the archive's "
+            f"{first.width}x{first.height} (use --crop/--scale)"
+        )
+    if len(archive.sessions) >= archive.config.max_videos:
+        raise NvcError(f"{path}: the archive is full ({archive.config.max_videos} videos)")
+    return _encode_session(video, Path(path), options, reporter or Reporter(), archive, sections)

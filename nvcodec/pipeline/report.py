@@ -1,0 +1,135 @@
+"""What an encode, an append or a decode reports, as typed results measured on the decoder's frames."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from nvcodec.io import Video
+from nvcodec.metrics import bpp, mean_ms_ssim, mean_psnr
+from nvcodec.render import render
+
+
+@dataclass
+class EncodeStats:
+    """What the encoder decided and saw before the report's measurement of the written file.
+
+    Attributes:
+        started: ``time.perf_counter()`` when the encode began.
+        epochs: epochs fitted.
+        fit_seconds: seconds spent fitting (fine-tuning included).
+        fit_psnr: PSNR of the fitted float model, before quantization.
+        fit_ms_ssim: MS-SSIM of the same (None on frames too small for it).
+        bytes: bytes the encode wrote (for an append: bytes the video added).
+        prune: fraction of weights pruned.
+        weight_bits: quantization depth of the weights.
+        embed_bits: quantization depth of the embeddings (0 when there are none).
+        notes: remarks for the user.
+    """
+
+    started: float
+    epochs: int
+    fit_seconds: float
+    fit_psnr: float
+    fit_ms_ssim: float | None
+    bytes: int = 0
+    prune: float = 0.0
+    weight_bits: int = 0
+    embed_bits: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EncodeReport:
+    """What an encode produced, measured on the decoder's reconstruction of the written file
+    (``fit_psnr`` and ``fit_ms_ssim``: the fitted model before quantization, for reference)."""
+
+    model: str
+    params: int
+    frames: int
+    width: int
+    height: int
+    bytes: int
+    bpp: float
+    psnr: float
+    ms_ssim: float | None
+    encode_seconds: float
+    fit_seconds: float
+    fit_psnr: float
+    fit_ms_ssim: float | None
+    prune: float
+    weight_bits: int
+    embed_bits: int
+    epochs: int
+    device: str
+    video: int = 0
+    archive_bytes: int | None = None
+    notes: list[str] = field(default_factory=list)
+    reconstruction: np.ndarray | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict (without the reconstructed frames)."""
+        out = asdict(self)
+        out.pop("reconstruction")
+        return out
+
+
+@dataclass
+class DecodeReport:
+    """What a decode wrote."""
+
+    frames: int
+    width: int
+    height: int
+    decode_seconds: float
+    fps: float
+    output: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
+        return asdict(self)
+
+
+def float_quality(
+    model: torch.nn.Module, embeddings: dict[str, np.ndarray], video: Video, device: torch.device
+) -> tuple[float, float | None]:
+    """PSNR and MS-SSIM of the fitted model before quantization (float weights and embeddings)."""
+    tensors = {k: torch.from_numpy(v).to(device) for k, v in embeddings.items()}
+    indices = list(range(video.num_frames))
+    frames = np.stack(list(render(model, tensors, indices, (video.height, video.width), device)))
+    return mean_psnr(video.frames, frames), mean_ms_ssim(video.frames, frames)[0]
+
+
+def measured_report(
+    source: Video, rec: np.ndarray, model: str, params: int, device: torch.device, stats: EncodeStats, **extra: Any
+) -> EncodeReport:
+    """The report of an encode: the decoder's reconstruction ``rec`` measured against the source."""
+    ms, note = mean_ms_ssim(source.frames, rec)
+    t, h, w = source.num_frames, source.height, source.width
+    return EncodeReport(
+        model=model,
+        params=params,
+        frames=t,
+        width=w,
+        height=h,
+        bytes=stats.bytes,
+        bpp=bpp(stats.bytes, t, h, w),
+        psnr=mean_psnr(source.frames, rec),
+        ms_ssim=ms,
+        encode_seconds=time.perf_counter() - stats.started,
+        fit_seconds=stats.fit_seconds,
+        fit_psnr=stats.fit_psnr,
+        fit_ms_ssim=stats.fit_ms_ssim,
+        prune=stats.prune,
+        weight_bits=stats.weight_bits,
+        embed_bits=stats.embed_bits,
+        epochs=stats.epochs,
+        device=str(device),
+        notes=stats.notes + ([note] if note else []),
+        reconstruction=rec,
+        **extra,
+    )

@@ -1,0 +1,70 @@
+"""Rate control's decisions over fake size and quality functions: no model, no coder, exact answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from nvcodec.errors import NvcError
+from nvcodec.ratecontrol import (
+    EMBED_BITS_EST,
+    PRUNE_GRID,
+    WEIGHT_BITS_EST,
+    Budget,
+    choose_bits,
+    choose_prune,
+    params_for_budget,
+)
+
+
+def test_budget_window_in_bytes() -> None:
+    budget = Budget(0.05, 132 * 160 * 320)  # 337,920 bits
+    assert budget.max_bytes == 42240
+    assert budget.min_bytes == 35904  # ceil(0.85 x 42240)
+    assert Budget(0.1, 7).max_bytes == 0  # floor: a budget never rounds up past itself
+
+
+def test_params_for_budget_spends_the_bits_left_after_overhead_and_embeddings() -> None:
+    budget = Budget(0.5, 10_000)  # 5000 bits
+    embed, overhead = 100, 200
+    values = params_for_budget(budget, embed, overhead)
+    weights = values - embed
+    assert weights == int((5000 - 8 * overhead - EMBED_BITS_EST * embed) / WEIGHT_BITS_EST)
+    assert params_for_budget(budget, embed, 10_000) == embed  # overhead alone exceeds it: no weights
+
+
+def test_choose_prune_takes_the_smallest_fraction_that_fits() -> None:
+    budget = Budget(1.0, 8000)  # 1000 bytes
+    sizes = {p: int(1300 * (1 - p)) for p in PRUNE_GRID}  # 1300, 1235, 1170, 1105, 1040, 975, ...
+    asked: list[float] = []
+
+    def size_at(p: float) -> int:
+        asked.append(p)
+        return sizes[p]
+
+    assert choose_prune(size_at, budget) == 0.25
+    assert asked == [0.0, 0.05, 0.1, 0.15, 0.2, 0.25]  # stops at the first fit
+    assert choose_prune(lambda p: 10**9, budget) == PRUNE_GRID[-1]
+
+
+def _size(weight_bits: int, embed_bits: int) -> int:
+    return 100 * weight_bits + 20 * embed_bits
+
+
+def test_choose_bits_best_quality_inside_the_window() -> None:
+    budget = Budget(1.0, 8 * 1000)  # window [850, 1000] bytes
+    quality = {(8, 8): 30.0, (9, 5): 31.0, (7, 8): 29.0}
+    choice = choose_bits(_size, lambda w, e: quality.get((w, e), 0.0), budget)
+    # per weight depth, the richest embedding depth that fits: 9 -> 5 (1000), 8 -> 8 (960), 7 -> 8 (860)
+    assert (choice.weight_bits, choice.embed_bits, choice.size, choice.psnr) == (9, 5, 1000, 31.0)
+
+
+def test_choose_bits_below_the_window_takes_the_largest_file() -> None:
+    budget = Budget(1.0, 8 * 1000)
+    choice = choose_bits(_size, lambda w, e: 99.0 - w, budget, weight_bits=(6, 5), embed_bits=(8, 4))
+    assert (choice.weight_bits, choice.embed_bits, choice.size) == (6, 8, 760)
+
+
+def test_choose_bits_names_the_smallest_reachable_size_when_nothing_fits() -> None:
+    budget = Budget(0.1, 8 * 1000)  # 100 bytes
+    with pytest.raises(NvcError, match=r"smallest file reached is 0\.48 bpp"):
+        choose_bits(_size, lambda w, e: 0.0, budget)  # smallest: 4-bit weights, 4-bit embeddings = 480 bytes
