@@ -39,7 +39,7 @@ from nvcodec.format.header import (
 )
 from nvcodec.format.masks import read_mask, write_mask
 from nvcodec.format.tensors import read_qtensor, write_qtensor
-from nvcodec.models import ModelSpec
+from nvcodec.models import ModelSpec, ProgressiveModel
 
 ARCHIVE_SECTIONS = (b"VHDR", b"SESS")
 
@@ -62,7 +62,7 @@ class Archive:
     config: Any
     sessions: list[Session]
 
-    def skeleton(self) -> Any:
+    def skeleton(self) -> ProgressiveModel:
         """The archive's network on the ``meta`` device (names, shapes, selection counts)."""
         return self.spec.skeleton(self.config)
 
@@ -141,7 +141,9 @@ def _group(sections: list[Section], name: str) -> list[dict[bytes, bytes]]:
     return [groups[i] for i in range(len(groups))]
 
 
-def _read_session(payload: bytes, index: int, meta: VideoMeta, model: Any, used: dict[str, np.ndarray]) -> Session:
+def _read_session(
+    payload: bytes, index: int, meta: VideoMeta, model: ProgressiveModel, used: dict[str, np.ndarray]
+) -> Session:
     shapes, head_shape = model.masked_shapes(), tuple(model.head.shape)
     r = ByteReader(payload)
     if r.u32() != layout_crc(session_layout(shapes, head_shape)):

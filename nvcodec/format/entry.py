@@ -23,7 +23,7 @@ from nvcodec.container import Section
 from nvcodec.errors import CorruptFileError
 from nvcodec.format.header import VideoMeta, group_by_entry, layout_crc, pack_meta, pack_model, read_meta, read_model
 from nvcodec.format.tensors import read_qtensor, write_qtensor
-from nvcodec.models import ModelSpec
+from nvcodec.models import ModelSpec, NeuralVideoModel
 
 ENTRY_SECTIONS = (b"VHDR", b"MODL", b"PARM", b"EMBD")
 
@@ -39,7 +39,7 @@ class Entry:
     embeddings: dict[str, QTensor]
 
 
-def parameter_shapes(model: Any) -> dict[str, tuple[int, ...]]:
+def parameter_shapes(model: NeuralVideoModel) -> dict[str, tuple[int, ...]]:
     """Names and shapes of a model's transmitted parameters, in file order."""
     return {n: tuple(p.shape) for n, p in model.transmitted_parameters().items()}
 

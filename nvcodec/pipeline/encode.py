@@ -21,7 +21,7 @@ from nvcodec.fit import FrameSource, export_embeddings, fit
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.io import Video
 from nvcodec.metrics import bpp, mean_psnr
-from nvcodec.models import solve_config
+from nvcodec.models import NeuralVideoModel, solve_config
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import load_entries, render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
@@ -119,16 +119,20 @@ def _size_model(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[
     return config, budget
 
 
-def _weight_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
+def _weight_arrays(model: NeuralVideoModel) -> dict[str, np.ndarray]:
     return {n: p.detach().float().cpu().numpy() for n, p in model.transmitted_parameters().items()}
 
 
-def _embedding_arrays(model: torch.nn.Module, source: FrameSource) -> dict[str, np.ndarray]:
+def _embedding_arrays(model: NeuralVideoModel, source: FrameSource) -> dict[str, np.ndarray]:
     return {k: v.numpy() for k, v in export_embeddings(model, source).items()}
 
 
 def _pick_prune(
-    model: Any, source: FrameSource, options: EncodeOptions, budget: ratecontrol.Budget | None, cost: CodedSize
+    model: NeuralVideoModel,
+    source: FrameSource,
+    options: EncodeOptions,
+    budget: ratecontrol.Budget | None,
+    cost: CodedSize,
 ) -> float:
     """``--prune``, 0 when sizing by ``--params``, else the smallest fraction whose file fits."""
     if options.prune is not None or budget is None:

@@ -79,42 +79,42 @@ class EncodeOptions:
         return FitConfig(epochs=epochs, lr=lr, batch_size=self.batch_size, loss=cls.default_loss, seed=self.seed)
 
 
-def _validate(o: EncodeOptions) -> None:
+def _validate(options: EncodeOptions) -> None:
     """Reject inconsistent or out-of-range options with a one-line error."""
-    if o.spec.progressive:
-        _validate_progressive(o)
-    elif o.capacity is not None or o.max_videos is not None:
-        raise NvcError(f"--capacity and --max-videos apply to progressive models (pfnr), not {o.model}")
-    if o.bpp is not None and o.params is not None:
+    if options.spec.progressive:
+        _validate_progressive(options)
+    elif options.capacity is not None or options.max_videos is not None:
+        raise NvcError(f"--capacity and --max-videos apply to progressive models (pfnr), not {options.model}")
+    if options.bpp is not None and options.params is not None:
         raise NvcError("give exactly one of --bpp and --params")
-    if o.bpp is not None and not o.bpp > 0:
-        raise NvcError(f"--bpp {o.bpp}: the budget must be positive")
-    if o.params is not None and o.params <= 0:
-        raise NvcError(f"--params {o.params}: must be positive")
-    if o.preset not in PRESET_EPOCHS:
-        raise NvcError(f"--preset {o.preset}: use {', '.join(PRESET_EPOCHS)}")
-    if o.epochs is not None and o.epochs <= 0:
-        raise NvcError(f"--epochs {o.epochs}: must be positive")
-    if o.prune is not None and not 0.0 <= o.prune < 1.0:
-        raise NvcError(f"--prune {o.prune}: the fraction removed must be in [0, 1)")
-    for flag, bits in (("--weight-bits", o.weight_bits), ("--embed-bits", o.embed_bits)):
+    if options.bpp is not None and not options.bpp > 0:
+        raise NvcError(f"--bpp {options.bpp}: the budget must be positive")
+    if options.params is not None and options.params <= 0:
+        raise NvcError(f"--params {options.params}: must be positive")
+    if options.preset not in PRESET_EPOCHS:
+        raise NvcError(f"--preset {options.preset}: use {', '.join(PRESET_EPOCHS)}")
+    if options.epochs is not None and options.epochs <= 0:
+        raise NvcError(f"--epochs {options.epochs}: must be positive")
+    if options.prune is not None and not 0.0 <= options.prune < 1.0:
+        raise NvcError(f"--prune {options.prune}: the fraction removed must be in [0, 1)")
+    for flag, bits in (("--weight-bits", options.weight_bits), ("--embed-bits", options.embed_bits)):
         if bits is not None and not 2 <= bits <= 16:
             raise NvcError(f"{flag} {bits}: must be in 2..16")
-    if o.batch_size <= 0:
-        raise NvcError(f"--batch-size {o.batch_size}: must be positive")
-    if o.device not in DEVICES:
-        raise NvcError(f"--device {o.device}: use {', '.join(DEVICES)}")
+    if options.batch_size <= 0:
+        raise NvcError(f"--batch-size {options.batch_size}: must be positive")
+    if options.device not in DEVICES:
+        raise NvcError(f"--device {options.device}: use {', '.join(DEVICES)}")
 
 
-def _validate_progressive(o: EncodeOptions) -> None:
-    if o.prune is not None:
-        raise NvcError(f"--prune: {o.model}'s sparsity is its learned mask; set --capacity instead")
-    if o.embed_bits is not None:
-        raise NvcError(f"--embed-bits: {o.model} transmits no embeddings")
-    if o.capacity is not None and not 0.0 < o.capacity <= 1.0:
-        raise NvcError(f"--capacity {o.capacity}: the fraction each video selects must be in (0, 1]")
-    if o.max_videos is not None and not 1 <= o.max_videos <= 0xFFFF:
-        raise NvcError(f"--max-videos {o.max_videos}: must be in 1..65535")
+def _validate_progressive(options: EncodeOptions) -> None:
+    if options.prune is not None:
+        raise NvcError(f"--prune: {options.model}'s sparsity is its learned mask; set --capacity instead")
+    if options.embed_bits is not None:
+        raise NvcError(f"--embed-bits: {options.model} transmits no embeddings")
+    if options.capacity is not None and not 0.0 < options.capacity <= 1.0:
+        raise NvcError(f"--capacity {options.capacity}: the fraction each video selects must be in (0, 1]")
+    if options.max_videos is not None and not 1 <= options.max_videos <= 0xFFFF:
+        raise NvcError(f"--max-videos {options.max_videos}: must be in 1..65535")
 
 
 def resolve_device(name: str) -> torch.device:

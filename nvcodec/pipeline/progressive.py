@@ -53,7 +53,9 @@ class FrozenWeights:
             w.copy_(torch.where(mask, value, w))
 
 
-def session_model(archive: Archive, index: int, frames: int, device: torch.device) -> tuple[Any, FrozenWeights]:
+def session_model(
+    archive: Archive, index: int, frames: int, device: torch.device
+) -> tuple[ProgressiveModel, FrozenWeights]:
     """The network at the start of video ``index``: the seed's initial weights with every claimed
     weight set to its decoded value, fresh selection scores, and the frozen-weight guard."""
     model = archive.spec.build(archive.config)
@@ -109,7 +111,7 @@ def _size_archive(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
 
 
 def _session_at(
-    model: Any, masks: dict[str, np.ndarray], used: dict[str, np.ndarray], cost: CodedSize, bits: int
+    model: ProgressiveModel, masks: dict[str, np.ndarray], used: dict[str, np.ndarray], cost: CodedSize, bits: int
 ) -> Session:
     """The next video quantized at ``bits``: its masks, the weights it claims first, and its head."""
     values = {}
@@ -122,7 +124,7 @@ def _session_at(
 
 
 def _pick_session_bits(
-    model: Any,
+    model: ProgressiveModel,
     masks: dict[str, np.ndarray],
     archive: Archive,
     cost: CodedSize,
