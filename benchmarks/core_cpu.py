@@ -57,15 +57,14 @@ def main() -> None:
     ap.add_argument("--out", default=str(RESULTS / "core-cpu.json"))
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
-    video = prepare_video(None, crop=(640, 1280), scale=4)
+    video = prepare_video(None, scale=4)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for budget in (float(b) for b in args.budgets.split(",")):
             rows.append(run_point(video, args.model, budget, args.preset, Path(tmp)))
             print(json.dumps(rows[-1]))
     result = {
-        "clip": f"{video.source}: 640x1280 centre crop, box downscale x4 -> {video.height}x{video.width}, "
-        f"{video.num_frames} frames",
+        "clip": f"{video.source}: {video.prepared} -> {video.height}x{video.width}, {video.num_frames} frames",
         "machine": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

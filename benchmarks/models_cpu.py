@@ -85,7 +85,7 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
-    video = prepare_video(None, crop=(640, 1280), scale=args.scale)
+    video = prepare_video(None, scale=args.scale)
     out = Path(args.out)
     old = json.loads(out.read_text()) if args.resume and out.is_file() else {}
     rows = old.get("runs", [])
@@ -115,8 +115,7 @@ def write(out: Path, rows: list[dict], args: argparse.Namespace, video, seconds:
     means, gains = summarize(rows)
     result = {
         "setting": {
-            "clip": f"{video.source}: 640x1280 centre crop, box downscale x{args.scale} -> "
-            f"{video.height}x{video.width}, {video.num_frames} frames",
+            "clip": f"{video.source}: {video.prepared} -> {video.height}x{video.width}, {video.num_frames} frames",
             "epochs": args.epochs,
             "budgets_params": args.budgets,
             "seeds": args.seeds,

@@ -41,7 +41,7 @@ SEGMENTS, SEGMENT_FRAMES = 4, 33
 
 def clips(scale: int) -> list[Video]:
     """Four consecutive Bunny segments and one synthetic clip, all the same size."""
-    full = prepare_video(None, crop=(640, 1280), scale=scale)
+    full = prepare_video(None, scale=scale)
     out = []
     for i in range(SEGMENTS):
         v = copy.copy(full)

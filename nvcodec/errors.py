@@ -10,6 +10,11 @@ class NvcError(Exception):
     """
 
 
+class UsageError(NvcError):
+    """The command line itself is wrong (an option out of range, options that exclude each other),
+    whatever the files: exit status 2, like the option parser's own errors."""
+
+
 class CorruptFileError(NvcError):
     """A ``.nrv`` file that is truncated, altered or otherwise unreadable."""
 

@@ -1,5 +1,6 @@
 """Rate control: size the model from a bpp budget before fitting; after fitting, pick the prune
-fraction and the bit depths by measuring real coded sizes, so the file lands in [0.85 B, B].
+fraction and the bit depths by measuring real coded sizes, so the file lands in [0.85 B, B]; for a
+progressive video, the deepest weight depth whose growth of the archive fits its budget.
 
 Nothing here estimates the final size: the post-fit choices call back into the pipeline, which
 packs the real file bytes for each candidate.
@@ -82,12 +83,12 @@ def choose_bits(
     """
     fitting: list[tuple[int, int, int]] = []
     smallest = None
-    for wb in weight_bits:
-        for eb in embed_bits:
-            size = size_of(wb, eb)
+    for weight_depth in weight_bits:
+        for embed_depth in embed_bits:
+            size = size_of(weight_depth, embed_depth)
             smallest = size if smallest is None else min(smallest, size)
             if size <= budget.max_bytes:
-                fitting.append((wb, eb, size))
+                fitting.append((weight_depth, embed_depth, size))
                 break
     if not fitting:
         assert smallest is not None
@@ -96,5 +97,26 @@ def choose_bits(
             f"{smallest * 8 / budget.pixels:.4g} bpp"
         )
     window = [c for c in fitting if c[2] >= budget.min_bytes] or [max(fitting, key=lambda c: c[2])]
-    scored = [BitChoice(wb, eb, size, quality_of(wb, eb)) for wb, eb, size in window]
+    scored = [BitChoice(w, e, size, quality_of(w, e)) for w, e, size in window]
     return max(scored, key=lambda c: (c.psnr, -c.size))
+
+
+@dataclass(frozen=True)
+class DepthChoice:
+    """A progressive video's weight depth, the bytes it adds, and whether it fits its budget."""
+
+    bits: int
+    size: int
+    fits: bool
+
+
+def choose_depth(
+    size_of: Callable[[int], int], limit: int | None, depths: tuple[int, ...] = WEIGHT_BITS
+) -> DepthChoice:
+    """The deepest of ``depths`` (tried in order) whose added bytes fit ``limit`` (None: no limit,
+    the first); if none fits, the last, marked as over budget."""
+    for bits in depths:
+        size = size_of(bits)
+        if limit is None or size <= limit:
+            return DepthChoice(bits, size, True)
+    return DepthChoice(depths[-1], size, False)

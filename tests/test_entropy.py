@@ -1,4 +1,4 @@
-"""Entropy coding: exact round trips for every kind of input, and a size close to the estimate."""
+"""Entropy coding: exact round trips for every kind of input, and a size close to the entropy."""
 
 from __future__ import annotations
 

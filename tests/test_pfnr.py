@@ -4,6 +4,8 @@ damaged archives are refused, masks round-trip exactly."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import torch
 
 from nvcodec import pipeline
 from nvcodec.bitio import ByteReader, ByteWriter
+from nvcodec.container import FILE_FRAMING, MAGIC
 from nvcodec.errors import NvcError
 from nvcodec.format import Archive, read_mask, write_mask
 from nvcodec.io import read_video, synthetic_clip, write_video
@@ -57,7 +60,7 @@ def test_earlier_videos_decode_bit_identically_after_two_appends(archive: dict) 
 
 
 def test_append_keeps_every_earlier_byte(archive: dict) -> None:
-    end_section = 16 + 4  # the END trailer is the only part rewritten
+    end_section = FILE_FRAMING - len(MAGIC) - 4  # the END trailer is the only part rewritten
     for (old, _), (new, _) in zip(archive["states"], archive["states"][1:], strict=False):
         assert len(new) > len(old) and new[: len(old) - end_section] == old[: len(old) - end_section]
 
@@ -156,9 +159,9 @@ def test_append_refusals(archive: dict, clips: list[Path], tmp_path: Path, cli) 
     code, _, err = cli("append", archive["path"], other, *ARGS)
     assert code == 1 and "differs from the archive's 64x32" in err
     code, _, err = cli("encode", clips[0], "-o", tmp_path / "h.nrv", "--capacity", "0.3", *ARGS)
-    assert code == 1 and "--capacity and --max-videos apply to progressive models" in err
+    assert code == 2 and "--capacity and --max-videos apply to progressive models" in err  # usage error
     code, _, err = cli("encode", clips[0], "-o", tmp_path / "p.nrv", "--model", "pfnr", "--prune", "0.2", *ARGS)
-    assert code == 1 and "--prune" in err
+    assert code == 2 and "--prune" in err
 
 
 def test_full_archive_refuses_another_video(clips: list[Path], tmp_path: Path, cli) -> None:
@@ -215,16 +218,29 @@ def test_bench_accepts_pfnr(cli, clips: list[Path], tmp_path: Path) -> None:
     assert [p["codec"] for p in ours] == ["pfnr"] and 0 < ours[0]["bpp"] <= 2.0
 
 
-def test_append_refuses_to_overwrite_a_concurrent_change(clips: list[Path], tmp_path: Path) -> None:
-    """Another append lands while this one fits: this one is refused and the other's video survives."""
+def test_append_refuses_to_replace_an_archive_changed_behind_its_lock(clips: list[Path], tmp_path: Path) -> None:
+    """A writer that ignores the lock changes the archive while this append fits: nothing is written."""
     path = tmp_path / "c.nrv"
     opts = pipeline.EncodeOptions(model="pfnr", bpp=2.0, epochs=1, device="cpu")
     pipeline.encode_video(read_video(clips[0]), path, opts)
 
-    def someone_else_appends() -> None:
-        pipeline.append_video(path, read_video(clips[2]), opts)
+    def someone_else_writes() -> None:
+        path.write_bytes(path.read_bytes() + b"x")
 
     with pytest.raises(NvcError, match="changed while this video was fitted"):
-        pipeline.append_video(path, read_video(clips[1]), opts, _StageHook("rate", someone_else_appends))
+        pipeline.append_video(path, read_video(clips[1]), opts, _StageHook("rate", someone_else_writes))
+
+
+def test_two_appends_at_once_keep_both_videos(clips: list[Path], tmp_path: Path) -> None:
+    """Two processes append to one archive at the same moment: the lock makes the second wait, and
+    the archive ends with both videos (no lost append)."""
+    path = tmp_path / "two.nrv"
+    pipeline.encode_video(read_video(clips[0]), path, pipeline.EncodeOptions(model="pfnr", bpp=2.0, epochs=1))
+    cmd = [sys.executable, "-m", "nvcodec", "append", str(path)]
+    args = ["--bpp", "2.0", "--epochs", "2", "-q", "--json", "--device", "cpu"]
+    procs = [subprocess.Popen([*cmd, str(c), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in clips[1:]]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err.decode() for _, err in results]
+    videos = sorted(json.loads(out)["video"] for out, _ in results)
     info = pipeline.file_info(path)
-    assert [v["frames"] for v in info["videos"]] == [8, 12]
+    assert videos == [1, 2] and sorted(v["frames"] for v in info["videos"]) == [8, 8, 12]

@@ -10,7 +10,9 @@ from nvcodec.ratecontrol import (
     PRUNE_GRID,
     WEIGHT_BITS_EST,
     Budget,
+    DepthChoice,
     choose_bits,
+    choose_depth,
     choose_prune,
     params_for_budget,
 )
@@ -68,3 +70,10 @@ def test_choose_bits_names_the_smallest_reachable_size_when_nothing_fits() -> No
     budget = Budget(0.1, 8 * 1000)  # 100 bytes
     with pytest.raises(NvcError, match=r"smallest file reached is 0\.48 bpp"):
         choose_bits(_size, lambda w, e: 0.0, budget)  # smallest: 4-bit weights, 4-bit embeddings = 480 bytes
+
+
+def test_choose_depth_deepest_that_fits_else_the_last_marked_over() -> None:
+    sizes = {10: 500, 9: 450, 8: 400, 7: 350}
+    assert choose_depth(sizes.__getitem__, 420, (10, 9, 8, 7)) == DepthChoice(8, 400, True)
+    assert choose_depth(sizes.__getitem__, None, (10, 9, 8, 7)) == DepthChoice(10, 500, True)
+    assert choose_depth(sizes.__getitem__, 100, (10, 9, 8, 7)) == DepthChoice(7, 350, False)

@@ -32,7 +32,7 @@ from nvcodec.bench.measure import measure
 from nvcodec.bench.plot import plot_clip
 from nvcodec.errors import NvcError
 from nvcodec.files import write_atomic
-from nvcodec.io import SAMPLE_CROP, Video, prepare_video
+from nvcodec.io import SAMPLE_CROP, Video, prepare_video, sample_scale
 from nvcodec.progress import Reporter
 
 PIX_FMTS = ("yuv420p", "yuv444p")
@@ -70,7 +70,7 @@ def load_clip(path: str | None, cfg: BenchConfig) -> tuple[str, Video]:
     if path is None:
         crop = cfg.crop or SAMPLE_CROP
         base = "bunny" if video.source != "synthetic" else "synthetic"
-        return f"{base}-{crop[0]}x{crop[1]}-s{crop[0] // video.height}-{video.num_frames}f", video
+        return f"{base}-{crop[0]}x{crop[1]}-s{sample_scale(cfg.scale, on_gpu)}-{video.num_frames}f", video
     return f"{Path(path).stem}-{video.height}x{video.width}-{video.num_frames}f", video
 
 

@@ -5,11 +5,11 @@ Layout (all integers little-endian; see ``docs/format.md``)::
     magic      8 bytes  89 4E 52 56 0D 0A 1A 0A
     major      u16      a reader refuses a file whose major is newer than its own
     minor      u16      additions that older readers of the same major can ignore
-    section*   tag[4] | entry u16 | flags u16 | length u32 | payload[length] | crc32 u32
-    'END '     payload = u32 number of sections before it (entry 0xFFFF)
+    section*   tag[4] | video u16 | flags u16 | length u32 | payload[length] | crc32 u32
+    'END '     payload = u32 number of sections before it (video 0xFFFF)
 
-``entry`` numbers the video a section belongs to, so one file can hold several videos.
-The CRC covers the section's tag, entry, flags, length and payload.
+``video`` numbers the video a section belongs to, so one file can hold several videos.
+The CRC covers the section's tag, video, flags, length and payload.
 """
 
 from __future__ import annotations
@@ -27,21 +27,21 @@ MAGIC = b"\x89NRV\r\n\x1a\n"
 FORMAT_MAJOR = 1
 FORMAT_MINOR = 0
 END_TAG = b"END "
-END_ENTRY = 0xFFFF
+END_VIDEO = 0xFFFF
 MAX_SECTIONS = 1 << 16
 _SECTION_HEAD = struct.Struct("<4sHHI")
 SECTION_FRAMING = _SECTION_HEAD.size + 4
-"""Bytes a section adds around its payload: tag, entry, flags and length before it, CRC-32 after it."""
+"""Bytes a section adds around its payload: tag, video, flags and length before it, CRC-32 after it."""
 FILE_FRAMING = len(MAGIC) + 4 + SECTION_FRAMING + 4
 """Bytes of a file around its sections: magic, version, and the END section (whose payload is 4 bytes)."""
 
 
 @dataclass(frozen=True)
 class Section:
-    """One section: a 4-byte ASCII tag, the video entry it belongs to, and its payload."""
+    """One section: a 4-byte ASCII tag, the index of the video it belongs to, and its payload."""
 
     tag: bytes
-    entry: int
+    video: int
     payload: bytes
     flags: int = 0
 
@@ -49,14 +49,14 @@ class Section:
 def _pack_section(s: Section) -> bytes:
     if len(s.tag) != 4:
         raise ValueError("a section tag is 4 bytes")
-    head = _SECTION_HEAD.pack(s.tag, s.entry, s.flags, len(s.payload))
+    head = _SECTION_HEAD.pack(s.tag, s.video, s.flags, len(s.payload))
     return head + s.payload + struct.pack("<I", zlib.crc32(head + s.payload))
 
 
 def pack_nrv(sections: Iterable[Section]) -> bytes:
     """Serialize sections (plus the header and the END trailer) to bytes."""
     body = [_pack_section(s) for s in sections]
-    end = _pack_section(Section(END_TAG, END_ENTRY, struct.pack("<I", len(body))))
+    end = _pack_section(Section(END_TAG, END_VIDEO, struct.pack("<I", len(body))))
     return MAGIC + struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR) + b"".join(body) + end
 
 
@@ -93,7 +93,7 @@ def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
     while True:
         if pos + _SECTION_HEAD.size > len(data):
             raise CorruptFileError(name, f"truncated at byte {pos} (no END section)")
-        tag, entry, flags, length = _SECTION_HEAD.unpack_from(data, pos)
+        tag, video, flags, length = _SECTION_HEAD.unpack_from(data, pos)
         label = tag.decode("ascii", "replace")
         end = pos + _SECTION_HEAD.size + length
         if end + 4 > len(data):
@@ -105,7 +105,7 @@ def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
         pos = end + 4
         if tag == END_TAG:
             break
-        sections.append(Section(tag, entry, payload, flags))
+        sections.append(Section(tag, video, payload, flags))
         if len(sections) > MAX_SECTIONS:
             raise CorruptFileError(name, "too many sections")
     if len(payload) != 4 or struct.unpack("<I", payload)[0] != len(sections):

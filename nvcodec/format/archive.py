@@ -95,7 +95,7 @@ class Archive:
 def is_archive(sections: list[Section]) -> bool:
     """Whether a parsed file is a progressive archive (its first model is a progressive one)."""
     for s in sections:
-        if s.tag == b"MODL" and s.entry == 0:
+        if s.tag == b"MODL" and s.video == 0:
             spec = model_spec_of(s.payload)
             return spec is not None and spec.progressive
     return False

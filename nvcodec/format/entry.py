@@ -23,7 +23,7 @@ from nvcodec.container import Section
 from nvcodec.errors import CorruptFileError
 from nvcodec.format.header import VideoMeta, group_by_entry, layout_crc, pack_meta, pack_model, read_meta, read_model
 from nvcodec.format.tensors import read_qtensor, write_qtensor
-from nvcodec.models import ModelSpec, NeuralVideoModel
+from nvcodec.models import ModelSpec
 
 ENTRY_SECTIONS = (b"VHDR", b"MODL", b"PARM", b"EMBD")
 
@@ -37,11 +37,6 @@ class Entry:
     config: Any
     params: dict[str, QTensor]
     embeddings: dict[str, QTensor]
-
-
-def parameter_shapes(model: NeuralVideoModel) -> dict[str, tuple[int, ...]]:
-    """Names and shapes of a model's transmitted parameters, in file order."""
-    return {n: tuple(p.shape) for n, p in model.transmitted_parameters().items()}
 
 
 def _tensors(tensors: dict[str, QTensor]) -> ByteWriter:
@@ -77,7 +72,7 @@ def _read_entry(tags: dict[bytes, bytes]) -> Entry:
     meta = read_meta(tags[b"VHDR"])
     spec, config, model = read_model(tags[b"MODL"], meta)
     r = ByteReader(tags[b"PARM"])
-    shapes = parameter_shapes(model)
+    shapes = spec.parameter_shapes(config)
     if r.u32() != layout_crc(shapes):
         raise ReadError("parameter layout does not match this decoder's model")
     params = _read_tensors(r, shapes)

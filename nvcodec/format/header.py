@@ -100,9 +100,9 @@ def group_by_entry(sections: list[Section], name: str) -> dict[int, dict[bytes, 
     """Section payloads by entry and tag; a repeated tag within an entry, or no entry, is corrupt."""
     by_entry: dict[int, dict[bytes, bytes]] = {}
     for s in sections:
-        slot = by_entry.setdefault(s.entry, {})
+        slot = by_entry.setdefault(s.video, {})
         if s.tag in slot:
-            raise CorruptFileError(name, f"video {s.entry}: duplicate {s.tag.decode(errors='replace')} section")
+            raise CorruptFileError(name, f"video {s.video}: duplicate {s.tag.decode(errors='replace')} section")
         slot[s.tag] = s.payload
     if not by_entry:
         raise CorruptFileError(name, "no video in the file")

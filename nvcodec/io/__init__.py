@@ -3,31 +3,38 @@
 Input comes in through one door, :func:`prepare_video` (path or sample, frame range, crop, scale).
 """
 
-from nvcodec.io.prepare import SAMPLE_CPU_SCALE, SAMPLE_CROP, prepare_video
-from nvcodec.io.sample import find_bunny, load_sample
+from nvcodec.io.prepare import SAMPLE_CPU_SCALE, prepare_video, sample_scale
+from nvcodec.io.sample import SAMPLE_CROP, find_bunny, load_sample
 from nvcodec.io.synthetic import synthetic_clip
 from nvcodec.io.video import (
+    PIX_FMTS,
     Video,
     area_downscale,
     center_crop,
-    check_output,
-    check_writable,
+    check_output_type,
+    crop_and_downscale,
+    is_pattern,
+    pattern_files,
     read_video,
     write_video,
 )
 
 __all__ = [
+    "PIX_FMTS",
     "SAMPLE_CPU_SCALE",
     "SAMPLE_CROP",
     "Video",
     "area_downscale",
     "center_crop",
-    "check_output",
-    "check_writable",
+    "check_output_type",
+    "crop_and_downscale",
     "find_bunny",
+    "is_pattern",
     "load_sample",
+    "pattern_files",
     "prepare_video",
     "read_video",
+    "sample_scale",
     "synthetic_clip",
     "write_video",
 ]

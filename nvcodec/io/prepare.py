@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nvcodec.errors import NvcError
-from nvcodec.io.sample import load_sample
-from nvcodec.io.video import Video, area_downscale, center_crop, read_video
+from nvcodec.errors import UsageError
+from nvcodec.io.sample import SAMPLE_CROP, load_sample
+from nvcodec.io.video import Video, crop_and_downscale, read_video
 
-SAMPLE_CROP = (640, 1280)
-"""The sample's centre crop (Bunny 1280x720 -> 640x1280, HNeRV's setting) unless one is given."""
 SAMPLE_CPU_SCALE = 4
 """The sample's default downscale on the CPU (640x1280 -> 160x320); 1 on a GPU."""
+MAX_SCALE = 64
+
+
+def sample_scale(scale: int | None, on_gpu: bool) -> int:
+    """The sample's downscale factor: ``scale`` if given, else 1 on a GPU and ``SAMPLE_CPU_SCALE`` on the CPU."""
+    if scale is not None:
+        return scale
+    return 1 if on_gpu else SAMPLE_CPU_SCALE
 
 
 def prepare_video(
@@ -26,26 +32,17 @@ def prepare_video(
     """Frames ``start .. start + frames`` of the video at ``path`` (the sample clip when None),
     centre-cropped to ``crop`` (height, width) and box-downscaled by ``scale``.
 
-    ``scale`` None means 1, except for the sample on the CPU, which defaults to ``SAMPLE_CPU_SCALE``
-    (and the sample's crop to ``SAMPLE_CROP``). ``Video.prepared`` says what was done.
+    ``scale`` None means 1, except for the sample (see :func:`sample_scale`), whose crop defaults
+    to ``SAMPLE_CROP``. ``Video.prepared`` says what was done, ``Video.notes`` what looked wrong.
     """
-    if scale is not None and scale < 1:
-        raise NvcError(f"--scale {scale}: must be a positive integer")
+    if scale is not None and not 1 <= scale <= MAX_SCALE:
+        raise UsageError(f"--scale {scale}: must be an integer in 1..{MAX_SCALE}")
     if crop is not None and min(crop) < 1:
-        raise NvcError(f"--crop {crop[0]}x{crop[1]}: both sides must be positive")
+        raise UsageError(f"--crop {crop[0]}x{crop[1]}: both sides must be positive")
+    if start < 0 or (frames is not None and frames < 1):
+        raise UsageError(f"--start {start} --frames {frames}: the start must be >= 0 and the count >= 1")
     if path is None:
-        size = crop or SAMPLE_CROP
-        factor = scale if scale is not None else (1 if on_gpu else SAMPLE_CPU_SCALE)
-        video = load_sample(size, factor, frames, start)
-        video.prepared = f"centre crop {size[0]}x{size[1]}, downscaled x{factor}"
-        return video
+        return load_sample(crop or SAMPLE_CROP, sample_scale(scale, on_gpu), frames, start)
     video = read_video(path, start=start, frames=frames)
-    steps = []
-    if crop is not None:
-        video.frames = center_crop(video.frames, *crop)
-        steps.append(f"centre crop {crop[0]}x{crop[1]}")
-    if scale is not None and scale > 1:
-        video.frames = area_downscale(video.frames, scale)
-        steps.append(f"downscaled x{scale}")
-    video.prepared = ", ".join(steps)
+    video.frames, video.prepared = crop_and_downscale(video.frames, crop, scale or 1)
     return video

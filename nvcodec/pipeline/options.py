@@ -3,16 +3,23 @@ once (when the options are made), and the device they name."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
 
-from nvcodec.errors import NvcError
+from nvcodec.errors import NvcError, UsageError
 from nvcodec.fit import PRESET_EPOCHS, FitConfig
 from nvcodec.models import ModelSpec, spec
 
 DEFAULT_BPP = 0.05
 DEVICES = ("auto", "cpu", "cuda")
+MAX_BPP = 24.0
+"""The largest budget: 24 bits per pixel is 8-bit RGB uncompressed."""
+MAX_PARAMS = 1 << 28
+"""The largest model (transmitted values) a file may hold; the reader refuses more."""
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1024
 
 
 @dataclass(frozen=True)
@@ -79,48 +86,56 @@ class EncodeOptions:
         return FitConfig(epochs=epochs, lr=lr, batch_size=self.batch_size, loss=cls.default_loss, seed=self.seed)
 
 
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UsageError(message)
+
+
 def _validate(options: EncodeOptions) -> None:
-    """Reject inconsistent or out-of-range options with a one-line error."""
+    """Reject inconsistent or out-of-range options with a one-line usage error, before any work."""
     if options.spec.progressive:
         _validate_progressive(options)
-    elif options.capacity is not None or options.max_videos is not None:
-        raise NvcError(f"--capacity and --max-videos apply to progressive models (pfnr), not {options.model}")
-    if options.bpp is not None and options.params is not None:
-        raise NvcError("give exactly one of --bpp and --params")
-    if options.bpp is not None and not options.bpp > 0:
-        raise NvcError(f"--bpp {options.bpp}: the budget must be positive")
-    if options.params is not None and options.params <= 0:
-        raise NvcError(f"--params {options.params}: must be positive")
-    if options.preset not in PRESET_EPOCHS:
-        raise NvcError(f"--preset {options.preset}: use {', '.join(PRESET_EPOCHS)}")
-    if options.epochs is not None and options.epochs <= 0:
-        raise NvcError(f"--epochs {options.epochs}: must be positive")
-    if options.prune is not None and not 0.0 <= options.prune < 1.0:
-        raise NvcError(f"--prune {options.prune}: the fraction removed must be in [0, 1)")
+    else:
+        _check(
+            options.capacity is None and options.max_videos is None,
+            f"--capacity and --max-videos apply to progressive models (pfnr), not {options.model}",
+        )
+    _check(options.bpp is None or options.params is None, "give exactly one of --bpp and --params")
+    if options.bpp is not None:
+        _check(math.isfinite(options.bpp) and 0 < options.bpp, f"--bpp {options.bpp}: the budget must be positive")
+        _check(options.bpp <= MAX_BPP, f"--bpp {options.bpp}: at most {MAX_BPP:g} (uncompressed 8-bit RGB)")
+    if options.params is not None:
+        _check(1 <= options.params <= MAX_PARAMS, f"--params {options.params}: must be in 1..{MAX_PARAMS}")
+    _check(options.preset in PRESET_EPOCHS, f"--preset {options.preset}: use {', '.join(PRESET_EPOCHS)}")
+    if options.epochs is not None:
+        _check(1 <= options.epochs <= MAX_EPOCHS, f"--epochs {options.epochs}: must be in 1..{MAX_EPOCHS}")
+    if options.prune is not None:
+        _check(0.0 <= options.prune < 1.0, f"--prune {options.prune}: the fraction removed must be in [0, 1)")
     for flag, bits in (("--weight-bits", options.weight_bits), ("--embed-bits", options.embed_bits)):
-        if bits is not None and not 2 <= bits <= 16:
-            raise NvcError(f"{flag} {bits}: must be in 2..16")
-    if options.batch_size <= 0:
-        raise NvcError(f"--batch-size {options.batch_size}: must be positive")
-    if options.device not in DEVICES:
-        raise NvcError(f"--device {options.device}: use {', '.join(DEVICES)}")
+        _check(bits is None or 2 <= bits <= 16, f"{flag} {bits}: must be in 2..16")
+    _check(1 <= options.batch_size <= MAX_BATCH, f"--batch-size {options.batch_size}: must be in 1..{MAX_BATCH}")
+    if options.lr is not None:
+        _check(math.isfinite(options.lr) and 0 < options.lr <= 1, f"--lr {options.lr}: must be in (0, 1]")
+    _check(0 <= options.seed < 1 << 32, f"--seed {options.seed}: must be in 0..{(1 << 32) - 1}")
+    _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
 
 
 def _validate_progressive(options: EncodeOptions) -> None:
-    if options.prune is not None:
-        raise NvcError(f"--prune: {options.model}'s sparsity is its learned mask; set --capacity instead")
-    if options.embed_bits is not None:
-        raise NvcError(f"--embed-bits: {options.model} transmits no embeddings")
-    if options.capacity is not None and not 0.0 < options.capacity <= 1.0:
-        raise NvcError(f"--capacity {options.capacity}: the fraction each video selects must be in (0, 1]")
-    if options.max_videos is not None and not 1 <= options.max_videos <= 0xFFFF:
-        raise NvcError(f"--max-videos {options.max_videos}: must be in 1..65535")
+    model = options.model
+    _check(options.prune is None, f"--prune: {model}'s sparsity is its learned mask; set --capacity instead")
+    _check(options.embed_bits is None, f"--embed-bits: {model} transmits no embeddings")
+    if options.capacity is not None:
+        _check(
+            0.0 < options.capacity <= 1.0,
+            f"--capacity {options.capacity}: the fraction each video selects must be in (0, 1]",
+        )
+    if options.max_videos is not None:
+        _check(1 <= options.max_videos <= 0xFFFF, f"--max-videos {options.max_videos}: must be in 1..65535")
 
 
 def resolve_device(name: str) -> torch.device:
     """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if name not in DEVICES:
-        raise NvcError(f"--device {name}: use {', '.join(DEVICES)}")
+    _check(name in DEVICES, f"--device {name}: use {', '.join(DEVICES)}")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():

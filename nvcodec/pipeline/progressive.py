@@ -19,7 +19,8 @@ import torch
 from nvcodec import ratecontrol
 from nvcodec.compress import quantize
 from nvcodec.container import Section, pack_nrv, packed_size, read_nrv, write_nrv
-from nvcodec.errors import NvcError
+from nvcodec.errors import NvcError, UsageError
+from nvcodec.files import locked
 from nvcodec.fit import FrameSource, fit
 from nvcodec.format import Archive, Session, VideoMeta, is_archive, pack_session, unpack_archive
 from nvcodec.io import Video
@@ -134,24 +135,28 @@ def _pick_session_bits(
 ) -> Session:
     """The session at the highest bit depth whose growth of the file fits the budget (the lowest if none)."""
     index, meta = len(archive.sessions), cost.meta
-    choices = (options.weight_bits,) if options.weight_bits else ratecontrol.WEIGHT_BITS
+    depths = (options.weight_bits,) if options.weight_bits else ratecontrol.WEIGHT_BITS
     budget_bpp = options.budget_bpp
     limit = ratecontrol.Budget(budget_bpp, meta.frames * meta.width * meta.height).max_bytes if budget_bpp else None
     _, used = archive.replay(index - 1)
-    reporter.start("rate", len(choices))
-    for bits in choices:
-        session = _session_at(model, masks, used, cost, bits)
-        size = cost.session_bytes(archive.sessions, session)
+    sessions: dict[int, Session] = {}
+
+    def size_of(bits: int) -> int:
+        sessions[bits] = _session_at(model, masks, used, cost, bits)
+        size = cost.session_bytes(archive.sessions, sessions[bits])
         reporter.advance(1, wbits=bits, bytes=size)
-        if limit is None or size <= limit:
-            if limit is not None and bits == choices[0] and index and size < ratecontrol.LOWER_FRACTION * limit:
-                notes.append(
-                    f"video {index} adds {size} bytes, under its budget of {limit}: the weights still free in the"
-                    " network limit what a video can add (a larger --bpp for the first video gives a larger network)"
-                )
-            return session
-    notes.append(f"over budget: even {choices[-1]}-bit weights take {size} bytes (budget {limit})")
-    return session
+        return size
+
+    reporter.start("rate", len(depths))
+    choice = ratecontrol.choose_depth(size_of, limit, depths)
+    if not choice.fits:
+        notes.append(f"over budget: even {choice.bits}-bit weights take {choice.size} bytes (budget {limit})")
+    elif limit is not None and choice.bits == depths[0] and index and choice.size < ratecontrol.LOWER_FRACTION * limit:
+        notes.append(
+            f"video {index} adds {choice.size} bytes, under its budget of {limit}: the weights still free in the"
+            " network limit what a video can add (a larger --bpp for the first video gives a larger network)"
+        )
+    return sessions[choice.bits]
 
 
 def _encode_session(
@@ -224,6 +229,8 @@ def encode_archive(
     video: Video, output: Path, options: EncodeOptions, reporter: Reporter | None = None
 ) -> EncodeReport:
     """Start a progressive archive at ``output`` with ``video`` as its video 0."""
+    if not options.spec.progressive:
+        raise UsageError(f"{options.model} does not make progressive archives")
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     archive = Archive(options.spec, _size_archive(video, options, meta), [])
     return _encode_session(video, output, options, reporter or Reporter(), archive, [])
@@ -233,8 +240,15 @@ def append_video(path: Path, video: Video, options: EncodeOptions, reporter: Rep
     """Fit ``video`` into the archive at ``path`` as its next video; earlier videos are untouched.
 
     The grown archive replaces the old one by rename, so a failed or interrupted append leaves it as it was.
+    The archive is locked for the whole append: a second append waits for the first, then adds its
+    video to the archive the first one wrote.
     """
-    sections = read_nrv(Path(path))
+    with locked(Path(path)):
+        return _append_locked(Path(path), video, options, reporter or Reporter())
+
+
+def _append_locked(path: Path, video: Video, options: EncodeOptions, reporter: Reporter) -> EncodeReport:
+    sections = read_nrv(path)
     if not is_archive(sections):
         raise NvcError(f"{path}: not a progressive archive (start one with encode --model pfnr)")
     archive = unpack_archive(sections, str(path))
@@ -249,4 +263,4 @@ def append_video(path: Path, video: Video, options: EncodeOptions, reporter: Rep
         )
     if len(archive.sessions) >= archive.config.max_videos:
         raise NvcError(f"{path}: the archive is full ({archive.config.max_videos} videos)")
-    return _encode_session(video, Path(path), options, reporter or Reporter(), archive, sections)
+    return _encode_session(video, path, options, reporter, archive, sections)

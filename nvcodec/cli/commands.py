@@ -1,60 +1,72 @@
-"""The command line: parse options, call the pipeline, print a table (or JSON). Nothing else."""
+"""The commands: parse options, call the pipeline (or the bench), hand the result to the printer."""
 
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from nvcodec import __version__, pipeline
 from nvcodec.bench import BenchConfig
-from nvcodec.errors import NvcError
-from nvcodec.io import Video, check_output, check_writable, prepare_video
-from nvcodec.models import names
+from nvcodec.cli.output import print_bd_rates, print_info, print_result
+from nvcodec.errors import NvcError, UsageError
+from nvcodec.files import check_output
+from nvcodec.fit import PRESET_EPOCHS
+from nvcodec.io import PIX_FMTS, SAMPLE_CPU_SCALE, Video, check_output_type, is_pattern, pattern_files, prepare_video
+from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions
 from nvcodec.progress import Reporter, RichReporter
+
+
+def _version(value: bool) -> None:
+    if value:
+        from nvcodec.container import FORMAT_MAJOR, FORMAT_MINOR
+
+        print(f"nvcodec {__version__} (.nrv format {FORMAT_MAJOR}.{FORMAT_MINOR})")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="nvcodec: a neural video codec (NeRV family) with a self-describing .nrv format.",
 )
-PRESETS = "fast | medium | slow (30 / 100 / 300 epochs)"
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """nvcodec: a neural video codec (NeRV family) with a self-describing .nrv format."""
+
+
+class _Command(typer.core.TyperCommand):
+    """A command whose usage line names required arguments plainly (``INPUT``, not ``{INPUT}``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:  # noqa: D102
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
+
+
+PRESETS = " | ".join(PRESET_EPOCHS) + " (" + " / ".join(str(e) for e in PRESET_EPOCHS.values()) + " epochs)"
+SCALE_HELP = f"Box-downscale by this integer factor [1; the sample on CPU: {SAMPLE_CPU_SCALE}]."
+PFNR = spec("pfnr").config_cls
+OVERWRITE = typer.Option(False, "--overwrite", "-y", help="Replace an existing output.")
 
 
 def _reporter(quiet: bool) -> Reporter:
     return Reporter() if quiet else RichReporter()
 
 
-def _print(result: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        print(json.dumps(result, indent=None, sort_keys=False))
-        return
-    table = Table(title=title, show_header=True)
-    table.add_column("field")
-    table.add_column("value", justify="right")
-    for key, value in result.items():
-        if isinstance(value, float):
-            value = f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
-        if isinstance(value, (list, dict)):
-            continue
-        table.add_row(key, "null" if value is None else str(value))
-    Console().print(table)
-    for note in result.get("notes", []):
-        Console().print(f"note: {note}")
-
-
 def _parse_size(text: str) -> tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise NvcError(f"--crop {text}: expected HEIGHTxWIDTH, e.g. 640x1280") from None
+        raise UsageError(f"--crop {text}: expected HEIGHTxWIDTH, e.g. 640x1280") from None
     return h, w
 
 
@@ -75,19 +87,21 @@ def _input(
 ) -> Video:
     """The video to encode, through the one input door."""
     if sample == (input is not None):
-        raise NvcError("give an input video or --sample (not both)")
+        raise UsageError("give an input video or --sample (not both)")
     on_gpu = pipeline.resolve_device(options.device).type == "cuda"
     video = prepare_video(input, start, frames, _parse_size(crop) if crop else None, scale, on_gpu)
     if sample:
         reporter.note(
             f"sample: {video.source}, {video.num_frames} frames, {video.prepared} to {video.height}x{video.width}"
         )
+    for note in video.notes:
+        reporter.note(f"warning: {note}")
     return video
 
 
-@app.command()
+@app.command(cls=_Command)
 def encode(
-    input: Path | None = typer.Argument(None, help="Video to encode (anything FFmpeg reads)."),
+    input: Path | None = typer.Argument(None, metavar="INPUT", help="Video to encode (anything FFmpeg reads)."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
     bpp: float | None = typer.Option(None, help=f"Budget in bits per pixel of the real file [{pipeline.DEFAULT_BPP}]."),
     params: int | None = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
@@ -100,38 +114,41 @@ def encode(
     frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
     start: int = typer.Option(0, help="First frame to encode."),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
-    scale: int | None = typer.Option(None, help="Box-downscale by this integer factor [1; the sample on CPU: 4]."),
+    scale: int | None = typer.Option(None, help=SCALE_HELP),
     sample: bool = typer.Option(False, "--sample", help="Encode Big Buck Bunny (reduced scale on CPU)."),
     device: str | None = typer.Option(None, help=f"auto | cpu | cuda [{EncodeOptions.device}]."),
     seed: int | None = typer.Option(None, help=f"Random seed [{EncodeOptions.seed}]."),
     batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
     lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
-    capacity: float | None = typer.Option(None, help="pfnr: fraction of each tensor a video selects [0.5]."),
-    max_videos: int | None = typer.Option(None, help="pfnr: most videos the archive may hold [64]."),
+    capacity: float | None = typer.Option(
+        None, help=f"pfnr: fraction of each tensor a video selects [{PFNR.capacity}]."
+    ),
+    max_videos: int | None = typer.Option(None, help=f"pfnr: most videos the archive may hold [{PFNR.max_videos}]."),
+    overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Fit a network to a video and write it as one .nrv file (with --model pfnr: a growing archive)."""
     out = output or (Path(input.name).with_suffix(".nrv") if input else Path("sample.nrv"))
-    check_writable(out)
     options = _options(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
         max_videos=max_videos,
     )  # fmt: skip
+    check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)
     try:
         video = _input(input, sample, start, frames, crop, scale, options, reporter)
         report = pipeline.encode_video(video, out, options, reporter)
     finally:
         reporter.close()
-    _print({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
+    print_result({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def append(
-    archive: Path = typer.Argument(..., help="A .nrv archive made with encode --model pfnr."),
-    input: Path | None = typer.Argument(None, help="Video to add (same frame size as the archive)."),
+    archive: Path = typer.Argument(..., metavar="ARCHIVE", help="A .nrv archive made with encode --model pfnr."),
+    input: Path | None = typer.Argument(None, metavar="INPUT", help="Video to add (same frame size as the archive)."),
     bpp: float | None = typer.Option(
         None, help=f"Budget of this video in bits per pixel of what it adds to the file [{pipeline.DEFAULT_BPP}]."
     ),
@@ -141,7 +158,7 @@ def append(
     frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
     start: int = typer.Option(0, help="First frame to encode."),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
-    scale: int | None = typer.Option(None, help="Box-downscale by this integer factor [1; the sample on CPU: 4]."),
+    scale: int | None = typer.Option(None, help=SCALE_HELP),
     sample: bool = typer.Option(False, "--sample", help="Add Big Buck Bunny (reduced scale on CPU)."),
     device: str | None = typer.Option(None, help=f"auto | cpu | cuda [{EncodeOptions.device}]."),
     seed: int | None = typer.Option(None, help=f"Seed of the frame order [{EncodeOptions.seed}]."),
@@ -151,7 +168,9 @@ def append(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Fit one more video into a progressive archive; earlier videos keep decoding exactly as before."""
-    check_writable(archive)
+    check_output(archive, [input] if input else [], overwrite=True)
+    if archive.exists() and not os.access(archive, os.W_OK):
+        raise NvcError(f"{archive}: is read-only; nothing appended")
     options = _options(
         model="pfnr", bpp=bpp, preset=preset, epochs=epochs, weight_bits=weight_bits, batch_size=batch_size, lr=lr,
         seed=seed, device=device,
@@ -162,7 +181,7 @@ def append(
         report = pipeline.append_video(archive, video, options, reporter)
     finally:
         reporter.close()
-    _print({**report.to_json(), "output": str(archive)}, as_json, f"appended video {report.video} to {archive}")
+    print_result({**report.to_json(), "output": str(archive)}, as_json, f"appended video {report.video} to {archive}")
 
 
 def _parse_range(text: str | None) -> tuple[int, int] | None:
@@ -175,66 +194,41 @@ def _parse_range(text: str | None) -> tuple[int, int] | None:
         raise NvcError(f"--frames {text}: expected a:b, e.g. 0:10") from None
 
 
-@app.command()
+@app.command(cls=_Command)
 def decode(
-    input: Path = typer.Argument(..., help="The .nrv file."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="The .nrv file."),
     output: Path = typer.Option(
-        ..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%04d.png."
+        ..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%%04d.png (file k: frame k)."
     ),
     frames: str | None = typer.Option(None, help="Only frames a:b (end exclusive)."),
     video: int = typer.Option(0, help="Which video of an archive."),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB H.264 for .mp4/.mov."),
+    pix_fmt: str = typer.Option(PIX_FMTS[0], help="Chroma of .mp4/.mov: yuv420p (plays everywhere) or yuv444p."),
+    overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Rebuild the network from a .nrv file and write the frames as a video."""
-    check_output(output)
+    check_output_type(output, lossless, pix_fmt)
+    check_output(output, [input], overwrite, existing=is_pattern(output) and bool(pattern_files(output)))
     reporter = _reporter(quiet or as_json)
     try:
-        report = pipeline.decode_file(input, output, _parse_range(frames), device, lossless, video, reporter)
+        report = pipeline.decode_file(
+            input, output, _parse_range(frames), device, lossless, video, reporter, pix_fmt=pix_fmt
+        )
     finally:
         reporter.close()
-    _print(report.to_json(), as_json, f"decoded {input}")
+    print_result(report.to_json(), as_json, f"decoded {input}")
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(
-    input: Path = typer.Argument(..., help="The .nrv file."),
+    input: Path = typer.Argument(..., metavar="INPUT", help="The .nrv file."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Describe a .nrv file: format version, videos, model, sections."""
-    result = pipeline.file_info(input)
-    if as_json:
-        print(json.dumps(result))
-        return
-    _print({k: v for k, v in result.items() if k not in ("videos", "sections")}, False, str(input))
-    videos = Table(title="videos")
-    for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes", "bpp"):
-        videos.add_column(col)
-    for v in result["videos"]:
-        videos.add_row(
-            str(v["video"]),
-            v["model"],
-            str(v["frames"]),
-            f"{v['width']}x{v['height']}",
-            v["fps_fraction"],
-            str(v["params"]),
-            str(v["weight_bits"]),
-            str(v["embed_bits"]),
-            str(v["bytes"]),
-            f"{v['bpp']:.4f}",
-        )
-    Console().print(videos)
-    for v in result["videos"]:
-        if "note" in v:
-            Console().print(f"note: {v['note']}")
-    table = Table(title="sections")
-    for col in ("tag", "video", "bytes"):
-        table.add_column(col)
-    for s in result["sections"]:
-        table.add_row(s["tag"], str(s["video"]), str(s["bytes"]))
-    Console().print(table)
+    print_info(pipeline.file_info(input), as_json, str(input))
 
 
 def _floats(text: str, flag: str) -> tuple[float, ...]:
@@ -248,9 +242,9 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
-@app.command()
+@app.command(cls=_Command)
 def bench(
-    clips: list[Path] | None = typer.Argument(None, help="Clips to code (default: Big Buck Bunny)."),
+    clips: list[Path] | None = typer.Argument(None, metavar="CLIPS", help="Clips to code (default: Big Buck Bunny)."),
     models: str | None = typer.Option(None, help=f"Our models, comma-separated [{','.join(BenchConfig.models)}]."),
     bpp: str | None = typer.Option(None, help=f"Budgets, comma-separated [{','.join(map(str, BenchConfig.bpps))}]."),
     anchors: str | None = typer.Option(None, help=f"Anchors: x264, x265 [{','.join(BenchConfig.anchors)}]."),
@@ -262,7 +256,7 @@ def bench(
     epochs: int | None = typer.Option(None, help="Our epochs, overriding the preset."),
     frames: int | None = typer.Option(None, help="Frames per clip [all]."),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH [Bunny: 640x1280]."),
-    scale: int | None = typer.Option(None, help="Box-downscale factor [1; Bunny on CPU: 4]."),
+    scale: int | None = typer.Option(None, help=SCALE_HELP),
     out: Path | None = typer.Option(None, "--out", help=f"Output directory [{BenchConfig.out}]."),
     resume: bool = typer.Option(False, "--resume", help="Skip points already in OUT/results.json."),
     device: str | None = typer.Option(None, help=f"auto | cpu | cuda for our models [{BenchConfig.device}]."),
@@ -298,55 +292,10 @@ def bench(
     if as_json:
         print(json.dumps({"out": str(cfg.out), "bd_rate": result["bd_rate"]}))
         return
-    _print_bd(result)
+    print_bd_rates(result)
 
 
-def _fmt(v: float | None, spec: str) -> str:
-    return "n/a" if v is None else format(v, spec)
-
-
-def _print_bd(result: dict[str, Any]) -> None:
-    table = Table(title=f"BD-rate against the anchors ({result['config']['out']})")
-    for col in ("clip", "model", "anchor", "metric", "BD-rate %", "BD-PSNR dB", "note"):
-        table.add_column(col)
-    for r in result["bd_rate"]:
-        table.add_row(
-            r["clip"],
-            r["model"],
-            r["anchor"],
-            r["metric"],
-            _fmt(r["bd_rate_percent"], "+.1f"),
-            _fmt(r["bd_psnr_db"], "+.2f"),
-            r["note"] or "",
-        )
-    Console().print(table)
-
-
-@app.command()
+@app.command(cls=_Command)
 def version() -> None:
-    """Print the nvcodec version and the .nrv format version it writes."""
-    from nvcodec.container import FORMAT_MAJOR, FORMAT_MINOR
-
-    print(f"nvcodec {__version__} (.nrv format {FORMAT_MAJOR}.{FORMAT_MINOR})")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (errors are one line on stderr, no traceback)."""
-    command = typer.main.get_command(app)
-    try:
-        rv = command.main(args=argv, prog_name="nvcodec", standalone_mode=False)
-    except NvcError as exc:
-        print(f"nvcodec: error: {exc}", file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, typer.Abort):
-        print("nvcodec: interrupted; no output written", file=sys.stderr)
-        return 130
-    except Exception as exc:  # usage errors from the option parser carry format_message/exit_code
-        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            print(f"nvcodec: error: {exc.format_message()}", file=sys.stderr)
-            return int(exc.exit_code)
-        raise
-    code = rv if isinstance(rv, int) else 0
-    if code == 130:  # typer turns Ctrl-C inside a command into exit status 130
-        print("nvcodec: interrupted; no output written", file=sys.stderr)
-    return code
+    """Print the nvcodec version and the .nrv format version it writes (also: --version)."""
+    _version(True)

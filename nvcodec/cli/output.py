@@ -1,0 +1,84 @@
+"""What the commands print: a result as a table (or one JSON line), ``info``'s tables, BD-rates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
+    """``result`` as one JSON line (``as_json``) or as a two-column table titled ``title``, then its notes."""
+    if as_json:
+        print(json.dumps(result, indent=None, sort_keys=False))
+        return
+    table = Table(title=title, show_header=True)
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        if isinstance(value, float):
+            value = f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
+        if isinstance(value, (list, dict)):
+            continue
+        table.add_row(key, "null" if value is None else str(value))
+    Console().print(table)
+    for note in result.get("notes", []):
+        Console().print(f"note: {note}")
+
+
+def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
+    """``info``'s result: the file's figures, one row per video, one per section (or one JSON line)."""
+    if as_json:
+        print(json.dumps(result))
+        return
+    print_result({k: v for k, v in result.items() if k not in ("videos", "sections")}, False, title)
+    videos = Table(title="videos")
+    for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes", "bpp"):
+        videos.add_column(col)
+    for v in result["videos"]:
+        videos.add_row(
+            str(v["video"]),
+            v["model"],
+            str(v["frames"]),
+            f"{v['width']}x{v['height']}",
+            v["fps_fraction"],
+            str(v["params"]),
+            str(v["weight_bits"]),
+            str(v["embed_bits"]),
+            str(v["bytes"]),
+            f"{v['bpp']:.4f}",
+        )
+    Console().print(videos)
+    for v in result["videos"]:
+        if "note" in v:
+            Console().print(f"note: {v['note']}")
+    table = Table(title="sections")
+    for col in ("tag", "video", "bytes"):
+        table.add_column(col)
+    for s in result["sections"]:
+        table.add_row(s["tag"], str(s["video"]), str(s["bytes"]))
+    Console().print(table)
+
+
+def _fmt(v: float | None, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def print_bd_rates(result: dict[str, Any]) -> None:
+    """The bench's BD-rate list as a table."""
+    table = Table(title=f"BD-rate against the anchors ({result['config']['out']})")
+    for col in ("clip", "model", "anchor", "metric", "BD-rate %", "BD-PSNR dB", "note"):
+        table.add_column(col)
+    for r in result["bd_rate"]:
+        table.add_row(
+            r["clip"],
+            r["model"],
+            r["anchor"],
+            r["metric"],
+            _fmt(r["bd_rate_percent"], "+.1f"),
+            _fmt(r["bd_psnr_db"], "+.2f"),
+            r["note"] or "",
+        )
+    Console().print(table)
