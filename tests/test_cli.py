@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import with_version
 
 from nvcodec import pipeline
 from nvcodec.container import FILE_FRAMING
@@ -85,7 +85,7 @@ def test_info_json(cli, clip_dir: Path, tmp_path: Path) -> None:
     code, stdout, _ = cli("info", out, "--json")
     info = json.loads(stdout)
     assert code == 0
-    assert info["format_version"] == "1.0" and info["model"] == "hnerv"
+    assert info["format_version"] == "1.1" and info["model"] == "hnerv"
     assert (info["frames"], info["width"], info["height"], info["fps"]) == (8, 64, 32, 25.0)
     assert info["bytes"] == out.stat().st_size
     assert [s["tag"] for s in info["sections"]] == ["VHDR", "MODL", "PARM", "EMBD"]
@@ -105,12 +105,10 @@ def _bad_files(good: Path, d: Path) -> dict[str, Path]:
     data = good.read_bytes()
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0xFF
-    newer = bytearray(data)
-    struct.pack_into("<H", newer, 8, 7)
     files = {
         "flipped": bytes(flipped),
         "truncated": data[: len(data) - 9],
-        "newer": bytes(newer),
+        "newer": with_version(data, 7, 0),
         "text": b"hello, not a codec file\n",
         "empty": b"",
     }

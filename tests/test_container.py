@@ -6,6 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from helpers import with_version
 
 from nvcodec.bitio import ByteReader
 from nvcodec.container import MAGIC, Section, decode_record, encode_record, read_nrv, write_nrv
@@ -45,10 +46,24 @@ def test_trailing_garbage_is_detected() -> None:
 
 
 def test_newer_major_version_is_refused() -> None:
-    data = bytearray(pack_nrv(SECTIONS))
-    struct.pack_into("<H", data, 8, 99)
     with pytest.raises(NvcError, match="newer than this decoder"):
+        parse_nrv(with_version(pack_nrv(SECTIONS), 99, 0), "x.nrv")
+
+
+@pytest.mark.parametrize(("offset", "value"), [(8, 7), (10, 9), (10, 0)])
+def test_damaged_version_field_is_damage_not_a_newer_file(offset: int, value: int) -> None:
+    data = bytearray(pack_nrv(SECTIONS))
+    struct.pack_into("<H", data, offset, value)
+    with pytest.raises(CorruptFileError, match="version"):
         parse_nrv(bytes(data), "x.nrv")
+
+
+def test_version_1_0_files_still_read() -> None:
+    old = with_version(pack_nrv(SECTIONS), 1, 0, legacy_end=True)
+    assert len(old) == len(pack_nrv(SECTIONS)) - 4
+    assert parse_nrv(old, "old.nrv") == SECTIONS
+    with pytest.raises(CorruptFileError, match="END"):  # a 1.1 file must carry the header CRC
+        parse_nrv(with_version(pack_nrv(SECTIONS), 1, 1, legacy_end=True), "x.nrv")
 
 
 def test_not_an_nrv_file() -> None:

@@ -14,6 +14,7 @@ from nvcodec.container.nrv import (
     packed_size,
     parse_nrv,
     read_nrv,
+    read_version,
     section_size,
     write_nrv,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "packed_size",
     "parse_nrv",
     "read_nrv",
+    "read_version",
     "section_size",
     "write_nrv",
 ]

@@ -6,7 +6,8 @@ Layout (all integers little-endian; see ``docs/format.md``)::
     major      u16      a reader refuses a file whose major is newer than its own
     minor      u16      additions that older readers of the same major can ignore
     section*   tag[4] | video u16 | flags u16 | length u32 | payload[length] | crc32 u32
-    'END '     payload = u32 number of sections before it (video 0xFFFF)
+    'END '     payload = u32 number of sections before it, u32 CRC-32 of the 12 bytes of magic
+               and version (video 0xFFFF); version 1.0 files have only the count
 
 ``video`` numbers the video a section belongs to, so one file can hold several videos.
 The CRC covers the section's tag, video, flags, length and payload.
@@ -25,15 +26,16 @@ from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 0
+FORMAT_MINOR = 1
 END_TAG = b"END "
 END_VIDEO = 0xFFFF
 MAX_SECTIONS = 1 << 16
 _SECTION_HEAD = struct.Struct("<4sHHI")
 SECTION_FRAMING = _SECTION_HEAD.size + 4
 """Bytes a section adds around its payload: tag, video, flags and length before it, CRC-32 after it."""
-FILE_FRAMING = len(MAGIC) + 4 + SECTION_FRAMING + 4
-"""Bytes of a file around its sections: magic, version, and the END section (whose payload is 4 bytes)."""
+HEADER_SIZE = len(MAGIC) + 4
+FILE_FRAMING = HEADER_SIZE + SECTION_FRAMING + 8
+"""Bytes of a file around its sections: magic, version, and the END section (whose payload is 8 bytes)."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,9 @@ def _pack_section(s: Section) -> bytes:
 def pack_nrv(sections: Iterable[Section]) -> bytes:
     """Serialize sections (plus the header and the END trailer) to bytes."""
     body = [_pack_section(s) for s in sections]
-    end = _pack_section(Section(END_TAG, END_VIDEO, struct.pack("<I", len(body))))
-    return MAGIC + struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR) + b"".join(body) + end
+    header = MAGIC + struct.pack("<HH", FORMAT_MAJOR, FORMAT_MINOR)
+    end = _pack_section(Section(END_TAG, END_VIDEO, struct.pack("<II", len(body), zlib.crc32(header))))
+    return header + b"".join(body) + end
 
 
 def section_size(section: Section) -> int:
@@ -70,6 +73,11 @@ def packed_size(sections: Iterable[Section]) -> int:
     return FILE_FRAMING + sum(section_size(s) for s in sections)
 
 
+def version_of(data: bytes) -> tuple[int, int]:
+    """The (major, minor) format version a parsed file's header states."""
+    return struct.unpack_from("<HH", data, len(MAGIC))
+
+
 def write_nrv(path: Path, sections: Iterable[Section]) -> int:
     """Write a ``.nrv`` file atomically; return its size in bytes."""
     data = pack_nrv(sections)
@@ -77,19 +85,9 @@ def write_nrv(path: Path, sections: Iterable[Section]) -> int:
     return len(data)
 
 
-def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
-    """Parse and verify a whole ``.nrv`` byte string; raise :class:`CorruptFileError` on any fault."""
-    if len(data) < len(MAGIC) + 4 or data[: len(MAGIC)] != MAGIC:
-        if data[:4] == MAGIC[:4] or len(data) < len(MAGIC):
-            raise CorruptFileError(name, "truncated or damaged file header")
-        raise NvcError(f"{name}: not a .nrv file (bad magic)")
-    major, minor = struct.unpack_from("<HH", data, len(MAGIC))
-    if major > FORMAT_MAJOR:
-        raise NvcError(
-            f"{name}: .nrv format version {major}.{minor} is newer than this decoder "
-            f"({FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade nvcodec"
-        )
-    pos, sections = len(MAGIC) + 4, []
+def _sections(data: bytes, name: str) -> tuple[list[Section], bytes]:
+    """Every section after the header, CRCs checked, and the END section's payload."""
+    pos, sections = HEADER_SIZE, []
     while True:
         if pos + _SECTION_HEAD.size > len(data):
             raise CorruptFileError(name, f"truncated at byte {pos} (no END section)")
@@ -108,10 +106,47 @@ def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
         sections.append(Section(tag, video, payload, flags))
         if len(sections) > MAX_SECTIONS:
             raise CorruptFileError(name, "too many sections")
-    if len(payload) != 4 or struct.unpack("<I", payload)[0] != len(sections):
-        raise CorruptFileError(name, "END section does not match the section count")
     if pos != len(data):
         raise CorruptFileError(name, f"{len(data) - pos} bytes after the END section")
+    return sections, payload
+
+
+def _newer(name: str, major: int, minor: int) -> NvcError:
+    return NvcError(
+        f"{name}: .nrv format version {major}.{minor} is newer than this decoder "
+        f"({FORMAT_MAJOR}.{FORMAT_MINOR}); upgrade nvcodec"
+    )
+
+
+def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
+    """Parse and verify a whole ``.nrv`` byte string; raise :class:`CorruptFileError` on any fault.
+
+    The version is covered by the CRC-32 in the END section (since 1.1): a damaged version field is
+    reported as damage, a genuinely newer major version as such. Version 1.0 files (no header CRC)
+    are read as before."""
+    if len(data) < HEADER_SIZE or data[: len(MAGIC)] != MAGIC:
+        if data[:4] == MAGIC[:4] or len(data) < len(MAGIC):
+            raise CorruptFileError(name, "truncated or damaged file header")
+        raise NvcError(f"{name}: not a .nrv file (bad magic)")
+    major, minor = version_of(data)
+    try:
+        sections, end = _sections(data, name)
+    except CorruptFileError:
+        if major > FORMAT_MAJOR:
+            raise _newer(name, major, minor) from None
+        raise
+    if len(end) == 8:
+        count, header_crc = struct.unpack("<II", end)
+        if header_crc != zlib.crc32(data[:HEADER_SIZE]):
+            raise CorruptFileError(name, "damaged version field (header CRC mismatch)")
+    elif len(end) == 4 and (major, minor) == (1, 0):
+        (count,) = struct.unpack("<I", end)
+    else:
+        raise CorruptFileError(name, "END section does not match the version")
+    if major > FORMAT_MAJOR:
+        raise _newer(name, major, minor)
+    if count != len(sections):
+        raise CorruptFileError(name, "END section does not match the section count")
     return sections
 
 
@@ -127,3 +162,9 @@ def read_nrv(path: Path) -> list[Section]:
     except OSError as exc:
         raise NvcError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return parse_nrv(data, str(path))
+
+
+def read_version(path: Path) -> tuple[int, int]:
+    """The (major, minor) version of the ``.nrv`` file at ``path`` (read it with :func:`read_nrv` first)."""
+    with open(path, "rb") as f:
+        return version_of(f.read(HEADER_SIZE))

@@ -147,15 +147,20 @@ def decode_symbols(r: ByteReader, count: int) -> np.ndarray:
         return np.full(count, r.svarint(1 << 40), dtype=np.int64)
     if kind not in (HIST, SPIKE_LAPLACE, SPIKE_GAUSS):
         raise ReadError(f"unknown probability model {kind}")
-    lo, probs = _read_model(r, kind)
+    try:
+        lo, probs = _read_model(r, kind)
+    except (ValueError, OverflowError, FloatingPointError) as exc:  # a table that makes no distribution
+        if isinstance(exc, ReadError):
+            raise
+        raise ReadError(f"invalid probability table ({exc})") from None
     payload = r.blob()
     if len(payload) % 4:
         raise ReadError("entropy payload is not a whole number of 32-bit words")
     if count == 0:
         return np.zeros(0, dtype=np.int64)
     words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
-    model = constriction.stream.model.Categorical(probs, perfect=False)
     try:
+        model = constriction.stream.model.Categorical(probs, perfect=False)
         out = constriction.stream.stack.AnsCoder(words).decode(model, count)
     except Exception as exc:  # constriction raises plain exceptions on a broken stream
         raise ReadError(f"entropy payload does not decode: {exc}") from exc

@@ -25,10 +25,11 @@ import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.compress import QTensor
-from nvcodec.container import Section
+from nvcodec.container import Section, packed_size
 from nvcodec.errors import CorruptFileError
 from nvcodec.format.header import (
     VideoMeta,
+    check_justified,
     group_by_entry,
     layout_crc,
     model_spec_of,
@@ -166,9 +167,10 @@ def _read_session(
 def unpack_archive(sections: list[Section], name: str) -> Archive:
     """Parse and check every video of a progressive archive."""
     groups = _group(sections, name)
+    file_bytes = packed_size(sections)
     try:
         first = read_meta(groups[0][b"VHDR"])
-        spec, config, model = read_model(groups[0][b"MODL"], first)
+        spec, config, model = read_model(groups[0][b"MODL"], first, file_bytes)
     except ReadError as exc:
         raise CorruptFileError(name, f"video 0: {exc}") from None
     if not spec.progressive:
@@ -180,6 +182,7 @@ def unpack_archive(sections: list[Section], name: str) -> Archive:
     for i, tags in enumerate(groups):
         try:
             meta = read_meta(tags[b"VHDR"])
+            check_justified(meta, file_bytes)
             if (meta.width, meta.height) != (first.width, first.height):
                 raise ReadError("frame size differs from the archive's")
             session = _read_session(tags[b"SESS"], i, meta, model, used)

@@ -19,9 +19,18 @@ from typing import Any
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.compress import QTensor
-from nvcodec.container import Section
+from nvcodec.container import Section, packed_size
 from nvcodec.errors import CorruptFileError
-from nvcodec.format.header import VideoMeta, group_by_entry, layout_crc, pack_meta, pack_model, read_meta, read_model
+from nvcodec.format.header import (
+    VideoMeta,
+    check_justified,
+    group_by_entry,
+    layout_crc,
+    pack_meta,
+    pack_model,
+    read_meta,
+    read_model,
+)
 from nvcodec.format.tensors import read_qtensor, write_qtensor
 from nvcodec.models import ModelSpec
 
@@ -68,9 +77,10 @@ def _read_tensors(r: ByteReader, shapes: dict[str, tuple[int, ...]]) -> dict[str
     return out
 
 
-def _read_entry(tags: dict[bytes, bytes]) -> Entry:
+def _read_entry(tags: dict[bytes, bytes], file_bytes: int) -> Entry:
     meta = read_meta(tags[b"VHDR"])
-    spec, config, model = read_model(tags[b"MODL"], meta)
+    check_justified(meta, file_bytes)
+    spec, config, model = read_model(tags[b"MODL"], meta, len(tags[b"PARM"]) + len(tags[b"EMBD"]))
     r = ByteReader(tags[b"PARM"])
     shapes = spec.parameter_shapes(config)
     if r.u32() != layout_crc(shapes):
@@ -83,6 +93,7 @@ def _read_entry(tags: dict[bytes, bytes]) -> Entry:
 def unpack_entries(sections: list[Section], name: str) -> list[Entry]:
     """Every video entry of a parsed file, fully decoded to quantized tensors."""
     by_entry = group_by_entry(sections, name)
+    file_bytes = packed_size(sections)
     entries = []
     for index in sorted(by_entry):
         tags = by_entry[index]
@@ -90,7 +101,7 @@ def unpack_entries(sections: list[Section], name: str) -> list[Entry]:
         if missing:
             raise CorruptFileError(name, f"video {index} lacks sections {', '.join(missing)}")
         try:
-            entries.append(_read_entry(tags))
+            entries.append(_read_entry(tags, file_bytes))
         except ReadError as exc:
             raise CorruptFileError(name, f"video {index}: {exc}") from None
     return entries

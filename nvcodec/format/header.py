@@ -5,10 +5,13 @@ layout checksum that ties coded tensors to the network that reads them (see ``do
 
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
+
+import torch
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.container import Section, decode_record, encode_record
@@ -18,6 +21,10 @@ from nvcodec.models import ModelSpec, config_fields_of, spec_by_id
 MAX_FRAMES = 1 << 20
 MAX_SIDE = 1 << 15
 MAX_VALUES = 1 << 28
+VALUES_PER_BYTE = 4096
+"""Most transmitted values one byte of coded payload may stand for (real files: about 1)."""
+PIXELS_PER_BYTE = 80_000
+"""Most output pixels one byte of file may stand for (0.0001 bpp; real files: 0.005 and up)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,29 @@ def read_meta(payload: bytes) -> VideoMeta:
     return VideoMeta(frames, width, height, Fraction(num, den))
 
 
+def check_justified(meta: VideoMeta, file_bytes: int) -> None:
+    """Refuse a video header that claims more pixels than ``file_bytes`` can justify, so that a tiny
+    file cannot make the decoder allocate or run for long (see ``PIXELS_PER_BYTE``)."""
+    pixels = meta.frames * meta.width * meta.height
+    if pixels > PIXELS_PER_BYTE * file_bytes:
+        raise ReadError(
+            f"{meta.frames} frames of {meta.width}x{meta.height} from {file_bytes} bytes (below 0.0001 bpp)"
+        )
+
+
+def _dry_run(model: Any, config: Any) -> None:
+    """Run the decoder on PyTorch's ``meta`` device (shapes only, no memory) and check it makes
+    frames of the config's size: a config whose layers do not fit together is refused here."""
+    index = torch.zeros(1, dtype=torch.long, device="meta")
+    embeddings = {k: torch.empty((1, *s[1:]), device="meta") for k, s in model.embedding_shapes().items()}
+    try:
+        out = model.decode(index, embeddings)
+    except Exception as exc:  # any layer that refuses the shapes
+        raise ReadError(f"the network of this config does not run ({type(exc).__name__})") from None
+    if tuple(out.shape) != (1, 3, config.height, config.width):
+        raise ReadError(f"the network makes frames of {tuple(out.shape[2:])}, not {config.height}x{config.width}")
+
+
 def model_spec_of(payload: bytes) -> ModelSpec | None:
     """The spec named by a ``MODL`` payload's model id, or None if the id is unknown or missing."""
     if len(payload) < 2:
@@ -72,8 +102,13 @@ def model_spec_of(payload: bytes) -> ModelSpec | None:
         return None
 
 
-def read_model(payload: bytes, meta: VideoMeta) -> tuple[ModelSpec, Any, Any]:
-    """Parse a ``MODL`` payload: the model's spec, its config, and its skeleton on ``meta``."""
+def read_model(payload: bytes, meta: VideoMeta, coded_bytes: int) -> tuple[ModelSpec, Any, Any]:
+    """Parse a ``MODL`` payload: the model's spec, its config, and its skeleton on ``meta``.
+
+    The config is range-checked field by field, must describe frames of the header's size (padded
+    by less than two of its grid cells), a network no larger than ``coded_bytes`` of payload can
+    justify (``VALUES_PER_BYTE``), and, for one-video models, a decoder that runs (:func:`_dry_run`).
+    """
     r = ByteReader(payload)
     model_id = r.u16()
     try:
@@ -85,14 +120,22 @@ def read_model(payload: bytes, meta: VideoMeta) -> tuple[ModelSpec, Any, Any]:
     except (TypeError, ValueError) as exc:
         raise ReadError(f"bad {spec.name} config: {exc}") from None
     r.expect_end()
-    if config.frames != meta.frames or config.height < meta.height or config.width < meta.width:
+    slack = 2 * math.prod(config.strides) + 1
+    if (
+        config.frames != meta.frames
+        or not meta.height <= config.height <= meta.height + slack
+        or not meta.width <= config.width <= meta.width + slack
+    ):
         raise ReadError("model config does not match the video header")
     try:
         model = spec.skeleton(config)
+        count = model.transmitted_count()
     except Exception as exc:  # a config the model cannot be built from
         raise ReadError(f"cannot build {spec.name} from its config: {exc}") from None
-    if model.transmitted_count() > MAX_VALUES:
-        raise ReadError("model too large")
+    if count > MAX_VALUES or count > VALUES_PER_BYTE * coded_bytes:
+        raise ReadError(f"a model of {count} values cannot be coded in {coded_bytes} bytes")
+    if not spec.progressive:
+        _dry_run(model, config)
     return spec, config, model
 
 

@@ -18,6 +18,7 @@ import torch
 
 from nvcodec.errors import UsageError
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
+from nvcodec.models.limits import check_fields
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ _FIELD_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "tuple[int
 
 
 def config_from_fields(spec: ModelSpec, fields: dict[str, Any]) -> Any:
-    """Rebuild a config from stored fields, checking names and types exactly."""
+    """Rebuild a config from stored fields, checking names and types exactly and every value
+    against its declared range (:mod:`nvcodec.models.limits`)."""
     expected = {f.name: f for f in dataclasses.fields(spec.config_cls)}
     if set(fields) != set(expected):
         missing, extra = set(expected) - set(fields), set(fields) - set(expected)
@@ -125,4 +127,5 @@ def config_from_fields(spec: ModelSpec, fields: dict[str, Any]) -> Any:
         want = _FIELD_TYPES[annotation if isinstance(annotation, str) else annotation.__name__]
         if type(value) is not want:
             raise ValueError(f"config field {name!r} is {type(value).__name__}, expected {want.__name__}")
+    check_fields(fields)
     return spec.config_cls(**fields)

@@ -16,7 +16,7 @@ import torch
 from nvcodec import ratecontrol
 from nvcodec.compress import DepthCache, global_magnitude_masks
 from nvcodec.container import write_nrv
-from nvcodec.errors import NvcError
+from nvcodec.errors import NvcError, UsageError
 from nvcodec.fit import FrameSource, export_embeddings, fit
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.io import Video
@@ -73,9 +73,10 @@ def _embedding_count(options: EncodeOptions, video: Video) -> int:
     return sum(int(np.prod(s)) for s in options.spec.skeleton(config).embedding_shapes().values())
 
 
-def _floor_bytes(options: EncodeOptions, meta: VideoMeta) -> int:
-    """Real size of the smallest model's file at the lowest rate settings (random weights)."""
-    config = solve_config(options.spec, meta.height, meta.width, meta.frames, 0)
+def _floor_bytes(options: EncodeOptions, meta: VideoMeta, config: Any | None = None) -> int:
+    """Real size of the file of ``config`` (default: the smallest model) at the lowest rate settings,
+    the most pruning and the fewest bits, with random values (fitted ones code smaller)."""
+    config = config or solve_config(options.spec, meta.height, meta.width, meta.frames, 0)
     torch.manual_seed(0)
     model = options.spec.build(config)
     weights = _weight_arrays(model)
@@ -100,9 +101,16 @@ def _overhead_bytes(options: EncodeOptions, config: Any, meta: VideoMeta) -> int
 
 
 def _size_model(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, ratecontrol.Budget | None]:
-    """The model's config: from ``--params`` directly, or the largest whose file fits the budget."""
+    """The model's config: from ``--params`` directly, or the largest whose file fits the budget.
+
+    Everything is decided before fitting: a budget the smallest model cannot reach is refused in
+    seconds, and a sized model whose smallest file (most pruning, fewest bits) would still overshoot
+    is shrunk until rate control is sure to land inside the budget."""
     t, h, w = video.num_frames, video.height, video.width
     if options.budget_bpp is None:
+        samples = 3 * t * h * w
+        if options.params > samples:
+            raise UsageError(f"--params {options.params}: more values than the clip has samples ({samples})")
         return solve_config(options.spec, h, w, t, options.params), None
     budget = ratecontrol.Budget(options.budget_bpp, t * h * w)
     floor = _floor_bytes(options, meta)
@@ -116,6 +124,11 @@ def _size_model(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[
     for _ in range(3):  # the overhead grows with the model's channel count: iterate to a fixed point
         overhead = _overhead_bytes(options, config, meta)
         config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, overhead))
+    while _floor_bytes(options, meta, config) > budget.max_bytes:
+        smaller = solve_config(options.spec, h, w, t, int(0.85 * options.spec.transmitted_count(config)))
+        if smaller == config:
+            break
+        config = smaller
     return config, budget
 
 

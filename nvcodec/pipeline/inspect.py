@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nvcodec.container import FILE_FRAMING, FORMAT_MAJOR, FORMAT_MINOR, read_nrv, section_size
+from nvcodec.container import read_nrv, read_version, section_size
 from nvcodec.format import Archive, Entry, is_archive, unpack_archive, unpack_entries
 from nvcodec.metrics import bpp
 from nvcodec.models import config_fields_of
@@ -75,15 +75,16 @@ def file_info(path: Path) -> dict[str, Any]:
         rows = _archive_rows(unpack_archive(sections, str(path)))
     else:
         rows = _entry_rows(unpack_entries(sections, str(path)))
+    size = Path(path).stat().st_size
+    framing = size - sum(section_size(s) for s in sections)  # magic, version, END (any version's)
     videos = []
     for i, row in enumerate(rows):
-        nbytes = sum(section_size(s) for s in sections if s.video == i) + (FILE_FRAMING if i == 0 else 0)
+        nbytes = sum(section_size(s) for s in sections if s.video == i) + (framing if i == 0 else 0)
         videos.append(_video_record(i, row, nbytes))
     first = videos[0]
-    size = Path(path).stat().st_size
     pixels = sum(v["frames"] * v["width"] * v["height"] for v in videos)
     return {
-        "format_version": f"{FORMAT_MAJOR}.{FORMAT_MINOR}",
+        "format_version": "{}.{}".format(*read_version(Path(path))),
         "bytes": size,
         "model": first["model"],
         "videos_count": len(videos),
