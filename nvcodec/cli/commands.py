@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +168,6 @@ def append(
 ) -> None:
     """Fit one more video into a progressive archive; earlier videos keep decoding exactly as before."""
     check_output(archive, [input] if input else [], overwrite=True)
-    if archive.exists() and not os.access(archive, os.W_OK):
-        raise NvcError(f"{archive}: is read-only; nothing appended")
     options = _options(
         model="pfnr", bpp=bpp, preset=preset, epochs=epochs, weight_bits=weight_bits, batch_size=batch_size, lr=lr,
         seed=seed, device=device,

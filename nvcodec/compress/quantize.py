@@ -35,7 +35,8 @@ def from_bf16_bits(b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class QTensor:
-    """A quantized tensor: integer symbols in the tensor's shape and one step per slice of ``axis``."""
+    """A quantized tensor: integer symbols in the tensor's shape and one step per slice of ``axis``.
+    Never changed once made (the format keeps its coded bytes on it)."""
 
     symbols: np.ndarray
     steps: np.ndarray

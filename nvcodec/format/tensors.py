@@ -15,12 +15,23 @@ from nvcodec.entropy import decode_symbols, encode_symbols
 PER_TENSOR = 255
 
 
+def tensor_record(q: QTensor) -> bytes:
+    """The bytes of ``q``'s record (without its shape). They are coded once per tensor and kept on
+    it: rate control packs the same quantized tensor into many candidate files."""
+    record = q.__dict__.get("_record")
+    if record is None:
+        w = ByteWriter()
+        w.u8(q.bits)
+        w.u8(PER_TENSOR if q.axis is None else q.axis)
+        w.raw(bf16_bits(q.steps).astype("<u2").tobytes())
+        w.raw(encode_symbols(q.symbols))
+        record = q.__dict__["_record"] = w.getvalue()
+    return record
+
+
 def write_qtensor(w: ByteWriter, q: QTensor) -> None:
     """Append ``q`` (without its shape) to ``w``."""
-    w.u8(q.bits)
-    w.u8(PER_TENSOR if q.axis is None else q.axis)
-    w.raw(bf16_bits(q.steps).astype("<u2").tobytes())
-    w.raw(encode_symbols(q.symbols))
+    w.raw(tensor_record(q))
 
 
 def read_qtensor(r: ByteReader, shape: tuple[int, ...]) -> QTensor:

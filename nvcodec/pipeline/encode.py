@@ -64,6 +64,7 @@ def encode_video(video: Video, output: Path, options: EncodeOptions, reporter: R
     weight_bits, embed_bits = _pick_bits(video, options, budget, weights, embeds, cost, device, reporter)
     nbytes = write_nrv(output, pack_entry(cost.entry(weights.at(weight_bits), embeds.at(embed_bits))))
     stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes, prune, weight_bits, embed_bits)
+    stats.notes = list(video.notes)
     return _report(video, output, device, stats)
 
 

@@ -9,6 +9,7 @@ rename -> the report on the decoder's reconstruction of that video.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,7 @@ def _encode_session(
     atomically to ``output`` and report what the decoder reconstructs for that video."""
     started, device, index = time.perf_counter(), resolve_device(options.device), len(archive.sessions)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
-    cost, notes = CodedSize(meta, archive.spec, archive.config), []
+    cost, notes = CodedSize(meta, archive.spec, archive.config), list(video.notes)
     model, frozen = session_model(archive, index, video.num_frames, device)
     frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
     source = FrameSource(frames, (archive.config.height, archive.config.width))
@@ -243,6 +244,8 @@ def append_video(path: Path, video: Video, options: EncodeOptions, reporter: Rep
     The archive is locked for the whole append: a second append waits for the first, then adds its
     video to the archive the first one wrote.
     """
+    if Path(path).is_file() and (not Path(path).stat().st_mode & 0o222 or not os.access(path, os.W_OK)):
+        raise NvcError(f"{path}: is read-only; nothing appended")
     with locked(Path(path)):
         return _append_locked(Path(path), video, options, reporter or Reporter())
 
