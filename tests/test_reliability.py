@@ -64,7 +64,9 @@ def test_existing_output_needs_overwrite_and_a_link_stays_a_link(cli, small_nrv:
     out.write_bytes(b"keep me")
     code, _, err = cli("decode", small_nrv, "-o", out, "-q")
     assert code == 1 and "exists already (use -y / --overwrite" in err and out.read_bytes() == b"keep me"
+    out.chmod(0o640)
     assert cli("decode", small_nrv, "-o", out, "-q", "-y")[0] == 0 and read_video(out).num_frames == 8
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640  # a replaced file keeps its permissions
     target, link = tmp_path / "target.mkv", tmp_path / "link.mkv"
     target.write_bytes(b"old")
     link.symlink_to(target)
