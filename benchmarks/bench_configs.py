@@ -4,6 +4,9 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
 * ``cpu-small``: Bunny 640x1280 centre crop box-downscaled x4 to 160x320, all 132 frames; HNeRV and
   NeRV at 0.05, 0.1, 0.2, 0.4 bpp (80 epochs, so the whole run fits in about an hour on 2 cores);
   x264 and x265 medium in yuv420p and yuv444p.
+* ``rd-cpu``: the ``cpu-small`` setting for HNeRV as landed (post-training compression) and HNeRV
+  with the rate–distortion fit (``hnerv+rd``); ``--reuse benchmarks/results/cpu-small.json`` keeps
+  the points that run already measured (HNeRV and the anchors) and runs only the new ones.
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
   epochs on CUDA; x264 and x265 medium in both pixel formats.
 """
@@ -30,6 +33,15 @@ CONFIGS = {
         anchor_pix_fmts=("yuv420p", "yuv444p"),
         device="cpu",
     ),
+    "rd-cpu": dict(
+        models=("hnerv", "hnerv+rd"),
+        bpps=(0.05, 0.1, 0.2, 0.4),
+        epochs=80,
+        crop=(640, 1280),
+        scale=4,
+        anchor_pix_fmts=("yuv420p", "yuv444p"),
+        device="cpu",
+    ),
     "gpu-full": dict(
         models=("hnerv", "nerv"),
         bpps=(0.01, 0.02, 0.05, 0.1),
@@ -48,8 +60,15 @@ def main() -> None:
     ap.add_argument("name", choices=sorted(CONFIGS))
     ap.add_argument("--work", help="working directory (kept, allows --resume); default: a temporary one")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument(
+        "--reuse", type=Path, help="a committed results JSON whose matching points are kept (implies --resume)"
+    )
     args = ap.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix=f"nvcodec-{args.name}-"))
+    if args.reuse:
+        work.mkdir(parents=True, exist_ok=True)
+        shutil.copy(args.reuse, work / "results.json")
+        args.resume = True
     cfg = BenchConfig(out=work, resume=args.resume, **CONFIGS[args.name])
     reporter = RichReporter()
     try:

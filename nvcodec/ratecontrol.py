@@ -1,6 +1,7 @@
 """Rate control: size the model from a bpp budget before fitting; after fitting, pick the prune
 fraction and the bit depths by measuring real coded sizes, so the file lands in [0.85 B, B]; for a
-progressive video, the deepest weight depth whose growth of the archive fits its budget.
+progressive video, the deepest weight depth whose growth of the archive fits its budget; after a
+rate–distortion fit, the factor on the learned steps that lands the file in the window.
 
 Nothing here estimates the final size: the post-fit choices call back into the pipeline, which
 packs the real file bytes for each candidate.
@@ -16,6 +17,8 @@ from nvcodec.errors import NvcError
 
 WEIGHT_BITS_EST = 7.8  # coded bits per 8-bit weight (measured: HNeRV 60k params, Bunny 160x320, 30 epochs)
 EMBED_BITS_EST = 6.1  # coded bits per 6-bit embedding value (same run)
+RD_WEIGHT_BITS_EST = 5.0  # sizing of --rd: a larger network than 7.8 gave (Bunny 80x160, 30 epochs: +1.2 dB at 0.1)
+RD_EMBED_BITS_EST = 6.1  # coded bits per embedding value assumed by the sizing of --rd
 LOWER_FRACTION = 0.85
 PRUNE_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
 WEIGHT_BITS = (10, 9, 8, 7, 6, 5, 4)
@@ -47,6 +50,13 @@ def params_for_budget(budget: Budget, embed_values: int, overhead_bytes: int) ->
     the overhead (headers, config, quantization steps) is measured on the real file layout."""
     bits = budget.bpp * budget.pixels - 8 * overhead_bytes - EMBED_BITS_EST * embed_values
     return embed_values + max(0, int(bits / WEIGHT_BITS_EST))
+
+
+def rd_params_for_budget(budget: Budget, embed_values: int) -> int:
+    """Transmitted values for a rate–distortion fit at ``budget``: the embeddings plus the weights
+    that ``RD_WEIGHT_BITS_EST`` bits each leave room for (λ then trades the rest)."""
+    bits = budget.bpp * budget.pixels - RD_EMBED_BITS_EST * embed_values
+    return embed_values + max(0, int(bits / RD_WEIGHT_BITS_EST))
 
 
 def choose_prune(size_at: Callable[[float], int], budget: Budget) -> float:
@@ -120,3 +130,25 @@ def choose_depth(
         if limit is None or size <= limit:
             return DepthChoice(bits, size, True)
     return DepthChoice(depths[-1], size, False)
+
+
+def choose_step_scale(size_at: Callable[[float], int], budget: Budget, steps: int = 14) -> float:
+    """A factor on every learned quantization step whose file lands in ``[0.85 B, B]``: 1 when it
+    already does, else a bisection in the log domain over [1/8, 16] on real coded sizes (larger
+    steps, smaller files). :class:`NvcError` when even the coarsest steps overshoot."""
+    if budget.min_bytes <= size_at(1.0) <= budget.max_bytes:
+        return 1.0
+    lo, hi = math.log(1 / 8), math.log(16.0)
+    if size_at(math.exp(hi)) > budget.max_bytes:
+        raise NvcError(f"budget {budget.bpp:g} bpp is too small for this clip even with the coarsest steps")
+    best = math.exp(hi)
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        size = size_at(math.exp(mid))
+        if size > budget.max_bytes:
+            lo = mid
+        else:
+            best, hi = math.exp(mid), mid
+            if size >= budget.min_bytes:
+                break
+    return best

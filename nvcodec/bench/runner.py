@@ -55,10 +55,15 @@ def check_config(cfg: BenchConfig) -> None:
         _options(m, cfg.bpps[0], cfg)  # validates
 
 
+RD_SUFFIX = "+rd"
+"""A model name ending so (``hnerv+rd``) runs that model with the rate–distortion fit (``--rd``)."""
+
+
 def _options(model: str, budget: float, cfg: BenchConfig) -> pipeline.EncodeOptions:
-    """The encoder options of one of our points."""
+    """The encoder options of one of our points (``name+rd``: with the rate–distortion fit)."""
+    name, rd = model.removesuffix(RD_SUFFIX), model.endswith(RD_SUFFIX) or None
     return pipeline.EncodeOptions(
-        model=model, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed
+        model=name, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed, rd=rd
     )
 
 
@@ -200,7 +205,8 @@ def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
 
 
 def bd_table(rows: list[dict]) -> list[dict]:
-    """BD-rate and BD-quality of every model curve against every anchor curve, per clip and metric."""
+    """BD-rate and BD-quality of every model curve against every anchor curve, per clip and metric,
+    and of every ``name+rd`` curve against the ``name`` curve (the same model without the fit)."""
     out = []
     points = [r for r in rows if "error" not in r]
     for clip in sorted({r["clip"] for r in points}):
@@ -211,7 +217,8 @@ def bd_table(rows: list[dict]) -> list[dict]:
         models = [c for c, pts in curves.items() if pts[0]["kind"] == "nvcodec"]
         anchors = [c for c, pts in curves.items() if pts[0]["kind"] == "anchor"]
         for model in models:
-            for anchor in anchors:
+            base = model.removesuffix(RD_SUFFIX)
+            for anchor in anchors + ([base] if model != base and base in curves else []):
                 for metric in ("psnr", "ms_ssim"):
                     a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
                     t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]

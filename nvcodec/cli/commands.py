@@ -123,6 +123,10 @@ def encode(
         None, help=f"pfnr: fraction of each tensor a video selects [{PFNR.capacity}]."
     ),
     max_videos: int | None = typer.Option(None, help=f"pfnr: most videos the archive may hold [{PFNR.max_videos}]."),
+    rd: bool | None = typer.Option(
+        None, "--rd/--no-rd", help="Fit for rate and distortion with learned steps (in progress) [--no-rd]."
+    ),
+    lam: float | None = typer.Option(None, "--lambda", help="Fixed rate weight: distortion + lambda x bpp."),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -132,7 +136,7 @@ def encode(
     options = _options(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
-        max_videos=max_videos,
+        max_videos=max_videos, rd=rd, lam=lam,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)

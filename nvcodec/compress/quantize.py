@@ -35,13 +35,16 @@ def from_bf16_bits(b: np.ndarray) -> np.ndarray:
 
 @dataclass
 class QTensor:
-    """A quantized tensor: integer symbols in the tensor's shape and one step per slice of ``axis``.
-    Never changed once made (the format keeps its coded bytes on it)."""
+    """A quantized tensor: integer symbols in the tensor's shape and one step per slice of ``axis``,
+    either uniform at a bit depth (``bits`` 2..16) or learned by the rate–distortion fit (``bits``
+    0, with per-slice ``scales``). Never changed once made (the format keeps its coded bytes on it)."""
 
     symbols: np.ndarray
     steps: np.ndarray
     axis: int | None
     bits: int
+    scales: np.ndarray | None = None
+    """Per-slice Laplace scales of a learned tensor (``bits`` 0): its symbols are coded with them."""
 
     def _bshape(self) -> tuple[int, ...]:
         shape = [1] * self.symbols.ndim

@@ -25,8 +25,8 @@ from nvcodec.errors import CorruptFileError, NvcError
 from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
-FORMAT_MAJOR = 1
-FORMAT_MINOR = 1
+FORMAT_MAJOR = 2
+FORMAT_MINOR = 0
 END_TAG = b"END "
 END_VIDEO = 0xFFFF
 MAX_SECTIONS = 1 << 16
@@ -122,8 +122,8 @@ def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
     """Parse and verify a whole ``.nrv`` byte string; raise :class:`CorruptFileError` on any fault.
 
     The version is covered by the CRC-32 in the END section (since 1.1): a damaged version field is
-    reported as damage, a genuinely newer major version as such. Version 1.0 files (no header CRC)
-    are read as before."""
+    reported as damage, a genuinely newer major version as such. Version 1.x files are read as
+    before (1.0 has no header CRC); 2.0 added learned tensor records (see ``docs/format.md``)."""
     if len(data) < HEADER_SIZE or data[: len(MAGIC)] != MAGIC:
         if data[:4] == MAGIC[:4] or len(data) < len(MAGIC):
             raise CorruptFileError(name, "truncated or damaged file header")

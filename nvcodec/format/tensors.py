@@ -1,7 +1,11 @@
 """Tensor records: a :class:`QTensor` whose shape the reader already knows, as bytes.
 
-Layout: ``u8 bits | u8 axis (255 = per tensor) | steps (bfloat16, u16 each, one per slice) |
-entropy-coded symbols`` (see :mod:`nvcodec.entropy.coder`).
+Two layouts, told apart by the first byte (``bits``):
+
+* uniform (``bits`` 2..16): ``u8 bits | u8 axis (255 = per tensor) | steps (bfloat16, u16 each,
+  one per slice) | entropy-coded symbols`` (:mod:`nvcodec.entropy.coder`);
+* learned (``bits`` 0, format 2.0): ``u8 0 | u8 axis | steps (bfloat16 per slice) | Laplace scales
+  (bfloat16 per slice) | per-slice Laplace payload`` (:mod:`nvcodec.entropy.laplace`).
 """
 
 from __future__ import annotations
@@ -11,8 +15,21 @@ import numpy as np
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.compress.quantize import QTensor, bf16_bits, from_bf16_bits
 from nvcodec.entropy import decode_symbols, encode_symbols
+from nvcodec.entropy.laplace import MIN_SCALE, decode_laplace, encode_laplace
 
 PER_TENSOR = 255
+LEARNED = 0
+MAX_LEARNED_SYMBOL = 1 << 15
+
+
+def _slices(shape: tuple[int, ...], axis: int | None) -> tuple[int, int]:
+    count = int(np.prod(shape)) if shape else 1
+    n = 1 if axis is None else shape[axis]
+    return n, count // n if n else 0
+
+
+def _as_slices(symbols: np.ndarray, axis: int | None) -> np.ndarray:
+    return symbols.reshape(1, -1) if axis is None else np.moveaxis(symbols, axis, 0).reshape(symbols.shape[axis], -1)
 
 
 def tensor_record(q: QTensor) -> bytes:
@@ -24,7 +41,11 @@ def tensor_record(q: QTensor) -> bytes:
         w.u8(q.bits)
         w.u8(PER_TENSOR if q.axis is None else q.axis)
         w.raw(bf16_bits(q.steps).astype("<u2").tobytes())
-        w.raw(encode_symbols(q.symbols))
+        if q.bits == LEARNED:
+            w.raw(bf16_bits(q.scales).astype("<u2").tobytes())
+            w.raw(encode_laplace(_as_slices(q.symbols, q.axis), q.scales))
+        else:
+            w.raw(encode_symbols(q.symbols))
         record = q.__dict__["_record"] = w.getvalue()
     return record
 
@@ -34,22 +55,35 @@ def write_qtensor(w: ByteWriter, q: QTensor) -> None:
     w.raw(tensor_record(q))
 
 
+def _bf16_array(r: ByteReader, n: int, what: str, floor: float) -> np.ndarray:
+    values = from_bf16_bits(np.frombuffer(r.raw(2 * n), dtype="<u2")).copy()
+    if not np.all(np.isfinite(values)) or np.any(values < floor):
+        raise ReadError(f"invalid {what}")
+    return values
+
+
 def read_qtensor(r: ByteReader, shape: tuple[int, ...]) -> QTensor:
     """Read a tensor of the given shape written by :func:`write_qtensor`."""
     bits = r.u8()
     axis_byte = r.u8()
-    if not 2 <= bits <= 16:
+    if bits != LEARNED and not 2 <= bits <= 16:
         raise ReadError(f"invalid bit depth {bits}")
     if axis_byte != PER_TENSOR and axis_byte >= len(shape):
         raise ReadError(f"quantization axis {axis_byte} out of range for shape {shape}")
     axis = None if axis_byte == PER_TENSOR else axis_byte
-    n = 1 if axis is None else shape[axis]
-    steps = from_bf16_bits(np.frombuffer(r.raw(2 * n), dtype="<u2"))
-    if not np.all(np.isfinite(steps)) or np.any(steps < 0):
-        raise ReadError("invalid quantization step")
+    n, per_slice = _slices(shape, axis)
+    steps = _bf16_array(r, n, "quantization step", 0.0)
+    if bits == LEARNED:
+        scales = _bf16_array(r, n, "Laplace scale", MIN_SCALE)
+        flat = decode_laplace(r, (n, per_slice), scales)
+        if flat.size and np.abs(flat).max() >= MAX_LEARNED_SYMBOL:
+            raise ReadError("symbol outside the range of a learned tensor")
+        moved = (shape[axis], *shape[:axis], *shape[axis + 1 :]) if axis is not None else shape
+        symbols = flat.reshape(moved) if axis is None else np.moveaxis(flat.reshape(moved), 0, axis)
+        return QTensor(symbols, steps, axis, bits, scales)
     count = int(np.prod(shape)) if shape else 1
     symbols = decode_symbols(r, count).reshape(shape)
     limit = 1 << bits
     if symbols.size and (symbols.min() <= -limit or symbols.max() >= limit):
         raise ReadError("symbol outside the range of its bit depth")
-    return QTensor(symbols, steps.copy(), axis, bits)
+    return QTensor(symbols, steps, axis, bits)

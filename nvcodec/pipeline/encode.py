@@ -26,6 +26,7 @@ from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import load_entries, render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.progressive import encode_archive
+from nvcodec.pipeline.rd import encode_rd
 from nvcodec.pipeline.report import EncodeReport, EncodeStats, float_quality, measured_report
 from nvcodec.progress import Reporter
 
@@ -39,6 +40,10 @@ def encode_video(video: Video, output: Path, options: EncodeOptions, reporter: R
     if options.spec.progressive:
         return encode_archive(video, output, options, reporter)
     reporter = reporter or Reporter()
+    if options.uses_rd:
+        stats, bits_per_value = encode_rd(video, output, options, reporter)
+        stats.notes.append(f"rate–distortion fit: {bits_per_value:.2f} bits of file per transmitted value")
+        return _report(video, output, resolve_device(options.device), stats)
     started = time.perf_counter()
     device = resolve_device(options.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)

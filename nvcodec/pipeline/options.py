@@ -44,6 +44,11 @@ class EncodeOptions:
         capacity: progressive models: fraction of each tensor a video selects; None: the model
             config's default.
         max_videos: progressive models: most videos the archive may hold; None: the config's default.
+        rd: True: fit for rate and distortion (learned steps, per-slice Laplace entropy models; in
+            progress, so opt-in; one-video models only); else (None, False) fit for distortion, then
+            prune and pick bit depths by packing.
+        lam: a fixed rate weight λ (distortion + λ x bpp) instead of steering λ to the budget;
+            ``--bpp`` then only sizes the model and the file lands where λ puts it.
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -61,6 +66,8 @@ class EncodeOptions:
     device: str = "auto"
     capacity: float | None = None
     max_videos: int | None = None
+    rd: bool | None = None
+    lam: float | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +80,11 @@ class EncodeOptions:
         if self.bpp is not None:
             return self.bpp
         return None if self.params is not None else DEFAULT_BPP
+
+    @property
+    def uses_rd(self) -> bool:
+        """Whether the encode fits for rate and distortion (see ``rd``)."""
+        return not self.spec.progressive and self.rd is True
 
     @property
     def planned_epochs(self) -> int:
@@ -118,6 +130,16 @@ def _validate(options: EncodeOptions) -> None:
         _check(math.isfinite(options.lr) and 0 < options.lr <= 1, f"--lr {options.lr}: must be in (0, 1]")
     _check(0 <= options.seed < 1 << 32, f"--seed {options.seed}: must be in 0..{(1 << 32) - 1}")
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
+    _check(not (options.spec.progressive and options.rd), f"--rd: {options.model} has no rate–distortion fit yet")
+    if options.lam is not None:
+        _check(math.isfinite(options.lam) and options.lam > 0, f"--lambda {options.lam}: must be positive")
+        _check(options.uses_rd, "--lambda needs the rate–distortion fit (--rd)")
+    if options.uses_rd:
+        _check(options.prune is None, "--prune: the rate–distortion fit learns its own steps (--rd prunes nothing)")
+        _check(
+            options.weight_bits is None and options.embed_bits is None,
+            "--weight-bits/--embed-bits: the rate–distortion fit learns its steps (not with --rd)",
+        )
 
 
 def _validate_progressive(options: EncodeOptions) -> None:

@@ -29,6 +29,7 @@ class EncodeStats:
         weight_bits: quantization depth of the weights.
         embed_bits: quantization depth of the embeddings (0 when there are none).
         notes: remarks for the user.
+        rate_estimate_bytes: the rate–distortion fit's own estimate of the file's size (None without it).
     """
 
     started: float
@@ -41,6 +42,7 @@ class EncodeStats:
     weight_bits: int = 0
     embed_bits: int = 0
     notes: list[str] = field(default_factory=list)
+    rate_estimate_bytes: int | None = None
 
 
 @dataclass
@@ -68,6 +70,7 @@ class EncodeReport:
     device: str
     video: int = 0
     archive_bytes: int | None = None
+    rate_estimate_bytes: int | None = None
     notes: list[str] = field(default_factory=list)
     reconstruction: np.ndarray | None = field(default=None, repr=False)
 
@@ -130,6 +133,7 @@ def measured_report(
         epochs=stats.epochs,
         device=str(device),
         notes=stats.notes + ([note] if note else []),
+        rate_estimate_bytes=stats.rate_estimate_bytes,
         reconstruction=rec,
         **extra,
     )

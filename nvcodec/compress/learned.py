@@ -1,0 +1,100 @@
+"""Learned quantization for the rate–distortion fit: a trainable step per slice of every tensor,
+a differentiable stand-in for rounding, and the rate of the integers under a per-slice Laplace.
+
+A tensor is read as slices along its ``axis`` (output channels for weights, channels for
+embeddings, one slice for short tensors): ``q = round(x / step)``, ``x_hat = q * step``. While
+fitting, rounding is replaced by additive uniform noise (``noise``) or by rounding with a
+straight-through gradient (``round``: the values are the exact integers the file will hold). The
+rate of slice ``s`` is ``-log2 P(q)`` with ``P`` the discretized zero-mean Laplace whose scale is
+the slice's mean ``|q|`` (its maximum-likelihood value, floored at ``MIN_SCALE``), the same model
+:mod:`nvcodec.entropy.laplace` codes with.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from nvcodec.compress.quantize import QTensor, to_bf16_up
+
+MIN_SCALE = 0.05
+INIT_LEVELS = 32
+"""Initial step: the slice's largest magnitude spread over this many levels on each side."""
+
+
+def slice_axis(shape: tuple[int, ...], embedding: bool = False) -> int | None:
+    """The axis whose slices get their own step and scale: channels (axis 1) of an embedding
+    (frames x channels x ...), output channels (axis 0) of a weight with more than one axis and
+    more than one output, else None (one slice)."""
+    if embedding:
+        return 1 if len(shape) > 1 else None
+    return 0 if len(shape) > 1 and shape[0] > 1 else None
+
+
+def as_slices(x: torch.Tensor, axis: int | None) -> torch.Tensor:
+    """``x`` as (slices x n): the slices along ``axis`` first, flattened."""
+    return x.reshape(1, -1) if axis is None else x.movedim(axis, 0).reshape(x.shape[axis], -1)
+
+
+def laplace_bits(y: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """Bits of (continuous or integer) symbols ``y`` (slices x n) under zero-mean discretized
+    Laplace models of ``scale`` (slices x 1), computed in the log domain so that tails stay finite."""
+    a = y.abs()
+    zero = torch.log1p(-torch.exp(-0.5 / scale))
+    tail = math.log(0.5) - (a - 0.5) / scale + torch.log1p(-torch.exp(-1.0 / scale))
+    log_p = torch.where(a < 0.5, zero.expand_as(a), tail)
+    return -log_p.sum() / math.log(2.0)
+
+
+class LearnedQuantizer(nn.Module):
+    """One trainable log-step per slice of one tensor."""
+
+    def __init__(self, x: torch.Tensor, axis: int | None) -> None:
+        super().__init__()
+        self.axis = axis
+        peak = as_slices(x.detach().float(), axis).abs().amax(dim=1).clamp_min(1e-8)
+        self.log_step = nn.Parameter(torch.log(peak / INIT_LEVELS))
+
+    def step(self) -> torch.Tensor:
+        """Steps, one per slice (slices x 1)."""
+        return self.log_step.exp()[:, None]
+
+    def symbols(self, x: torch.Tensor, mode: str) -> torch.Tensor:
+        """``x / step`` (slices x n) made integer: with uniform noise (``noise``), rounded with a
+        straight-through gradient (``round``)."""
+        y = as_slices(x, self.axis) / self.step()
+        if mode == "noise":
+            return y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        return y + (torch.round(y) - y).detach()
+
+    def restore(self, y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """Symbols (slices x n) back to values in ``like``'s shape: ``y * step``."""
+        x = y * self.step()
+        if self.axis is None:
+            return x.reshape(like.shape)
+        moved = like.movedim(self.axis, 0).shape
+        return x.reshape(moved).movedim(0, self.axis)
+
+    def bits(self, y: torch.Tensor) -> torch.Tensor:
+        """Bits of symbols ``y`` under per-slice Laplaces of maximum-likelihood scale."""
+        scale = y.abs().mean(dim=1, keepdim=True).clamp_min(MIN_SCALE)
+        return laplace_bits(y, scale)
+
+    @torch.no_grad()
+    def export(self, x: torch.Tensor, step_scale: float = 1.0) -> QTensor:
+        """The integers, steps and scales the file holds for ``x`` (steps rounded up to bfloat16
+        first, as the decoder reads them; ``step_scale`` multiplies every step, for rate control)."""
+        steps = to_bf16_up((self.step()[:, 0] * step_scale).float().cpu().numpy())
+        slices = as_slices(x.detach().float().cpu(), self.axis).numpy()
+        q = np.round(slices / steps[:, None]).astype(np.int64)
+        scales = to_bf16_up(np.maximum(np.abs(q).mean(axis=1), MIN_SCALE).astype(np.float32))
+        shape = tuple(x.shape)
+        if self.axis is None:
+            symbols = q.reshape(shape)
+        else:
+            moved = (shape[self.axis], *shape[: self.axis], *shape[self.axis + 1 :])
+            symbols = np.moveaxis(q.reshape(moved), 0, self.axis)
+        return QTensor(symbols, steps, self.axis, 0, scales)

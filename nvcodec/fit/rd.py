@@ -1,0 +1,178 @@
+"""The rate–distortion fit: distortion + λ · (estimated bits per pixel of everything the file holds).
+
+Every transmitted parameter is read through a torch parametrization that quantizes it with its own
+learned steps (:class:`~nvcodec.compress.learned.LearnedQuantizer`), and every per-frame embedding
+is quantized the same way before the decoder sees it. Two named stages follow a distortion-only
+warm-up (:func:`nvcodec.fit.train.fit`):
+
+* ``rd``: rounding replaced by uniform noise; the rate term is the per-slice Laplace bits of the
+  noisy symbols; λ is steered so the estimated rate meets the target (a Lagrangian controller),
+  or held fixed (``--lambda``);
+* ``exact``: steps frozen at the bfloat16 values the file stores, rounding with a straight-through
+  gradient: the network trains on the exact integers the decoder will read.
+
+The side parameters (one bfloat16 step and scale per slice) are counted in the rate as the bytes
+they take.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from nvcodec.compress.learned import LearnedQuantizer, as_slices, laplace_bits, slice_axis
+from nvcodec.compress.quantize import QTensor, to_bf16_up
+from nvcodec.fit.losses import make_loss
+from nvcodec.fit.train import FitConfig, FrameSource, _autocast, lr_factor
+from nvcodec.progress import Reporter
+
+SIDE_BITS_PER_SLICE = 32
+"""A bfloat16 step and a bfloat16 Laplace scale per slice."""
+RECORD_BITS = 48
+"""Fixed bytes of a tensor record (depth, axis, symbol range, payload length), as bits."""
+
+
+@dataclass
+class RDConfig:
+    """The rate side of the fit.
+
+    Attributes:
+        pixels: frames x height x width of the video (bits are normalised to bits per pixel).
+        target_bpp: the rate λ is steered to (None: λ stays at ``lam``).
+        lam: the rate weight: loss = distortion + lam x bpp (the starting value when steered).
+        gain: how fast λ follows the rate: each step λ *= exp(gain x (rate / target - 1)).
+        fixed_bits: bits of the file that the fit does not change (headers, config), counted in the rate.
+    """
+
+    pixels: int
+    target_bpp: float | None = None
+    lam: float = 1e-3
+    gain: float = 0.05
+    fixed_bits: float = 0.0
+
+
+@dataclass
+class _State:
+    mode: str = "noise"
+    symbols: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class _Quantized(nn.Module):
+    """A parametrization: the parameter as the decoder will see it after quantization."""
+
+    def __init__(self, name: str, quantizer: LearnedQuantizer, state: _State) -> None:
+        super().__init__()
+        self.name, self.quantizer, self.state = name, quantizer, state
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        y = self.quantizer.symbols(x, self.state.mode)
+        self.state.symbols[self.name] = y
+        return self.quantizer.restore(y, x)
+
+
+class RateModel(nn.Module):
+    """The learned quantizers of one model: one per transmitted parameter and per embedding."""
+
+    def __init__(self, model: nn.Module, embeddings: dict[str, torch.Tensor]) -> None:
+        super().__init__()
+        params = model.transmitted_parameters()
+        self.names = list(params)
+        self.weights = nn.ModuleList(LearnedQuantizer(p, slice_axis(tuple(p.shape))) for p in params.values())
+        self.embedding_names = list(embeddings)
+        self.embeddings = nn.ModuleList(
+            LearnedQuantizer(e, slice_axis(tuple(e.shape), embedding=True)) for e in embeddings.values()
+        )
+        self.state = _State()
+        self.side_bits = SIDE_BITS_PER_SLICE * sum(q.log_step.numel() for q in [*self.weights, *self.embeddings])
+        self.side_bits += RECORD_BITS * (len(self.weights) + len(self.embeddings))
+
+    def attach(self, model: nn.Module) -> None:
+        """Read every transmitted parameter of ``model`` through its quantizer."""
+        for name, quantizer in zip(self.names, self.weights, strict=True):
+            owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
+            parametrize.register_parametrization(
+                model.get_submodule(owner), attr, _Quantized(name, quantizer, self.state)
+            )
+
+    def detach_from(self, model: nn.Module) -> None:
+        """Remove the parametrizations, leaving the raw (unquantized) parameters in place."""
+        for name in self.names:
+            owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
+            parametrize.remove_parametrizations(model.get_submodule(owner), attr, leave_parametrized=False)
+
+    def freeze_steps(self) -> None:
+        """Fix every step at the bfloat16 value the file will store (for the ``exact`` stage)."""
+        for q in [*self.weights, *self.embeddings]:
+            with torch.no_grad():
+                bf16 = torch.from_numpy(to_bf16_up(q.log_step.exp().float().cpu().numpy()))
+                q.log_step.copy_(torch.log(bf16).to(q.log_step.device))
+            q.log_step.requires_grad_(False)
+
+    def quantize_embeddings(self, embeddings: dict[str, torch.Tensor], frames: int) -> tuple[dict, torch.Tensor]:
+        """Embeddings as the decoder sees them, and their bits scaled from this batch to all ``frames``."""
+        out, bits = {}, torch.zeros((), device=next(iter(self.parameters())).device)
+        for name, q in zip(self.embedding_names, self.embeddings, strict=True):
+            value = embeddings[name]
+            y = q.symbols(value, self.state.mode)
+            out[name] = q.restore(y, value)
+            bits = bits + q.bits(y) * (frames / value.shape[0])
+        return out, bits
+
+    def weight_bits(self) -> torch.Tensor:
+        """Bits of the weights' symbols of the last forward pass."""
+        return sum(q.bits(self.state.symbols[n]) for n, q in zip(self.names, self.weights, strict=True))
+
+
+def estimated_bits(tensors: list[QTensor]) -> float:
+    """The rate the fit's model gives learned tensors as the file holds them: per-slice Laplace
+    bits of their integers under their stored scales, plus their steps, scales and record fields."""
+    bits = 0.0
+    for q in tensors:
+        slices = as_slices(torch.from_numpy(q.symbols).double(), q.axis)
+        bits += float(laplace_bits(slices, torch.from_numpy(q.scales).double()[:, None]))
+        bits += SIDE_BITS_PER_SLICE * len(q.steps) + RECORD_BITS
+    return bits
+
+
+def fit_rd(
+    model: nn.Module,
+    rate: RateModel,
+    source: FrameSource,
+    cfg: FitConfig,
+    rd: RDConfig,
+    reporter: Reporter,
+    stage: str = "rd",
+) -> float:
+    """Train ``model`` (with ``rate`` attached) for distortion + λ · bpp; return the final λ."""
+    device = source.frames.device
+    unique = {id(p): p for p in [*model.parameters(), *rate.parameters()]}  # the quantizers sit in both
+    trainable = [p for p in unique.values() if p.requires_grad]
+    opt = torch.optim.Adam(trainable, lr=cfg.lr, betas=(0.9, 0.999))
+    loss_fn, gen, n = make_loss(cfg.loss), torch.Generator().manual_seed(cfg.seed), len(source)
+    total, step, lam = cfg.epochs * -(-n // cfg.batch_size), 0, rd.lam
+    reporter.start(stage, cfg.epochs)
+    model.train()
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(n, generator=gen).to(device)
+        for i in range(0, n, cfg.batch_size):
+            idx = order[i : i + cfg.batch_size]
+            x, target = source.batch(idx)
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
+            with _autocast(device):
+                embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(x), n)
+                out = model.decode(idx, embeddings)[..., : source.height, : source.width].float()
+            bpp = (rate.weight_bits() + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
+            loss = loss_fn(out, target) + lam * bpp
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if rd.target_bpp is not None:
+                lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
+            step += 1
+        reporter.advance(1, epoch=epoch + 1, bpp=float(bpp.detach()), lam=lam)
+    return lam

@@ -1,0 +1,104 @@
+"""The rate–distortion fit: the per-slice Laplace coder, the learned quantizer's exact integers, the
+rate estimate against the bytes written, λ ordering, and the budget window."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nvcodec.bitio import ByteReader, ByteWriter
+from nvcodec.compress.learned import LearnedQuantizer, laplace_bits, slice_axis
+from nvcodec.entropy.laplace import decode_laplace, encode_laplace
+from nvcodec.entropy.laplace import laplace_bits as coder_bits
+from nvcodec.format import read_qtensor, write_qtensor
+from nvcodec.io import read_video
+from nvcodec.models import names, spec
+from nvcodec.pipeline import EncodeOptions, decode_frames, encode_video, load_entries
+
+
+def test_laplace_slices_round_trip_and_cost_what_they_estimate() -> None:
+    rng = np.random.default_rng(0)
+    scales = np.array([0.05, 0.7, 3.0, 12.0], dtype=np.float32)
+    symbols = np.stack([np.round(rng.laplace(0, s, 5000)) for s in scales]).astype(np.int64)
+    data = encode_laplace(symbols, scales)
+    r = ByteReader(data)
+    np.testing.assert_array_equal(decode_laplace(r, symbols.shape, scales), symbols)
+    assert r.remaining == 0
+    estimate = coder_bits(symbols, scales)
+    assert abs(8 * len(data) - estimate) < 0.02 * estimate + 64
+
+
+def test_torch_and_coder_rates_agree() -> None:
+    rng = np.random.default_rng(1)
+    symbols = np.round(rng.laplace(0, 2.0, (3, 400))).astype(np.int64)
+    scales = np.array([1.5, 2.0, 3.0], dtype=np.float32)
+    torch_bits = float(laplace_bits(torch.from_numpy(symbols).double(), torch.from_numpy(scales).double()[:, None]))
+    assert torch_bits == pytest.approx(coder_bits(symbols, scales), rel=1e-9)
+
+
+@pytest.mark.parametrize("shape,axis", [((6, 4, 3, 3), 0), ((5,), None), ((2, 8, 3, 4), 1)])
+def test_learned_tensor_record_round_trip_is_exact(shape: tuple, axis: int | None) -> None:
+    torch.manual_seed(0)
+    x = torch.randn(shape)
+    quantizer = LearnedQuantizer(x, axis)
+    q = quantizer.export(x)
+    w = ByteWriter()
+    write_qtensor(w, q)
+    back = read_qtensor(ByteReader(w.getvalue()), shape)
+    np.testing.assert_array_equal(back.symbols, q.symbols)
+    np.testing.assert_array_equal(back.dequantize(), q.dequantize())
+    # the exact stage trains on these integers: rounding with the stored steps gives them back
+    frozen = torch.from_numpy(q.steps)
+    y = quantizer.symbols(x, "round") if axis is None else None
+    if y is not None:
+        np.testing.assert_array_equal(torch.round(x.reshape(1, -1) / frozen[:, None]).numpy(), q.symbols.reshape(1, -1))
+    assert slice_axis(shape, embedding=axis == 1) == axis
+
+
+def _encode(cli, clip: Path, out: Path, *args: object) -> dict:
+    code, stdout, err = cli("encode", clip, "-o", out, "--json", "-q", *args)
+    assert code == 0, err
+    return json.loads(stdout)
+
+
+def test_rate_estimate_is_within_5_percent_of_the_file(cli, clip_dir: Path, tmp_path: Path) -> None:
+    report = _encode(cli, clip_dir / "lossless.mkv", tmp_path / "e.nrv", "--rd", "--bpp", "0.5", "--epochs", "3")
+    assert 0.85 * 0.5 <= report["bpp"] <= 0.5
+    assert report["bytes"] == (tmp_path / "e.nrv").stat().st_size
+    assert abs(report["rate_estimate_bytes"] - report["bytes"]) <= 0.05 * report["bytes"]
+    entry = load_entries(tmp_path / "e.nrv")[0]
+    assert all(q.bits == 0 and q.scales is not None for q in entry.params.values())
+
+
+def test_a_larger_lambda_gives_a_smaller_file(cli, clip_dir: Path, tmp_path: Path) -> None:
+    sizes = []
+    for lam in ("0.0001", "0.01"):
+        args = ["--rd", "--params", "6000", "--lambda", lam, "--epochs", "4"]
+        sizes.append(_encode(cli, clip_dir / "tiny.mkv", tmp_path / f"l{lam}.nrv", *args)["bytes"])
+    assert sizes[1] < sizes[0]
+
+
+def test_rd_options_are_checked(cli, clip_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "o.nrv"
+    for args in (
+        ["--rd", "--lambda", "-1"],
+        ["--lambda", "0.1"],
+        ["--rd", "--prune", "0.2"],
+        ["--model", "pfnr", "--rd"],
+    ):
+        code, _, err = cli("encode", clip_dir / "tiny.mkv", "-o", out, "--epochs", "1", "-q", *args)
+        assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
+
+
+@pytest.mark.parametrize("model", [m for m in names() if not spec(m).progressive])
+def test_every_one_video_model_takes_a_rate_distortion_fit(model: str, clip_dir: Path, tmp_path: Path) -> None:
+    video = read_video(clip_dir / "tiny.mkv")
+    options = EncodeOptions(model=model, bpp=3.0, epochs=2, device="cpu", rd=True)
+    report = encode_video(video, tmp_path / "m.nrv", options)
+    assert 0.85 * 3.0 <= report.bpp <= 3.0
+    _, frames = decode_frames(tmp_path / "m.nrv", device="cpu")
+    np.testing.assert_array_equal(frames, report.reconstruction)
