@@ -102,3 +102,11 @@ def test_every_one_video_model_takes_a_rate_distortion_fit(model: str, clip_dir:
     assert 0.85 * 3.0 <= report.bpp <= 3.0
     _, frames = decode_frames(tmp_path / "m.nrv", device="cpu")
     np.testing.assert_array_equal(frames, report.reconstruction)
+
+
+def test_a_tensor_of_one_value_codes_to_nothing() -> None:
+    symbols = np.full((2, 7), 3, dtype=np.int64)
+    scales = np.array([1.0, 1.0], dtype=np.float32)
+    data = encode_laplace(symbols, scales)
+    np.testing.assert_array_equal(decode_laplace(ByteReader(data), (2, 7), scales), symbols)
+    assert len(data) <= 3

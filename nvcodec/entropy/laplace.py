@@ -6,7 +6,7 @@ the bits it estimates are the bits written. The scales travel with the data (the
 them); here they arrive as float32 values that encoder and decoder share exactly.
 
 Payload: ``svarint lo | uvarint (hi - lo) | blob (ANS words)``; constriction's
-``QuantizedLaplace`` over ``[lo, hi]`` with one scale per symbol.
+``QuantizedLaplace`` over ``[lo, hi]`` with one scale per symbol (an empty blob when ``lo == hi``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def encode_laplace(symbols: np.ndarray, scales: np.ndarray) -> bytes:
     w.svarint(lo)
     w.uvarint(hi - lo)
     coder = constriction.stream.stack.AnsCoder()
-    if symbols.size:
+    if symbols.size and hi > lo:  # one value only: nothing to code
         model = constriction.stream.model.QuantizedLaplace(lo, hi)
         means = np.zeros(symbols.size, dtype=np.float64)
         coder.encode_reverse(symbols.ravel().astype(np.int32), model, means, _per_symbol(scales, symbols.shape[1]))
@@ -56,8 +56,8 @@ def decode_laplace(r: ByteReader, shape: tuple[int, int], scales: np.ndarray) ->
     if len(payload) % 4:
         raise ReadError("entropy payload is not a whole number of 32-bit words")
     count = shape[0] * shape[1]
-    if count == 0:
-        return np.zeros(shape, dtype=np.int64)
+    if count == 0 or span == 1:
+        return np.full(shape, lo, dtype=np.int64)
     words = np.frombuffer(payload, dtype="<u4").astype(np.uint32)
     try:
         model = constriction.stream.model.QuantizedLaplace(lo, lo + span - 1)
