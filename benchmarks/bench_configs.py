@@ -7,6 +7,8 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
 * ``rd-cpu``: the ``cpu-small`` setting for HNeRV as landed (post-training compression) and HNeRV
   with the rate–distortion fit (``hnerv+rd``); ``--reuse benchmarks/results/cpu-small.json`` keeps
   the points that run already measured (HNeRV and the anchors) and runs only the new ones.
+* ``rd-cpu-synthetic``: the same two HNeRV curves on the synthetic clip (132 frames made at 160x320,
+  box-downscaled x2 to 80x160) at 0.1, 0.2, 0.4 bpp, 80 epochs, against x264/x265 medium yuv420p.
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
   epochs on CUDA; x264 and x265 medium in both pixel formats.
 """
@@ -16,10 +18,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+from fractions import Fraction
 from pathlib import Path
 
 from nvcodec.bench import BenchConfig
 from nvcodec.bench.runner import run_bench
+from nvcodec.io import synthetic_clip, write_video
 from nvcodec.progress import RichReporter
 
 RESULTS = Path(__file__).parent / "results"
@@ -42,6 +46,14 @@ CONFIGS = {
         anchor_pix_fmts=("yuv420p", "yuv444p"),
         device="cpu",
     ),
+    "rd-cpu-synthetic": dict(
+        models=("hnerv", "hnerv+rd"),
+        bpps=(0.1, 0.2, 0.4),
+        epochs=80,
+        scale=2,
+        anchor_pix_fmts=("yuv420p",),
+        device="cpu",
+    ),
     "gpu-full": dict(
         models=("hnerv", "nerv"),
         bpps=(0.01, 0.02, 0.05, 0.1),
@@ -52,6 +64,8 @@ CONFIGS = {
         device="cuda",
     ),
 }
+SYNTHETIC = {"rd-cpu-synthetic": (132, 160, 320, 7)}
+"""Configurations run on the synthetic clip: frames, height, width, seed (then downscaled by ``scale``)."""
 
 
 def main() -> None:
@@ -69,7 +83,14 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         shutil.copy(args.reuse, work / "results.json")
         args.resume = True
-    cfg = BenchConfig(out=work, resume=args.resume, **CONFIGS[args.name])
+    settings = dict(CONFIGS[args.name])
+    if args.name in SYNTHETIC:  # a lossless file of the synthetic clip, so it goes in through the input door
+        frames, height, width, seed = SYNTHETIC[args.name]
+        clip = work / f"synthetic-{height}x{width}.mkv"
+        work.mkdir(parents=True, exist_ok=True)
+        write_video(clip, synthetic_clip(frames, height, width, seed=seed), Fraction(25, 1))
+        settings["clips"] = (str(clip),)
+    cfg = BenchConfig(out=work, resume=args.resume, **settings)
     reporter = RichReporter()
     try:
         run_bench(cfg, reporter)

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from nvcodec.errors import NvcError
-from nvcodec.models import names, solve_config, spec, spec_by_id
+from nvcodec.models import config_fields_of, names, solve_config, spec, spec_by_id
 from nvcodec.models.layers import choose_grid
+from nvcodec.models.limits import check_fields
 from nvcodec.models.sizing import count_for
 
 MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv", "pfnr"]
@@ -74,3 +75,12 @@ def test_encoder_not_transmitted() -> None:
 )
 def test_grid_choice(size: tuple[int, int], expected: tuple) -> None:
     assert choose_grid(*size) == expected
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("budget", [0, 20_000, 1_500_000])
+def test_every_config_field_has_a_declared_range_that_solved_configs_meet(name: str, budget: int) -> None:
+    cfg = solve_config(spec(name), 640 if budget > 100_000 else 36, 1280 if budget > 100_000 else 70, 8, budget)
+    check_fields(config_fields_of(cfg))  # raises on a field without a range or outside it
+    with pytest.raises(ValueError, match="no declared range"):
+        check_fields({"a_new_field": 3})
