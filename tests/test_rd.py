@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from nvcodec.bitio import ByteReader, ByteWriter
-from nvcodec.compress.learned import LearnedQuantizer, laplace_bits, slice_axis
+from nvcodec.compress.learned import LearnedQuantizer, as_slices, laplace_bits, slice_axis
 from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
 from nvcodec.format import read_qtensor, write_qtensor
@@ -51,11 +51,12 @@ def test_learned_tensor_record_round_trip_is_exact(shape: tuple, axis: int | Non
     back = read_qtensor(ByteReader(w.getvalue()), shape)
     np.testing.assert_array_equal(back.symbols, q.symbols)
     np.testing.assert_array_equal(back.dequantize(), q.dequantize())
-    # the exact stage trains on these integers: rounding with the stored steps gives them back
-    frozen = torch.from_numpy(q.steps)
-    y = quantizer.symbols(x, "round") if axis is None else None
-    if y is not None:
-        np.testing.assert_array_equal(torch.round(x.reshape(1, -1) / frozen[:, None]).numpy(), q.symbols.reshape(1, -1))
+    # the exact stage trains on these integers: with the steps frozen at their stored values, the
+    # quantizer's straight-through rounding gives exactly the file's symbols
+    with torch.no_grad():
+        quantizer.log_step.copy_(torch.log(torch.from_numpy(q.steps)))
+    trained = quantizer.symbols(x, "round").detach().numpy()
+    np.testing.assert_array_equal(trained, as_slices(torch.from_numpy(q.symbols), axis).numpy())
     assert slice_axis(shape, embedding=axis == 1) == axis
 
 
