@@ -4,9 +4,10 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
 * ``cpu-small``: Bunny 640x1280 centre crop box-downscaled x4 to 160x320, all 132 frames; HNeRV and
   NeRV at 0.05, 0.1, 0.2, 0.4 bpp (80 epochs, so the whole run fits in about an hour on 2 cores);
   x264 and x265 medium in yuv420p and yuv444p.
-* ``rd-cpu``: the ``cpu-small`` setting for HNeRV as landed (post-training compression) and HNeRV
-  with the rate–distortion fit (``hnerv+rd``); ``--reuse benchmarks/results/cpu-small.json`` keeps
-  the points that run already measured (HNeRV and the anchors) and runs only the new ones.
+* ``rd-cpu``: the ``cpu-small`` setting for HNeRV as encoded by default (the rate–distortion fit)
+  and as compressed before the fit (``hnerv+post``: ``--no-rd``); ``--reuse
+  benchmarks/results/cpu-small.json --rename hnerv=hnerv+post`` keeps the points that run measured
+  (its HNeRV curve was post-training compression) and the anchors, and runs only the new curve.
 * ``rd-cpu-synthetic``: the same two HNeRV curves on the synthetic clip (132 frames made at 160x320,
   box-downscaled x2 to 80x160) at 0.1, 0.2, 0.4 bpp, 80 epochs, against x264/x265 medium yuv420p.
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
@@ -16,6 +17,7 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 from fractions import Fraction
@@ -38,7 +40,7 @@ CONFIGS = {
         device="cpu",
     ),
     "rd-cpu": dict(
-        models=("hnerv", "hnerv+rd"),
+        models=("hnerv+post", "hnerv"),
         bpps=(0.05, 0.1, 0.2, 0.4),
         epochs=80,
         crop=(640, 1280),
@@ -47,7 +49,7 @@ CONFIGS = {
         device="cpu",
     ),
     "rd-cpu-synthetic": dict(
-        models=("hnerv", "hnerv+rd"),
+        models=("hnerv+post", "hnerv"),
         bpps=(0.1, 0.2, 0.4),
         epochs=80,
         scale=2,
@@ -77,13 +79,21 @@ def main() -> None:
     ap.add_argument(
         "--reuse", type=Path, help="a committed results JSON whose matching points are kept (implies --resume)"
     )
+    ap.add_argument(
+        "--rename",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="with --reuse: reused points of our model curve OLD count as NEW (hnerv=hnerv+post for results "
+        "measured when hnerv's default was post-training compression)",
+    )
     args = ap.parse_args()
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix=f"nvcodec-{args.name}-"))
+    settings = dict(CONFIGS[args.name])
     if args.reuse:
         work.mkdir(parents=True, exist_ok=True)
-        shutil.copy(args.reuse, work / "results.json")
+        _reuse(args.reuse, work / "results.json", dict(r.split("=", 1) for r in args.rename), settings["models"])
         args.resume = True
-    settings = dict(CONFIGS[args.name])
     if args.name in SYNTHETIC:  # a lossless file of the synthetic clip, so it goes in through the input door
         frames, height, width, seed = SYNTHETIC[args.name]
         clip = work / f"synthetic-{height}x{width}.mkv"
@@ -102,6 +112,21 @@ def main() -> None:
     pngs = sorted(work.glob("rd_*.png"))
     if pngs:
         shutil.copy(pngs[0], RESULTS / f"{args.name}.png")
+
+
+def _reuse(source: Path, target: Path, renames: dict[str, str], models: tuple[str, ...]) -> None:
+    """Copy ``source``'s points to ``target``: anchors as they are, our points renamed by
+    ``renames`` and kept only for the configuration's ``models``."""
+    data = json.loads(source.read_text())
+    kept = []
+    for row in data["points"]:
+        if row.get("kind") == "nvcodec":
+            name = renames.get(row["codec"], row["codec"])
+            if name not in models:
+                continue
+            row = {**row, "codec": name, "curve": renames.get(row["curve"], row["curve"])}
+        kept.append(row)
+    target.write_text(json.dumps({**data, "points": kept}, indent=1))
 
 
 if __name__ == "__main__":

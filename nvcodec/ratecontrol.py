@@ -18,7 +18,7 @@ from nvcodec.errors import NvcError
 WEIGHT_BITS_EST = 7.8  # coded bits per 8-bit weight (measured: HNeRV 60k params, Bunny 160x320, 30 epochs)
 EMBED_BITS_EST = 6.1  # coded bits per 6-bit embedding value (same run)
 RD_WEIGHT_BITS_EST = 5.0  # sizing of --rd: a larger network than 7.8 gave (Bunny 80x160, 30 epochs: +1.2 dB at 0.1)
-RD_EMBED_BITS_EST = 6.1  # coded bits per embedding value assumed by the sizing of --rd
+RD_EMBED_BITS_EST = 3.0  # bits per embedding value the --rd sizing assumes (frame residuals: 1.3-3.2 measured)
 LOWER_FRACTION = 0.85
 PRUNE_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
 WEIGHT_BITS = (10, 9, 8, 7, 6, 5, 4)
@@ -52,10 +52,11 @@ def params_for_budget(budget: Budget, embed_values: int, overhead_bytes: int) ->
     return embed_values + max(0, int(bits / WEIGHT_BITS_EST))
 
 
-def rd_params_for_budget(budget: Budget, embed_values: int) -> int:
+def rd_params_for_budget(budget: Budget, embed_values: int, overhead_bytes: int) -> int:
     """Transmitted values for a rate–distortion fit at ``budget``: the embeddings plus the weights
-    that ``RD_WEIGHT_BITS_EST`` bits each leave room for (λ then trades the rest)."""
-    bits = budget.bpp * budget.pixels - RD_EMBED_BITS_EST * embed_values
+    that ``RD_WEIGHT_BITS_EST`` bits each leave room for once the overhead (headers, config, steps
+    and scales) is paid (λ then trades the rest)."""
+    bits = budget.bpp * budget.pixels - 8 * overhead_bytes - RD_EMBED_BITS_EST * embed_values
     return embed_values + max(0, int(bits / RD_WEIGHT_BITS_EST))
 
 
@@ -132,16 +133,24 @@ def choose_depth(
     return DepthChoice(depths[-1], size, False)
 
 
-def choose_step_scale(size_at: Callable[[float], int], budget: Budget, steps: int = 14) -> float:
-    """A factor on every learned quantization step whose file lands in ``[0.85 B, B]``: 1 when it
-    already does, else a bisection in the log domain over [1/8, 16] on real coded sizes (larger
-    steps, smaller files). :class:`NvcError` when even the coarsest steps overshoot."""
-    if budget.min_bytes <= size_at(1.0) <= budget.max_bytes:
+def choose_step_scale(
+    size_at: Callable[[float], int], budget: Budget, low: float = LOWER_FRACTION, steps: int = 14
+) -> float:
+    """A factor on every learned quantization step whose file lands in ``[low B, B]``: 1 when it
+    already does, else a bisection in the log domain on real coded sizes (larger steps, smaller
+    files) over [1, 16] when the file overshoots, over [1/8, 1] when it undershoots (the largest
+    file within the budget found if none lands in the window). :class:`NvcError` when even the
+    coarsest steps overshoot."""
+    floor = math.ceil(low * budget.bpp * budget.pixels / 8.0)
+    size = size_at(1.0)
+    if floor <= size <= budget.max_bytes:
         return 1.0
-    lo, hi = math.log(1 / 8), math.log(16.0)
-    if size_at(math.exp(hi)) > budget.max_bytes:
-        raise NvcError(f"budget {budget.bpp:g} bpp is too small for this clip even with the coarsest steps")
-    best = math.exp(hi)
+    if size <= budget.max_bytes:
+        best, lo, hi = 1.0, math.log(1 / 8), 0.0
+    else:
+        best, lo, hi = 16.0, 0.0, math.log(16.0)
+        if size_at(best) > budget.max_bytes:
+            raise NvcError(f"budget {budget.bpp:g} bpp is too small for this clip even with the coarsest steps")
     for _ in range(steps):
         mid = (lo + hi) / 2
         size = size_at(math.exp(mid))
@@ -149,6 +158,6 @@ def choose_step_scale(size_at: Callable[[float], int], budget: Budget, steps: in
             lo = mid
         else:
             best, hi = math.exp(mid), mid
-            if size >= budget.min_bytes:
+            if size >= floor:
                 break
     return best

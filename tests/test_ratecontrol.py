@@ -14,6 +14,7 @@ from nvcodec.ratecontrol import (
     choose_bits,
     choose_depth,
     choose_prune,
+    choose_step_scale,
     params_for_budget,
 )
 
@@ -77,3 +78,17 @@ def test_choose_depth_deepest_that_fits_else_the_last_marked_over() -> None:
     assert choose_depth(sizes.__getitem__, 420, (10, 9, 8, 7)) == DepthChoice(8, 400, True)
     assert choose_depth(sizes.__getitem__, None, (10, 9, 8, 7)) == DepthChoice(10, 500, True)
     assert choose_depth(sizes.__getitem__, 100, (10, 9, 8, 7)) == DepthChoice(7, 350, False)
+
+
+@pytest.mark.parametrize("at_one", [500, 950, 1500, 4000])
+def test_step_scale_lands_the_file_in_its_window(at_one: int) -> None:
+    budget = Budget(1.0, 8000)  # 1000 bytes
+    size_at = lambda scale: int(at_one / scale**0.7)  # noqa: E731  coarser steps, smaller files
+    scale = choose_step_scale(size_at, budget, low=0.93)
+    assert 930 <= size_at(scale) <= 1000
+    assert (scale == 1.0) == (at_one == 950)
+
+
+def test_step_scale_refuses_a_budget_even_the_coarsest_steps_overshoot() -> None:
+    with pytest.raises(NvcError, match="coarsest"):
+        choose_step_scale(lambda scale: 5000, Budget(1.0, 8000))

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from nvcodec.bitio import ByteReader, ByteWriter
-from nvcodec.compress.learned import LearnedQuantizer, as_slices, laplace_bits, slice_axis
+from nvcodec.bitio import ByteReader, ByteWriter, ReadError
+from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, slice_axis
+from nvcodec.compress.quantize import LEARNED, PREDICTED, bf16_bits
 from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
+from nvcodec.fit.rd import estimated_bits
 from nvcodec.format import read_qtensor, write_qtensor
 from nvcodec.io import read_video
 from nvcodec.models import names, spec
@@ -60,6 +62,53 @@ def test_learned_tensor_record_round_trip_is_exact(shape: tuple, axis: int | Non
     assert slice_axis(shape, embedding=axis == 1) == axis
 
 
+def _slow_embedding() -> torch.Tensor:
+    """Frames x channels x 2 x 3 values that drift slowly from frame to frame."""
+    torch.manual_seed(0)
+    return torch.cumsum(0.05 * torch.randn(40, 4, 2, 3), dim=0) + torch.randn(1, 4, 2, 3)
+
+
+def test_predicted_record_round_trip_is_exact_and_cheaper_for_slow_frames() -> None:
+    x = _slow_embedding()
+    quantizer = LearnedQuantizer(x, 1)
+    plain, predicted = quantizer.export(x), quantizer.export(x, predicted=True)
+    np.testing.assert_array_equal(plain.symbols, predicted.symbols)
+    assert predicted.bits == PREDICTED and plain.bits == LEARNED
+    records = []
+    for q in (plain, predicted):
+        w = ByteWriter()
+        write_qtensor(w, q)
+        back = read_qtensor(ByteReader(w.getvalue()), tuple(x.shape))
+        np.testing.assert_array_equal(back.symbols, q.symbols)
+        assert back.bits == q.bits
+        records.append(len(w.getvalue()))
+    assert records[1] < 0.7 * records[0]
+    assert abs(8 * records[1] - estimated_bits([predicted])) <= 0.05 * 8 * records[1] + 64
+
+
+def test_the_fit_prices_slow_embeddings_as_residuals() -> None:
+    x = _slow_embedding()
+    y = as_slices(x / 0.02, 1)
+    static, residual = frame_bits(y, x.shape[0], noise=False)
+    assert float(residual) < 0.7 * float(static)
+
+
+@pytest.mark.parametrize(
+    "axis,residual,error",
+    [(0, 1, "first axis apart"), (1, 70000, "residual outside"), (1, 20000, "symbol outside")],
+)
+def test_the_reader_bounds_predicted_records(axis: int, residual: int, error: str) -> None:
+    symbols = np.full((3, 2), residual, dtype=np.int64)  # the coded residuals
+    ones = np.ones(symbols.shape[axis], np.float32)  # steps and scales
+    w = ByteWriter()
+    w.u8(PREDICTED)
+    w.u8(axis)
+    w.raw(bf16_bits(ones).astype("<u2").tobytes() * 2)
+    w.raw(encode_laplace(np.moveaxis(symbols, axis, 0).reshape(symbols.shape[axis], -1), ones))
+    with pytest.raises(ReadError, match=error):
+        read_qtensor(ByteReader(w.getvalue()), symbols.shape)
+
+
 def _encode(cli, clip: Path, out: Path, *args: object) -> dict:
     code, stdout, err = cli("encode", clip, "-o", out, "--json", "-q", *args)
     assert code == 0, err
@@ -87,7 +136,8 @@ def test_rd_options_are_checked(cli, clip_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "o.nrv"
     for args in (
         ["--rd", "--lambda", "-1"],
-        ["--lambda", "0.1"],
+        ["--no-rd", "--lambda", "0.1"],
+        ["--prune", "0.2", "--lambda", "0.1"],  # --prune alone means the post-training path
         ["--rd", "--prune", "0.2"],
         ["--model", "pfnr", "--rd"],
     ):
@@ -111,3 +161,11 @@ def test_a_tensor_of_one_value_codes_to_nothing() -> None:
     data = encode_laplace(symbols, scales)
     np.testing.assert_array_equal(decode_laplace(ByteReader(data), (2, 7), scales), symbols)
     assert len(data) <= 3
+
+
+def test_the_rate_distortion_fit_is_the_default_for_one_video_models() -> None:
+    assert EncodeOptions(model="hnerv").uses_rd and EncodeOptions(model="nerv", bpp=0.1).uses_rd
+    assert not EncodeOptions(model="hnerv", rd=False).uses_rd
+    for post_training in ({"prune": 0.1}, {"weight_bits": 6}, {"embed_bits": 5}):
+        assert not EncodeOptions(model="hnerv", **post_training).uses_rd
+    assert not EncodeOptions(model="pfnr").uses_rd

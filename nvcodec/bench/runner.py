@@ -55,13 +55,21 @@ def check_config(cfg: BenchConfig) -> None:
         _options(m, cfg.bpps[0], cfg)  # validates
 
 
-RD_SUFFIX = "+rd"
-"""A model name ending so (``hnerv+rd``) runs that model with the rate–distortion fit (``--rd``)."""
+RD_SUFFIX, POST_SUFFIX = "+rd", "+post"
+"""Model names ending so run that model with the rate–distortion fit (``hnerv+rd``: ``--rd``) or
+with post-training compression (``hnerv+post``: ``--no-rd``, the codec before the fit was the
+default); a plain name runs the encoder's default."""
+
+
+def base_model(model: str) -> str:
+    """The registered model a bench model name runs (``hnerv+post`` -> ``hnerv``)."""
+    return model.removesuffix(RD_SUFFIX).removesuffix(POST_SUFFIX)
 
 
 def _options(model: str, budget: float, cfg: BenchConfig) -> pipeline.EncodeOptions:
-    """The encoder options of one of our points (``name+rd``: with the rate–distortion fit)."""
-    name, rd = model.removesuffix(RD_SUFFIX), model.endswith(RD_SUFFIX) or None
+    """The encoder options of one of our points (see ``RD_SUFFIX``)."""
+    name = base_model(model)
+    rd = True if model.endswith(RD_SUFFIX) else False if model.endswith(POST_SUFFIX) else None
     return pipeline.EncodeOptions(
         model=name, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed, rd=rd
     )
@@ -204,9 +212,19 @@ def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
     return sorted({*bpps, low / 2, low / 4})
 
 
+def _post_curve(model: str, curves: dict[str, list[dict]]) -> list[str]:
+    """The post-training curve to compare ``model`` with: ``name+post``, else ``name`` for
+    ``name+rd`` (results from before the fit was the default); none if the run lacks it."""
+    for curve in (base_model(model) + POST_SUFFIX, model.removesuffix(RD_SUFFIX)):
+        if curve != model and curve in curves:
+            return [curve]
+    return []
+
+
 def bd_table(rows: list[dict]) -> list[dict]:
     """BD-rate and BD-quality of every model curve against every anchor curve, per clip and metric,
-    and of every ``name+rd`` curve against the ``name`` curve (the same model without the fit)."""
+    and of every curve against the post-training curve of its model (``name+post``, or ``name`` for
+    ``name+rd``) when the run has it."""
     out = []
     points = [r for r in rows if "error" not in r]
     for clip in sorted({r["clip"] for r in points}):
@@ -217,8 +235,7 @@ def bd_table(rows: list[dict]) -> list[dict]:
         models = [c for c, pts in curves.items() if pts[0]["kind"] == "nvcodec"]
         anchors = [c for c, pts in curves.items() if pts[0]["kind"] == "anchor"]
         for model in models:
-            base = model.removesuffix(RD_SUFFIX)
-            for anchor in anchors + ([base] if model != base and base in curves else []):
+            for anchor in anchors + _post_curve(model, curves):
                 for metric in ("psnr", "ms_ssim"):
                     a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
                     t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]

@@ -124,7 +124,10 @@ def encode(
     ),
     max_videos: int | None = typer.Option(None, help=f"pfnr: most videos the archive may hold [{PFNR.max_videos}]."),
     rd: bool | None = typer.Option(
-        None, "--rd/--no-rd", help="Fit for rate and distortion with learned steps (in progress) [--no-rd]."
+        None,
+        "--rd/--no-rd",
+        help="Fit for rate and distortion with learned steps [--rd]; --no-rd: fit, then prune and search bit "
+        "depths (also implied by --prune/--weight-bits/--embed-bits).",
     ),
     lam: float | None = typer.Option(None, "--lambda", help="Fixed rate weight: distortion + lambda x bpp."),
     overwrite: bool = OVERWRITE,

@@ -7,7 +7,9 @@ fitting, rounding is replaced by additive uniform noise (``noise``) or by roundi
 straight-through gradient (``round``: the values are the exact integers the file will hold). The
 rate of slice ``s`` is ``-log2 P(q)`` with ``P`` the discretized zero-mean Laplace whose scale is
 the slice's mean ``|q|`` (its maximum-likelihood value, floored at ``MIN_SCALE``), the same model
-:mod:`nvcodec.entropy.laplace` codes with.
+:mod:`nvcodec.entropy.laplace` codes with. Per-frame tensors (embeddings) may instead be coded as
+residuals from the previous frame (:func:`frame_residuals`), which costs far less where frames
+change slowly; :func:`frame_bits` prices both ways and the file takes the cheaper.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nvcodec.compress.quantize import QTensor, to_bf16_up
+from nvcodec.compress.quantize import LEARNED, PREDICTED, QTensor, frame_residuals, to_bf16_up
 
 MIN_SCALE = 0.05
 INIT_LEVELS = 32
@@ -49,6 +51,30 @@ def laplace_bits(y: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     return -log_p.sum() / math.log(2.0)
 
 
+def ml_bits(y: torch.Tensor) -> torch.Tensor:
+    """Bits of symbols ``y`` (slices x n) under per-slice Laplaces of maximum-likelihood scale."""
+    scale = y.abs().mean(dim=1, keepdim=True).clamp_min(MIN_SCALE)
+    return laplace_bits(y, scale)
+
+
+def frame_residuals_t(y: torch.Tensor, frames: int) -> torch.Tensor:
+    """Slices (slices x frames*k, frame-major within a slice) minus the previous frame's values."""
+    s = y.reshape(y.shape[0], frames, -1)
+    return torch.diff(s, dim=1, prepend=torch.zeros_like(s[:, :1])).reshape(y.shape)
+
+
+def frame_bits(y: torch.Tensor, frames: int, noise: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bits of per-frame symbols ``y`` (slices x frames*k) coded as they are and as frame
+    residuals. With ``noise`` the residuals of the clean values get their own uniform noise (the
+    stand-in for rounding them)."""
+    residuals = frame_residuals_t(y, frames)
+    if noise:
+        return ml_bits(y + torch.empty_like(y).uniform_(-0.5, 0.5)), ml_bits(
+            residuals + torch.empty_like(y).uniform_(-0.5, 0.5)
+        )
+    return ml_bits(y), ml_bits(residuals)
+
+
 class LearnedQuantizer(nn.Module):
     """One trainable log-step per slice of one tensor."""
 
@@ -64,10 +90,12 @@ class LearnedQuantizer(nn.Module):
 
     def symbols(self, x: torch.Tensor, mode: str) -> torch.Tensor:
         """``x / step`` (slices x n) made integer: with uniform noise (``noise``), rounded with a
-        straight-through gradient (``round``)."""
+        straight-through gradient (``round``), or left as it is (``clean``)."""
         y = as_slices(x, self.axis) / self.step()
         if mode == "noise":
             return y + torch.empty_like(y).uniform_(-0.5, 0.5)
+        if mode == "clean":
+            return y
         return y + (torch.round(y) - y).detach()
 
     def restore(self, y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -80,21 +108,23 @@ class LearnedQuantizer(nn.Module):
 
     def bits(self, y: torch.Tensor) -> torch.Tensor:
         """Bits of symbols ``y`` under per-slice Laplaces of maximum-likelihood scale."""
-        scale = y.abs().mean(dim=1, keepdim=True).clamp_min(MIN_SCALE)
-        return laplace_bits(y, scale)
+        return ml_bits(y)
 
     @torch.no_grad()
-    def export(self, x: torch.Tensor, step_scale: float = 1.0) -> QTensor:
+    def export(self, x: torch.Tensor, step_scale: float = 1.0, predicted: bool = False) -> QTensor:
         """The integers, steps and scales the file holds for ``x`` (steps rounded up to bfloat16
-        first, as the decoder reads them; ``step_scale`` multiplies every step, for rate control)."""
+        first, as the decoder reads them; ``step_scale`` multiplies every step, for rate control).
+        ``predicted``: code the symbols as frame residuals (``x``'s first axis is frames)."""
         steps = to_bf16_up((self.step()[:, 0] * step_scale).float().cpu().numpy())
         slices = as_slices(x.detach().float().cpu(), self.axis).numpy()
         q = np.round(slices / steps[:, None]).astype(np.int64)
-        scales = to_bf16_up(np.maximum(np.abs(q).mean(axis=1), MIN_SCALE).astype(np.float32))
         shape = tuple(x.shape)
         if self.axis is None:
             symbols = q.reshape(shape)
         else:
             moved = (shape[self.axis], *shape[: self.axis], *shape[self.axis + 1 :])
             symbols = np.moveaxis(q.reshape(moved), 0, self.axis)
-        return QTensor(symbols, steps, self.axis, 0, scales)
+        coded = frame_residuals(symbols) if predicted else symbols
+        magnitude = np.abs(as_slices(torch.from_numpy(coded), self.axis).numpy()).mean(axis=1)
+        scales = to_bf16_up(np.maximum(magnitude, MIN_SCALE).astype(np.float32))
+        return QTensor(symbols, steps, self.axis, PREDICTED if predicted else LEARNED, scales)

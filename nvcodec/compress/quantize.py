@@ -33,18 +33,33 @@ def from_bf16_bits(b: np.ndarray) -> np.ndarray:
     return (b.astype(np.uint32) << 16).view(np.float32)
 
 
+LEARNED, PREDICTED = 0, 1
+"""``bits`` of a learned tensor coded as it is (``LEARNED``) or as residuals from the previous
+entry along its first axis, the previous frame of an embedding (``PREDICTED``)."""
+
+
+def frame_residuals(symbols: np.ndarray) -> np.ndarray:
+    """``symbols`` minus the entry before along axis 0 (the first entry minus zero)."""
+    return np.diff(symbols, axis=0, prepend=np.zeros_like(symbols[:1])) if symbols.ndim else symbols
+
+
 @dataclass
 class QTensor:
     """A quantized tensor: integer symbols in the tensor's shape and one step per slice of ``axis``,
     either uniform at a bit depth (``bits`` 2..16) or learned by the rate–distortion fit (``bits``
-    0, with per-slice ``scales``). Never changed once made (the format keeps its coded bytes on it)."""
+    ``LEARNED`` or ``PREDICTED``, with per-slice ``scales``). Never changed once made (the format
+    keeps its coded bytes on it)."""
 
     symbols: np.ndarray
     steps: np.ndarray
     axis: int | None
     bits: int
     scales: np.ndarray | None = None
-    """Per-slice Laplace scales of a learned tensor (``bits`` 0): its symbols are coded with them."""
+    """Per-slice Laplace scales of a learned tensor: its coded symbols (:meth:`coded`) use them."""
+
+    def coded(self) -> np.ndarray:
+        """The integers the entropy coder sees: the symbols, or their frame residuals (``PREDICTED``)."""
+        return frame_residuals(self.symbols) if self.bits == PREDICTED else self.symbols
 
     def _bshape(self) -> tuple[int, ...]:
         shape = [1] * self.symbols.ndim

@@ -25,7 +25,7 @@ from nvcodec.errors import CorruptFileError, NvcError
 from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
-FORMAT_MAJOR = 2
+FORMAT_MAJOR = 3
 FORMAT_MINOR = 0
 END_TAG = b"END "
 END_VIDEO = 0xFFFF
@@ -123,7 +123,8 @@ def parse_nrv(data: bytes, name: str = "<bytes>") -> list[Section]:
 
     The version is covered by the CRC-32 in the END section (since 1.1): a damaged version field is
     reported as damage, a genuinely newer major version as such. Version 1.x files are read as
-    before (1.0 has no header CRC); 2.0 added learned tensor records (see ``docs/format.md``)."""
+    before (1.0 has no header CRC); 2.0 added learned tensor records, 3.0 predicted ones (see
+    ``docs/format.md``)."""
     if len(data) < HEADER_SIZE or data[: len(MAGIC)] != MAGIC:
         if data[:4] == MAGIC[:4] or len(data) < len(MAGIC):
             raise CorruptFileError(name, "truncated or damaged file header")

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from nvcodec.compress.learned import LearnedQuantizer, as_slices, laplace_bits, slice_axis
+from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, ml_bits, slice_axis
 from nvcodec.compress.quantize import QTensor, to_bf16_up
 from nvcodec.fit.losses import make_loss
 from nvcodec.fit.train import FitConfig, FrameSource, _autocast, lr_factor
@@ -34,6 +34,8 @@ SIDE_BITS_PER_SLICE = 32
 """A bfloat16 step and a bfloat16 Laplace scale per slice."""
 RECORD_BITS = 48
 """Fixed bytes of a tensor record (depth, axis, symbol range, payload length), as bits."""
+CALIBRATION_RANGE, CALIBRATION_ITERATIONS = 8.0, 24
+""":meth:`RateModel.calibrate` searches step factors in exp(±8), to 2^-24 of that range in the log."""
 
 
 @dataclass
@@ -86,9 +88,36 @@ class RateModel(nn.Module):
         self.embeddings = nn.ModuleList(
             LearnedQuantizer(e, slice_axis(tuple(e.shape), embedding=True)) for e in embeddings.values()
         )
+        for i, e in enumerate(embeddings.values()):
+            self.register_buffer(f"cache{i}", e.detach().float().clone())
         self.state = _State()
         self.side_bits = SIDE_BITS_PER_SLICE * sum(q.log_step.numel() for q in [*self.weights, *self.embeddings])
         self.side_bits += RECORD_BITS * (len(self.weights) + len(self.embeddings))
+
+    @torch.no_grad()
+    def calibrate(self, model: nn.Module, bits: float) -> float:
+        """Multiply every step by one factor so that the rounded weights and embeddings cost about
+        ``bits`` (bisection on the factor's log); returns the factor. The ``rd`` stage then starts
+        at its target rate instead of walking there at the optimizer's pace."""
+        tensors = [*model.transmitted_parameters().values()]
+        caches = [getattr(self, f"cache{i}") for i in range(len(self.embeddings))]
+
+        def cost(log_factor: float) -> float:
+            total, factor = 0.0, math.exp(log_factor)
+            for q, p in zip(self.weights, tensors, strict=True):
+                total += float(ml_bits(torch.round(as_slices(p.detach().float(), q.axis) / (q.step() * factor))))
+            for q, c in zip(self.embeddings, caches, strict=True):
+                y = torch.round(as_slices(c, q.axis) / (q.step() * factor))
+                total += float(torch.minimum(*frame_bits(y, c.shape[0], noise=False)))
+            return total
+
+        lo, hi = -CALIBRATION_RANGE, CALIBRATION_RANGE
+        for _ in range(CALIBRATION_ITERATIONS):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if cost(mid) > bits else (lo, mid)
+        for q in [*self.weights, *self.embeddings]:
+            q.log_step.add_(hi)
+        return math.exp(hi)
 
     def attach(self, model: nn.Module) -> None:
         """Read every transmitted parameter of ``model`` through its quantizer."""
@@ -112,14 +141,22 @@ class RateModel(nn.Module):
                 q.log_step.copy_(torch.log(bf16).to(q.log_step.device))
             q.log_step.requires_grad_(False)
 
-    def quantize_embeddings(self, embeddings: dict[str, torch.Tensor], frames: int) -> tuple[dict, torch.Tensor]:
-        """Embeddings as the decoder sees them, and their bits scaled from this batch to all ``frames``."""
-        out, bits = {}, torch.zeros((), device=next(iter(self.parameters())).device)
-        for name, q in zip(self.embedding_names, self.embeddings, strict=True):
-            value = embeddings[name]
-            y = q.symbols(value, self.state.mode)
-            out[name] = q.restore(y, value)
-            bits = bits + q.bits(y) * (frames / value.shape[0])
+    def quantize_embeddings(self, embeddings: dict[str, torch.Tensor], idx: torch.Tensor) -> tuple[dict, torch.Tensor]:
+        """The embeddings of frames ``idx`` as the decoder sees them, and the bits of every frame's
+        embedding: the cached values of the other frames with this batch's in place, priced the
+        cheaper way (as they are or as frame residuals, :func:`frame_bits`). The batch's gradient
+        is scaled by frames / batch, as if every frame had been in it."""
+        out, bits = {}, torch.zeros((), device=idx.device)
+        for i, (name, q) in enumerate(zip(self.embedding_names, self.embeddings, strict=True)):
+            value, cache = embeddings[name], getattr(self, f"cache{i}")
+            out[name] = q.restore(q.symbols(value, self.state.mode), value)
+            k = cache.shape[0] / value.shape[0]
+            full = cache.index_put((idx,), (value * k - value.detach() * (k - 1)).to(cache.dtype))
+            noise = self.state.mode == "noise"
+            y = q.symbols(full, "clean" if noise else self.state.mode)
+            static, predicted = frame_bits(y, cache.shape[0], noise)
+            bits = bits + torch.minimum(static, predicted)
+            cache[idx] = value.detach().to(cache.dtype)
         return out, bits
 
     def weight_bits(self) -> torch.Tensor:
@@ -132,7 +169,7 @@ def estimated_bits(tensors: list[QTensor]) -> float:
     bits of their integers under their stored scales, plus their steps, scales and record fields."""
     bits = 0.0
     for q in tensors:
-        slices = as_slices(torch.from_numpy(q.symbols).double(), q.axis)
+        slices = as_slices(torch.from_numpy(q.coded()).double(), q.axis)
         bits += float(laplace_bits(slices, torch.from_numpy(q.scales).double()[:, None]))
         bits += SIDE_BITS_PER_SLICE * len(q.steps) + RECORD_BITS
     return bits
@@ -164,7 +201,7 @@ def fit_rd(
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
             with _autocast(device):
-                embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(x), n)
+                embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(x), idx)
                 out = model.decode(idx, embeddings)[..., : source.height, : source.width].float()
             bpp = (rate.weight_bits() + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
             loss = loss_fn(out, target) + lam * bpp

@@ -34,7 +34,7 @@ class FitConfig:
 
     epochs: int
     lr: float = 1e-3
-    batch_size: int = 2
+    batch_size: int = 1
     warmup: float = 0.1
     loss: str = "l2"
     seed: int = 0

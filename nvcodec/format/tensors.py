@@ -5,7 +5,9 @@ Two layouts, told apart by the first byte (``bits``):
 * uniform (``bits`` 2..16): ``u8 bits | u8 axis (255 = per tensor) | steps (bfloat16, u16 each,
   one per slice) | entropy-coded symbols`` (:mod:`nvcodec.entropy.coder`);
 * learned (``bits`` 0, format 2.0): ``u8 0 | u8 axis | steps (bfloat16 per slice) | Laplace scales
-  (bfloat16 per slice) | per-slice Laplace payload`` (:mod:`nvcodec.entropy.laplace`).
+  (bfloat16 per slice) | per-slice Laplace payload`` (:mod:`nvcodec.entropy.laplace`);
+* predicted (``bits`` 1, format 2.1): the learned layout with ``u8 1``, whose payload holds the
+  residuals of the symbols from the previous entry along the first axis (the previous frame).
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from __future__ import annotations
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.compress.quantize import QTensor, bf16_bits, from_bf16_bits
+from nvcodec.compress.quantize import LEARNED, PREDICTED, QTensor, bf16_bits, from_bf16_bits
 from nvcodec.entropy import decode_symbols, encode_symbols
 from nvcodec.entropy.laplace import MIN_SCALE, decode_laplace, encode_laplace
 
 PER_TENSOR = 255
-LEARNED = 0
 MAX_LEARNED_SYMBOL = 1 << 15
 
 
@@ -41,9 +42,9 @@ def tensor_record(q: QTensor) -> bytes:
         w.u8(q.bits)
         w.u8(PER_TENSOR if q.axis is None else q.axis)
         w.raw(bf16_bits(q.steps).astype("<u2").tobytes())
-        if q.bits == LEARNED:
+        if q.bits in (LEARNED, PREDICTED):
             w.raw(bf16_bits(q.scales).astype("<u2").tobytes())
-            w.raw(encode_laplace(_as_slices(q.symbols, q.axis), q.scales))
+            w.raw(encode_laplace(_as_slices(q.coded(), q.axis), q.scales))
         else:
             w.raw(encode_symbols(q.symbols))
         record = q.__dict__["_record"] = w.getvalue()
@@ -66,24 +67,36 @@ def read_qtensor(r: ByteReader, shape: tuple[int, ...]) -> QTensor:
     """Read a tensor of the given shape written by :func:`write_qtensor`."""
     bits = r.u8()
     axis_byte = r.u8()
-    if bits != LEARNED and not 2 <= bits <= 16:
+    if bits not in (LEARNED, PREDICTED) and not 2 <= bits <= 16:
         raise ReadError(f"invalid bit depth {bits}")
     if axis_byte != PER_TENSOR and axis_byte >= len(shape):
         raise ReadError(f"quantization axis {axis_byte} out of range for shape {shape}")
+    if bits == PREDICTED and (not shape or axis_byte == 0):
+        raise ReadError("a predicted tensor needs a first axis apart from its slices")
     axis = None if axis_byte == PER_TENSOR else axis_byte
     n, per_slice = _slices(shape, axis)
     steps = _bf16_array(r, n, "quantization step", 0.0)
-    if bits == LEARNED:
-        scales = _bf16_array(r, n, "Laplace scale", MIN_SCALE)
-        flat = decode_laplace(r, (n, per_slice), scales)
-        if flat.size and np.abs(flat).max() >= MAX_LEARNED_SYMBOL:
-            raise ReadError("symbol outside the range of a learned tensor")
-        moved = (shape[axis], *shape[:axis], *shape[axis + 1 :]) if axis is not None else shape
-        symbols = flat.reshape(moved) if axis is None else np.moveaxis(flat.reshape(moved), 0, axis)
-        return QTensor(symbols, steps, axis, bits, scales)
+    if bits in (LEARNED, PREDICTED):
+        return _read_learned(r, shape, axis, bits, steps)
     count = int(np.prod(shape)) if shape else 1
     symbols = decode_symbols(r, count).reshape(shape)
     limit = 1 << bits
     if symbols.size and (symbols.min() <= -limit or symbols.max() >= limit):
         raise ReadError("symbol outside the range of its bit depth")
     return QTensor(symbols, steps, axis, bits)
+
+
+def _read_learned(r: ByteReader, shape: tuple[int, ...], axis: int | None, bits: int, steps: np.ndarray) -> QTensor:
+    """The rest of a learned or predicted record: scales, then the per-slice Laplace payload."""
+    n, per_slice = _slices(shape, axis)
+    scales = _bf16_array(r, n, "Laplace scale", MIN_SCALE)
+    flat = decode_laplace(r, (n, per_slice), scales)
+    moved = (shape[axis], *shape[:axis], *shape[axis + 1 :]) if axis is not None else shape
+    symbols = flat.reshape(moved) if axis is None else np.moveaxis(flat.reshape(moved), 0, axis)
+    if bits == PREDICTED:
+        if symbols.size and np.abs(symbols).max() >= 2 * MAX_LEARNED_SYMBOL:
+            raise ReadError("residual outside the range of a predicted tensor")
+        symbols = np.cumsum(symbols, axis=0)
+    if symbols.size and np.abs(symbols).max() >= MAX_LEARNED_SYMBOL:
+        raise ReadError("symbol outside the range of a learned tensor")
+    return QTensor(symbols, steps, axis, bits, scales)

@@ -37,16 +37,17 @@ class EncodeOptions:
         prune: fraction of weights removed; None lets rate control pick (0 with ``params``).
         weight_bits: quantization depth of weights; None lets rate control pick (8 with ``params``).
         embed_bits: quantization depth of embeddings; None lets rate control pick (6 with ``params``).
-        batch_size: frames per optimizer step.
+        batch_size: frames per optimizer step (1, HNeRV's setting: at a given epoch count it fits better than 2).
         lr: peak learning rate; None takes the model's reference value.
         seed: seed of initialization and frame order.
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         capacity: progressive models: fraction of each tensor a video selects; None: the model
             config's default.
         max_videos: progressive models: most videos the archive may hold; None: the config's default.
-        rd: True: fit for rate and distortion (learned steps, per-slice Laplace entropy models; in
-            progress, so opt-in; one-video models only); else (None, False) fit for distortion, then
-            prune and pick bit depths by packing.
+        rd: fit for rate and distortion (learned steps, per-slice Laplace entropy models, frame
+            residuals for embeddings): one-video models do unless ``rd`` is False or, with ``rd``
+            None, ``prune``, ``weight_bits`` or ``embed_bits`` is given; otherwise (and for
+            progressive models) fit for distortion, then prune and pick bit depths by packing.
         lam: a fixed rate weight λ (distortion + λ x bpp) instead of steering λ to the budget;
             ``--bpp`` then only sizes the model and the file lands where λ puts it.
         spec: the registry's spec of ``model`` (derived, not an option).
@@ -60,7 +61,7 @@ class EncodeOptions:
     prune: float | None = None
     weight_bits: int | None = None
     embed_bits: int | None = None
-    batch_size: int = 2
+    batch_size: int = 1
     lr: float | None = None
     seed: int = 0
     device: str = "auto"
@@ -84,7 +85,9 @@ class EncodeOptions:
     @property
     def uses_rd(self) -> bool:
         """Whether the encode fits for rate and distortion (see ``rd``)."""
-        return not self.spec.progressive and self.rd is True
+        if self.spec.progressive or self.rd is False:
+            return False
+        return self.rd is True or (self.prune, self.weight_bits, self.embed_bits) == (None, None, None)
 
     @property
     def planned_epochs(self) -> int:
@@ -133,8 +136,8 @@ def _validate(options: EncodeOptions) -> None:
     _check(not (options.spec.progressive and options.rd), f"--rd: {options.model} has no rate–distortion fit yet")
     if options.lam is not None:
         _check(math.isfinite(options.lam) and options.lam > 0, f"--lambda {options.lam}: must be positive")
-        _check(options.uses_rd, "--lambda needs the rate–distortion fit (--rd)")
-    if options.uses_rd:
+        _check(options.uses_rd, "--lambda needs the rate–distortion fit (not with --no-rd, --prune or --*-bits)")
+    if options.rd is True:
         _check(options.prune is None, "--prune: the rate–distortion fit learns its own steps (--rd prunes nothing)")
         _check(
             options.weight_bits is None and options.embed_bits is None,

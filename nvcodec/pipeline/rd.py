@@ -15,11 +15,16 @@ import torch
 
 from nvcodec import ratecontrol
 from nvcodec.compress import QTensor
+from nvcodec.compress.learned import LearnedQuantizer, slice_axis
+from nvcodec.compress.quantize import LEARNED
 from nvcodec.container import write_nrv
+from nvcodec.errors import NvcError
 from nvcodec.fit import FrameSource, export_embeddings, fit
 from nvcodec.fit.rd import RateModel, RDConfig, estimated_bits, fit_rd
 from nvcodec.format import VideoMeta, pack_entry
+from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
+from nvcodec.metrics import bpp
 from nvcodec.models import solve_config
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
@@ -32,6 +37,8 @@ EXACT_LR = 0.1
 """The ``exact`` stage's learning rate, as a fraction of the model's."""
 TARGET_SHARE = 0.93
 """λ steers the estimated rate to this share of the budget (the window is [0.85, 1])."""
+LANDING_SHARE = 0.93
+"""A file the fit leaves below this share of the budget gets finer steps until it reaches it."""
 LAMBDA_START = 1e-3
 
 
@@ -42,16 +49,39 @@ def stage_epochs(epochs: int) -> tuple[int, int, int]:
     return warm, max(1, epochs - warm - exact), exact
 
 
-def _size(video: Video, options: EncodeOptions) -> Any:
+def _size(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
     """The model's config: ``--params`` directly, or the one whose values fit the budget at the
-    bits per value the rate–distortion fit reaches (see :mod:`nvcodec.ratecontrol`)."""
+    bits per value the rate–distortion fit reaches (see :mod:`nvcodec.ratecontrol`). A budget that
+    even the smallest model's file with every value zero overshoots is refused before fitting."""
     t, h, w = video.num_frames, video.height, video.width
     if options.budget_bpp is None:
         return solve_config(options.spec, h, w, t, options.params)
     budget = ratecontrol.Budget(options.budget_bpp, t * h * w)
     smallest = solve_config(options.spec, h, w, t, 0)
+    floor = _zero_file_bytes(options, meta, smallest)
+    if floor > budget.max_bytes:
+        raise NvcError(
+            f"{video.source}: budget {budget.bpp:g} bpp is too small for this clip: the smallest "
+            f"{options.model} file for it is {bpp(floor, t, h, w):.4g} bpp before coding a single value"
+        )
     embed = sum(int(np.prod(s)) for s in options.spec.skeleton(smallest).embedding_shapes().values())
-    return solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed))
+    config = solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, floor))
+    overhead = _zero_file_bytes(options, meta, config)  # steps and scales grow with the channels
+    return solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, overhead))
+
+
+def _zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int:
+    """Bytes of the rate–distortion file of ``config`` with every value zero: headers, config, and
+    each tensor record's steps, scales and fields."""
+
+    def zeros(shape: tuple[int, ...], axis: int | None) -> QTensor:
+        n = 1 if axis is None else shape[axis]
+        return QTensor(np.zeros(shape, np.int64), np.ones(n, np.float32), axis, LEARNED, np.ones(n, np.float32))
+
+    shapes = options.spec.skeleton(config).embedding_shapes()
+    params = {n: zeros(s, slice_axis(s)) for n, s in options.spec.parameter_shapes(config).items()}
+    embeddings = {n: zeros(s, slice_axis(s, embedding=True)) for n, s in shapes.items()}
+    return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
 
 
 def _export(model: Any, rate: RateModel, source: FrameSource, scale: float) -> tuple[dict, dict]:
@@ -59,8 +89,14 @@ def _export(model: Any, rate: RateModel, source: FrameSource, scale: float) -> t
     weights = model.transmitted_parameters().values()
     params = {n: q.export(p, scale) for n, q, p in zip(rate.names, rate.weights, weights, strict=True)}
     values = export_embeddings(model, source)
-    embeddings = {n: q.export(values[n], scale) for n, q in zip(rate.embedding_names, rate.embeddings, strict=True)}
+    embeddings = {n: _cheaper(q, values[n], scale) for n, q in zip(rate.embedding_names, rate.embeddings, strict=True)}
     return params, embeddings
+
+
+def _cheaper(quantizer: LearnedQuantizer, value: torch.Tensor, scale: float) -> QTensor:
+    """Per-frame values coded as they are or as frame residuals, whichever record is shorter."""
+    plain, predicted = quantizer.export(value, scale), quantizer.export(value, scale, predicted=True)
+    return min(plain, predicted, key=lambda q: len(tensor_record(q)))
 
 
 def _fit_stages(model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter) -> RateModel:
@@ -68,6 +104,8 @@ def _fit_stages(model: Any, source: FrameSource, options: EncodeOptions, rd: RDC
     warm, rd_epochs, exact = stage_epochs(options.planned_epochs)
     fit(model, source, options.fit_config(warm), reporter)
     rate = RateModel(model, export_embeddings(model, source)).to(source.frames.device)
+    if rd.target_bpp is not None:
+        rate.calibrate(model, rd.target_bpp * rd.pixels - rate.side_bits - rd.fixed_bits)
     rate.attach(model)
     lam = fit_rd(model, rate, source, options.fit_config(rd_epochs), rd, reporter, "rd")
     rate.freeze_steps()
@@ -84,7 +122,7 @@ def encode_rd(video: Video, output: Path, options: EncodeOptions, reporter: Repo
     started = time.perf_counter()
     device = resolve_device(options.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
-    config = _size(video, options)
+    config = _size(video, options, meta)
     cost = CodedSize(meta, options.spec, config)
     torch.manual_seed(options.seed)
     model = options.spec.build(config, with_encoder=True).to(device)
@@ -102,7 +140,8 @@ def encode_rd(video: Video, output: Path, options: EncodeOptions, reporter: Repo
     fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device)
     scale = 1.0
     if budget is not None:
-        scale = ratecontrol.choose_step_scale(lambda s: cost.entry_bytes(*_export(model, rate, source, s)), budget)
+        size_at = lambda s: cost.entry_bytes(*_export(model, rate, source, s))  # noqa: E731
+        scale = ratecontrol.choose_step_scale(size_at, budget, LANDING_SHARE)
     params, embeddings = _export(model, rate, source, scale)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
     stats = EncodeStats(started, options.planned_epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes)
