@@ -17,8 +17,8 @@ from nvcodec.errors import NvcError
 
 WEIGHT_BITS_EST = 7.8  # coded bits per 8-bit weight (measured: HNeRV 60k params, Bunny 160x320, 30 epochs)
 EMBED_BITS_EST = 6.1  # coded bits per 6-bit embedding value (same run)
-RD_WEIGHT_BITS_EST = 5.0  # sizing of --rd: a larger network than 7.8 gave (Bunny 80x160, 30 epochs: +1.2 dB at 0.1)
-RD_EMBED_BITS_EST = 3.0  # bits per embedding value the --rd sizing assumes (frame residuals: 1.3-3.2 measured)
+RD_WEIGHT_BITS_EST = 5.0  # RD-fit sizing; bigger net than 7.8 (Bunny 80x160, 30 epochs, 0.1: +1.2 dB; 4.0: -0.35 dB)
+RD_EMBED_BITS_EST = 3.0  # bits per embedding value the RD-fit sizing assumes (frame residuals: 1.3-3.2 measured)
 LOWER_FRACTION = 0.85
 PRUNE_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
 WEIGHT_BITS = (10, 9, 8, 7, 6, 5, 4)

@@ -17,9 +17,9 @@ from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
 from nvcodec.fit.rd import estimated_bits
 from nvcodec.format import read_qtensor, write_qtensor
-from nvcodec.io import read_video
+from nvcodec.io import Video, read_video
 from nvcodec.models import names, spec
-from nvcodec.pipeline import EncodeOptions, decode_frames, encode_video, load_entries
+from nvcodec.pipeline import EncodeOptions, append_video, decode_frames, encode_video, load_archive, load_entries
 
 
 def test_laplace_slices_round_trip_and_cost_what_they_estimate() -> None:
@@ -139,7 +139,7 @@ def test_rd_options_are_checked(cli, clip_dir: Path, tmp_path: Path) -> None:
         ["--no-rd", "--lambda", "0.1"],
         ["--prune", "0.2", "--lambda", "0.1"],  # --prune alone means the post-training path
         ["--rd", "--prune", "0.2"],
-        ["--model", "pfnr", "--rd"],
+        ["--model", "pfnr", "--rd", "--weight-bits", "6"],
     ):
         code, _, err = cli("encode", clip_dir / "tiny.mkv", "-o", out, "--epochs", "1", "-q", *args)
         assert code == 2 and len(err.strip().splitlines()) == 1, (args, err)
@@ -153,6 +153,22 @@ def test_every_one_video_model_takes_a_rate_distortion_fit(model: str, clip_dir:
     assert 0.85 * 3.0 <= report.bpp <= 3.0
     _, frames = decode_frames(tmp_path / "m.nrv", device="cpu")
     np.testing.assert_array_equal(frames, report.reconstruction)
+
+
+def test_progressive_videos_take_a_rate_distortion_fit(clip_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "a.nrv"
+    options = EncodeOptions(model="pfnr", bpp=2.0, epochs=4, device="cpu", rd=True)
+    video = read_video(clip_dir / "tiny.mkv")
+    first = encode_video(video, path, options)
+    reversed_video = Video(np.ascontiguousarray(video.frames[::-1]), video.fps, "reversed")
+    second = append_video(path, reversed_video, options)
+    archive = load_archive(path)
+    for index, report in enumerate((first, second)):
+        session = archive.sessions[index]
+        assert all(q.bits == LEARNED for q in [*session.values.values(), session.head])
+        assert 0.85 * 2.0 <= report.bpp <= 2.0
+        _, frames = decode_frames(path, device="cpu", video=index)
+        np.testing.assert_array_equal(frames, report.reconstruction)
 
 
 def test_a_tensor_of_one_value_codes_to_nothing() -> None:
@@ -169,3 +185,20 @@ def test_the_rate_distortion_fit_is_the_default_for_one_video_models() -> None:
     for post_training in ({"prune": 0.1}, {"weight_bits": 6}, {"embed_bits": 5}):
         assert not EncodeOptions(model="hnerv", **post_training).uses_rd
     assert not EncodeOptions(model="pfnr").uses_rd
+
+
+@pytest.mark.parametrize("budget", [1.0, 2.0, 4.0])
+def test_the_default_encode_lands_in_the_budget_window(budget: float, clip_dir: Path, tmp_path: Path) -> None:
+    video = read_video(clip_dir / "tiny.mkv")
+    report = encode_video(video, tmp_path / "w.nrv", EncodeOptions(bpp=budget, epochs=2, device="cpu"))
+    assert 0.85 * budget <= report.bpp <= budget
+    assert report.bytes == (tmp_path / "w.nrv").stat().st_size
+
+
+def test_the_same_seed_gives_the_same_bytes(clip_dir: Path, tmp_path: Path) -> None:
+    video = read_video(clip_dir / "tiny.mkv")
+    files = []
+    for name in ("a.nrv", "b.nrv"):
+        encode_video(video, tmp_path / name, EncodeOptions(bpp=2.0, epochs=2, device="cpu", seed=3))
+        files.append((tmp_path / name).read_bytes())
+    assert files[0] == files[1]

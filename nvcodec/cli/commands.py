@@ -126,8 +126,8 @@ def encode(
     rd: bool | None = typer.Option(
         None,
         "--rd/--no-rd",
-        help="Fit for rate and distortion with learned steps [--rd]; --no-rd: fit, then prune and search bit "
-        "depths (also implied by --prune/--weight-bits/--embed-bits).",
+        help="Fit for rate and distortion with learned steps [--rd; pfnr: --no-rd]; --no-rd: fit, then prune "
+        "and search bit depths (also implied by --prune/--weight-bits/--embed-bits).",
     ),
     lam: float | None = typer.Option(None, "--lambda", help="Fixed rate weight: distortion + lambda x bpp."),
     overwrite: bool = OVERWRITE,

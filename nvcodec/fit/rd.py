@@ -64,26 +64,43 @@ class _State:
 
 
 class _Quantized(nn.Module):
-    """A parametrization: the parameter as the decoder will see it after quantization."""
+    """A parametrization: the parameter as the decoder will see it after quantization (only the
+    ``select``ed entries, when given: the rest pass through as they are)."""
 
-    def __init__(self, name: str, quantizer: LearnedQuantizer, state: _State) -> None:
+    def __init__(self, name: str, quantizer: LearnedQuantizer, state: _State, select: torch.Tensor | None) -> None:
         super().__init__()
-        self.name, self.quantizer, self.state = name, quantizer, state
+        self.name, self.quantizer, self.state, self.select = name, quantizer, state, select
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        y = self.quantizer.symbols(x, self.state.mode)
+        part = x if self.select is None else x[self.select]
+        y = self.quantizer.symbols(part, self.state.mode)
         self.state.symbols[self.name] = y
-        return self.quantizer.restore(y, x)
+        value = self.quantizer.restore(y, part)
+        return value if self.select is None else x.masked_scatter(self.select, value)
 
 
 class RateModel(nn.Module):
-    """The learned quantizers of one model: one per transmitted parameter and per embedding."""
+    """The learned quantizers of one model: one per transmitted parameter and per embedding.
 
-    def __init__(self, model: nn.Module, embeddings: dict[str, torch.Tensor]) -> None:
+    ``selections`` (boolean masks by parameter name) restrict a parameter to the entries the file
+    holds (a progressive video's newly claimed weights), quantized as one flat slice; a parameter
+    whose selection is empty is not transmitted at all.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        embeddings: dict[str, torch.Tensor],
+        selections: dict[str, torch.Tensor] | None = None,
+    ) -> None:
         super().__init__()
-        params = model.transmitted_parameters()
-        self.names = list(params)
-        self.weights = nn.ModuleList(LearnedQuantizer(p, slice_axis(tuple(p.shape))) for p in params.values())
+        params, selections = model.transmitted_parameters(), selections or {}
+        self.names = [n for n in params if n not in selections or bool(selections[n].any())]
+        self.selections = {n: selections[n] for n in self.names if n in selections}
+        values = self.transmitted(model)
+        self.weights = nn.ModuleList(
+            LearnedQuantizer(v, None if n in self.selections else slice_axis(tuple(v.shape))) for n, v in values.items()
+        )
         self.embedding_names = list(embeddings)
         self.embeddings = nn.ModuleList(
             LearnedQuantizer(e, slice_axis(tuple(e.shape), embedding=True)) for e in embeddings.values()
@@ -94,12 +111,17 @@ class RateModel(nn.Module):
         self.side_bits = SIDE_BITS_PER_SLICE * sum(q.log_step.numel() for q in [*self.weights, *self.embeddings])
         self.side_bits += RECORD_BITS * (len(self.weights) + len(self.embeddings))
 
+    def transmitted(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        """The values of ``model`` (without the quantizers attached) that the file holds, by name."""
+        params = model.transmitted_parameters()
+        return {n: params[n][self.selections[n]] if n in self.selections else params[n] for n in self.names}
+
     @torch.no_grad()
     def calibrate(self, model: nn.Module, bits: float) -> float:
         """Multiply every step by one factor so that the rounded weights and embeddings cost about
         ``bits`` (bisection on the factor's log); returns the factor. The ``rd`` stage then starts
         at its target rate instead of walking there at the optimizer's pace."""
-        tensors = [*model.transmitted_parameters().values()]
+        tensors = [*self.transmitted(model).values()]
         caches = [getattr(self, f"cache{i}") for i in range(len(self.embeddings))]
 
         def cost(log_factor: float) -> float:
@@ -123,9 +145,8 @@ class RateModel(nn.Module):
         """Read every transmitted parameter of ``model`` through its quantizer."""
         for name, quantizer in zip(self.names, self.weights, strict=True):
             owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
-            parametrize.register_parametrization(
-                model.get_submodule(owner), attr, _Quantized(name, quantizer, self.state)
-            )
+            quantized = _Quantized(name, quantizer, self.state, self.selections.get(name))
+            parametrize.register_parametrization(model.get_submodule(owner), attr, quantized)
 
     def detach_from(self, model: nn.Module) -> None:
         """Remove the parametrizations, leaving the raw (unquantized) parameters in place."""

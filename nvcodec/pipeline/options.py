@@ -46,8 +46,9 @@ class EncodeOptions:
         max_videos: progressive models: most videos the archive may hold; None: the config's default.
         rd: fit for rate and distortion (learned steps, per-slice Laplace entropy models, frame
             residuals for embeddings): one-video models do unless ``rd`` is False or, with ``rd``
-            None, ``prune``, ``weight_bits`` or ``embed_bits`` is given; otherwise (and for
-            progressive models) fit for distortion, then prune and pick bit depths by packing.
+            None, ``prune``, ``weight_bits`` or ``embed_bits`` is given; progressive models only
+            with ``rd`` True (each video's new weights and head). Otherwise fit for distortion,
+            then prune and pick bit depths by packing.
         lam: a fixed rate weight λ (distortion + λ x bpp) instead of steering λ to the budget;
             ``--bpp`` then only sizes the model and the file lands where λ puts it.
         spec: the registry's spec of ``model`` (derived, not an option).
@@ -85,7 +86,7 @@ class EncodeOptions:
     @property
     def uses_rd(self) -> bool:
         """Whether the encode fits for rate and distortion (see ``rd``)."""
-        if self.spec.progressive or self.rd is False:
+        if self.rd is False or (self.spec.progressive and self.rd is None):
             return False
         return self.rd is True or (self.prune, self.weight_bits, self.embed_bits) == (None, None, None)
 
@@ -133,7 +134,6 @@ def _validate(options: EncodeOptions) -> None:
         _check(math.isfinite(options.lr) and 0 < options.lr <= 1, f"--lr {options.lr}: must be in (0, 1]")
     _check(0 <= options.seed < 1 << 32, f"--seed {options.seed}: must be in 0..{(1 << 32) - 1}")
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
-    _check(not (options.spec.progressive and options.rd), f"--rd: {options.model} has no rate–distortion fit yet")
     if options.lam is not None:
         _check(math.isfinite(options.lam) and options.lam > 0, f"--lambda {options.lam}: must be positive")
         _check(options.uses_rd, "--lambda needs the rate–distortion fit (not with --no-rd, --prune or --*-bits)")

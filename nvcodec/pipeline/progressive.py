@@ -30,6 +30,8 @@ from nvcodec.models import ProgressiveModel, solve_config
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import load_archive, render_archive
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.progressive_rd import rd_session
+from nvcodec.pipeline.rd import stage_epochs
 from nvcodec.pipeline.report import EncodeReport, EncodeStats, float_quality, measured_report
 from nvcodec.progress import Reporter
 
@@ -172,12 +174,16 @@ def _encode_session(
     frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
     source = FrameSource(frames, (archive.config.height, archive.config.width))
     epochs = options.planned_epochs
-    fit(model, source, options.fit_config(epochs), reporter, stage=f"video {index}", after_step=frozen.restore)
-    fit_seconds = time.perf_counter() - started
+    warm = stage_epochs(epochs)[0] if options.uses_rd else epochs
+    fit(model, source, options.fit_config(warm), reporter, stage=f"video {index}", after_step=frozen.restore)
     masks = {name: m.numpy() for name, m in model.hard_masks().items()}
     model.use_masks({name: torch.from_numpy(m) for name, m in masks.items()})
+    if options.uses_rd:
+        session = rd_session(model, masks, archive, cost, source, options, reporter)
+    fit_seconds = time.perf_counter() - started
     fit_psnr, fit_ms_ssim = float_quality(model, {}, video, device)
-    session = _pick_session_bits(model, masks, archive, cost, options, reporter, notes)
+    if not options.uses_rd:
+        session = _pick_session_bits(model, masks, archive, cost, options, reporter, notes)
     archive.sessions.append(session)
     before = packed_size(old) if old else 0
     reporter.start("write", 1)
@@ -198,7 +204,7 @@ def _check_unchanged(path: Path, old: list[Section]) -> None:
 
 
 def bits_of(session: Session) -> int:
-    """The bit depth of a video's newly claimed weights (0 if it claimed none)."""
+    """The bit depth of a video's newly claimed weights (0 if it claimed none or they are learned)."""
     return max((q.bits for q in session.values.values()), default=0)
 
 

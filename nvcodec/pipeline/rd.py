@@ -86,7 +86,7 @@ def _zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> in
 
 def _export(model: Any, rate: RateModel, source: FrameSource, scale: float) -> tuple[dict, dict]:
     """The file's quantized parameters and embeddings, every step multiplied by ``scale``."""
-    weights = model.transmitted_parameters().values()
+    weights = rate.transmitted(model).values()
     params = {n: q.export(p, scale) for n, q, p in zip(rate.names, rate.weights, weights, strict=True)}
     values = export_embeddings(model, source)
     embeddings = {n: _cheaper(q, values[n], scale) for n, q in zip(rate.embedding_names, rate.embeddings, strict=True)}
@@ -101,9 +101,19 @@ def _cheaper(quantizer: LearnedQuantizer, value: torch.Tensor, scale: float) -> 
 
 def _fit_stages(model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter) -> RateModel:
     """Warm-up, then the ``rd`` and ``exact`` stages; returns the trained quantizers (detached)."""
-    warm, rd_epochs, exact = stage_epochs(options.planned_epochs)
+    warm, _, _ = stage_epochs(options.planned_epochs)
     fit(model, source, options.fit_config(warm), reporter)
     rate = RateModel(model, export_embeddings(model, source)).to(source.frames.device)
+    rd_stages(model, rate, source, options, rd, reporter)
+    return rate
+
+
+def rd_stages(
+    model: Any, rate: RateModel, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter
+) -> None:
+    """The ``rd`` and ``exact`` stages after a warm-up: steps calibrated to the target rate (when
+    there is one), quantizers attached, trained, frozen at their stored values, detached."""
+    _, rd_epochs, exact = stage_epochs(options.planned_epochs)
     if rd.target_bpp is not None:
         rate.calibrate(model, rd.target_bpp * rd.pixels - rate.side_bits - rd.fixed_bits)
     rate.attach(model)
@@ -114,7 +124,6 @@ def _fit_stages(model: Any, source: FrameSource, options: EncodeOptions, rd: RDC
     config = dataclasses.replace(config, lr=config.lr * EXACT_LR)
     fit_rd(model, rate, source, config, dataclasses.replace(rd, lam=lam), reporter, "exact")
     rate.detach_from(model)
-    return rate
 
 
 def encode_rd(video: Video, output: Path, options: EncodeOptions, reporter: Reporter) -> tuple[EncodeStats, Any]:

@@ -1,0 +1,85 @@
+"""The rate–distortion fit of one progressive (``pfnr``) video: after the distortion fit has
+chosen the video's subnetwork, the weights it claims first and its head get learned steps and a
+rate term (:func:`nvcodec.pipeline.rd.rd_stages`) while the weights earlier videos claimed stay
+frozen; the session then holds learned tensors, landed in its budget by one factor on the steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+from nvcodec import ratecontrol
+from nvcodec.compress import QTensor
+from nvcodec.compress.quantize import LEARNED
+from nvcodec.fit import FrameSource
+from nvcodec.fit.rd import RateModel, RDConfig
+from nvcodec.format import Archive, Session
+from nvcodec.models import ProgressiveModel
+from nvcodec.pipeline.coded_size import CodedSize
+from nvcodec.pipeline.options import EncodeOptions
+from nvcodec.pipeline.rd import LAMBDA_START, LANDING_SHARE, TARGET_SHARE, rd_stages
+from nvcodec.progress import Reporter
+
+PREFIX = "weights."
+"""How a progressive model's masked tensors are named among its transmitted parameters."""
+
+
+@contextmanager
+def _only(model: ProgressiveModel, new: dict[str, torch.Tensor]) -> Iterator[None]:
+    """While inside, only the ``new`` entries of the masked tensors receive gradients (Adam with
+    gradients that are always zero leaves a value where it is, so claimed weights stay frozen)."""
+    hooks = [w.register_hook(lambda g, m=new[n]: g * m) for n, w in model.weights.items()]
+    try:
+        yield
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def _zero(shape: tuple[int, ...]) -> QTensor:
+    n = shape[0] if len(shape) > 1 and shape[0] > 1 else 1
+    axis = 0 if n > 1 else None
+    return QTensor(np.zeros(shape, np.int64), np.ones(n, np.float32), axis, LEARNED, np.ones(n, np.float32))
+
+
+def rd_session(
+    model: ProgressiveModel,
+    masks: dict[str, np.ndarray],
+    archive: Archive,
+    cost: CodedSize,
+    source: FrameSource,
+    options: EncodeOptions,
+    reporter: Reporter,
+) -> Session:
+    """Fit the video's new weights and head (masks fixed on ``model``) for distortion + λ x the
+    bits they add; the session they make, in ``[0.93 B, B]`` of its budget when there is one."""
+    device = source.frames.device
+    _, used = archive.replay(len(archive.sessions) - 1)
+    new = {n: torch.from_numpy(masks[n] & ~used[n]).to(device) for n in model.weights}
+    rate = RateModel(model, {}, {PREFIX + n: m for n, m in new.items()}).to(device)
+    meta = cost.meta
+    pixels = meta.frames * meta.width * meta.height
+    budget = ratecontrol.Budget(options.budget_bpp, pixels) if options.budget_bpp and options.lam is None else None
+    zeros = {n: _zero((int(m.sum()),)) for n, m in new.items() if bool(m.any())}
+    fixed = cost.session_bytes(archive.sessions, cost.session(masks, zeros, _zero(tuple(model.head.shape))))
+    lam = options.lam if options.lam is not None else LAMBDA_START
+    target = TARGET_SHARE * budget.bpp if budget else None
+    rd = RDConfig(pixels, target, lam, fixed_bits=8 * fixed - rate.side_bits)  # masks and headers
+    with _only(model, {n: m.float() for n, m in new.items()}):
+        rd_stages(model, rate, source, options, rd, reporter)
+
+    def session_at(scale: float) -> Session:
+        values = rate.transmitted(model)
+        tensors = {n: q.export(values[n], scale) for n, q in zip(rate.names, rate.weights, strict=True)}
+        head = tensors.pop("head")
+        return cost.session(masks, {n.removeprefix(PREFIX): q for n, q in tensors.items()}, head)
+
+    scale = 1.0
+    if budget is not None:
+        size_at = lambda s: cost.session_bytes(archive.sessions, session_at(s))  # noqa: E731
+        scale = ratecontrol.choose_step_scale(size_at, budget, LANDING_SHARE)
+    return session_at(scale)
