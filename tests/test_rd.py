@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import with_version
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, slice_axis
@@ -202,3 +203,12 @@ def test_the_same_seed_gives_the_same_bytes(clip_dir: Path, tmp_path: Path) -> N
         encode_video(video, tmp_path / name, EncodeOptions(bpp=2.0, epochs=2, device="cpu", seed=3))
         files.append((tmp_path / name).read_bytes())
     assert files[0] == files[1]
+
+
+def test_a_format_2_file_of_learned_records_still_decodes(clip_dir: Path, tmp_path: Path) -> None:
+    video = read_video(clip_dir / "tiny.mkv")
+    new, old = tmp_path / "new.nrv", tmp_path / "old.nrv"
+    encode_video(video, new, EncodeOptions(model="nerv", bpp=2.0, epochs=1, device="cpu"))
+    assert all(q.bits == LEARNED for q in load_entries(new)[0].params.values())
+    old.write_bytes(with_version(new.read_bytes(), 2, 0))
+    np.testing.assert_array_equal(decode_frames(old, device="cpu")[1], decode_frames(new, device="cpu")[1])

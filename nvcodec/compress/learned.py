@@ -23,6 +23,9 @@ from torch import nn
 from nvcodec.compress.quantize import LEARNED, PREDICTED, QTensor, frame_residuals, to_bf16_up
 
 MIN_SCALE = 0.05
+MAX_SYMBOL = 32000
+"""The largest symbol magnitude :meth:`LearnedQuantizer.export` makes (the format allows below 32768):
+a step is never smaller than the slice's peak over this."""
 INIT_LEVELS = 32
 """Initial step: the slice's largest magnitude spread over this many levels on each side."""
 
@@ -57,7 +60,7 @@ def ml_bits(y: torch.Tensor) -> torch.Tensor:
     return laplace_bits(y, scale)
 
 
-def frame_residuals_t(y: torch.Tensor, frames: int) -> torch.Tensor:
+def slice_frame_residuals(y: torch.Tensor, frames: int) -> torch.Tensor:
     """Slices (slices x frames*k, frame-major within a slice) minus the previous frame's values."""
     s = y.reshape(y.shape[0], frames, -1)
     return torch.diff(s, dim=1, prepend=torch.zeros_like(s[:, :1])).reshape(y.shape)
@@ -67,7 +70,7 @@ def frame_bits(y: torch.Tensor, frames: int, noise: bool) -> tuple[torch.Tensor,
     """Bits of per-frame symbols ``y`` (slices x frames*k) coded as they are and as frame
     residuals. With ``noise`` the residuals of the clean values get their own uniform noise (the
     stand-in for rounding them)."""
-    residuals = frame_residuals_t(y, frames)
+    residuals = slice_frame_residuals(y, frames)
     if noise:
         return ml_bits(y + torch.empty_like(y).uniform_(-0.5, 0.5)), ml_bits(
             residuals + torch.empty_like(y).uniform_(-0.5, 0.5)
@@ -115,8 +118,10 @@ class LearnedQuantizer(nn.Module):
         """The integers, steps and scales the file holds for ``x`` (steps rounded up to bfloat16
         first, as the decoder reads them; ``step_scale`` multiplies every step, for rate control).
         ``predicted``: code the symbols as frame residuals (``x``'s first axis is frames)."""
-        steps = to_bf16_up((self.step()[:, 0] * step_scale).float().cpu().numpy())
         slices = as_slices(x.detach().float().cpu(), self.axis).numpy()
+        peak = np.abs(slices).max(axis=1, initial=0.0)
+        steps = (self.step()[:, 0] * step_scale).float().cpu().numpy()
+        steps = to_bf16_up(np.maximum(steps, peak / MAX_SYMBOL).astype(np.float32))
         q = np.round(slices / steps[:, None]).astype(np.int64)
         shape = tuple(x.shape)
         if self.axis is None:

@@ -172,7 +172,8 @@ class RateModel(nn.Module):
             value, cache = embeddings[name], getattr(self, f"cache{i}")
             out[name] = q.restore(q.symbols(value, self.state.mode), value)
             k = cache.shape[0] / value.shape[0]
-            full = cache.index_put((idx,), (value * k - value.detach() * (k - 1)).to(cache.dtype))
+            v = value.to(cache.dtype)
+            full = cache.index_put((idx,), v + (k - 1) * (v - v.detach()))  # value v, gradient k
             noise = self.state.mode == "noise"
             y = q.symbols(full, "clean" if noise else self.state.mode)
             static, predicted = frame_bits(y, cache.shape[0], noise)

@@ -1,12 +1,12 @@
 """Tensor records: a :class:`QTensor` whose shape the reader already knows, as bytes.
 
-Two layouts, told apart by the first byte (``bits``):
+Three layouts, told apart by the first byte (``bits``):
 
 * uniform (``bits`` 2..16): ``u8 bits | u8 axis (255 = per tensor) | steps (bfloat16, u16 each,
   one per slice) | entropy-coded symbols`` (:mod:`nvcodec.entropy.coder`);
 * learned (``bits`` 0, format 2.0): ``u8 0 | u8 axis | steps (bfloat16 per slice) | Laplace scales
   (bfloat16 per slice) | per-slice Laplace payload`` (:mod:`nvcodec.entropy.laplace`);
-* predicted (``bits`` 1, format 2.1): the learned layout with ``u8 1``, whose payload holds the
+* predicted (``bits`` 1, format 3.0): the learned layout with ``u8 1``, whose payload holds the
   residuals of the symbols from the previous entry along the first axis (the previous frame).
 """
 

@@ -1,5 +1,7 @@
-"""Encoding one video into one ``.nrv`` file: size the model for the budget -> fit -> prune and
-fine-tune -> quantize -> pick bit depths -> write -> report on the decoder's reconstruction.
+"""Encoding one video into one ``.nrv`` file, then the report on the decoder's reconstruction.
+By default the rate–distortion fit does the work (:mod:`nvcodec.pipeline.rd`); with ``--no-rd``
+(post-training compression) this module sizes the model for the budget -> fit -> prune and
+fine-tune -> quantize -> pick bit depths -> write.
 
 Progressive models (``pfnr``) take the archive path instead (:mod:`nvcodec.pipeline.progressive`).
 """

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from nvcodec.compress import QTensor
 from nvcodec.container import read_nrv, read_version, section_size
 from nvcodec.format import Archive, Entry, is_archive, unpack_archive, unpack_entries
 from nvcodec.metrics import bpp
 from nvcodec.models import config_fields_of
 from nvcodec.pipeline.progressive import bits_of, claim_note
+
+
+def _depth(tensors: Iterable[QTensor]) -> int:
+    """The bit depth of uniform tensors (0 for learned and predicted ones, which have none)."""
+    return max((q.bits for q in tensors if q.bits >= 2), default=0)
 
 
 def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -19,8 +26,8 @@ def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
             "model": e.spec.name,
             "meta": e.meta,
             "params": e.spec.transmitted_count(e.config),
-            "weight_bits": max((q.bits for q in e.params.values()), default=0),
-            "embed_bits": max((q.bits for q in e.embeddings.values()), default=0),
+            "weight_bits": _depth(e.params.values()),
+            "embed_bits": _depth(e.embeddings.values()),
             "config": e.config,
         }
         for e in entries

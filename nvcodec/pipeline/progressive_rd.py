@@ -13,15 +13,14 @@ import numpy as np
 import torch
 
 from nvcodec import ratecontrol
-from nvcodec.compress import QTensor
-from nvcodec.compress.quantize import LEARNED
+from nvcodec.compress.learned import slice_axis
 from nvcodec.fit import FrameSource
 from nvcodec.fit.rd import RateModel, RDConfig
 from nvcodec.format import Archive, Session
 from nvcodec.models import ProgressiveModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions
-from nvcodec.pipeline.rd import LAMBDA_START, LANDING_SHARE, TARGET_SHARE, rd_stages
+from nvcodec.pipeline.rd import LAMBDA_START, LANDING_SHARE, TARGET_SHARE, rd_stages, zero_tensor
 from nvcodec.progress import Reporter
 
 PREFIX = "weights."
@@ -38,12 +37,6 @@ def _only(model: ProgressiveModel, new: dict[str, torch.Tensor]) -> Iterator[Non
     finally:
         for h in hooks:
             h.remove()
-
-
-def _zero(shape: tuple[int, ...]) -> QTensor:
-    n = shape[0] if len(shape) > 1 and shape[0] > 1 else 1
-    axis = 0 if n > 1 else None
-    return QTensor(np.zeros(shape, np.int64), np.ones(n, np.float32), axis, LEARNED, np.ones(n, np.float32))
 
 
 def rd_session(
@@ -64,8 +57,9 @@ def rd_session(
     meta = cost.meta
     pixels = meta.frames * meta.width * meta.height
     budget = ratecontrol.Budget(options.budget_bpp, pixels) if options.budget_bpp and options.lam is None else None
-    zeros = {n: _zero((int(m.sum()),)) for n, m in new.items() if bool(m.any())}
-    fixed = cost.session_bytes(archive.sessions, cost.session(masks, zeros, _zero(tuple(model.head.shape))))
+    zeros = {n: zero_tensor((int(m.sum()),), None) for n, m in new.items() if bool(m.any())}
+    head = tuple(model.head.shape)
+    fixed = cost.session_bytes(archive.sessions, cost.session(masks, zeros, zero_tensor(head, slice_axis(head))))
     lam = options.lam if options.lam is not None else LAMBDA_START
     target = TARGET_SHARE * budget.bpp if budget else None
     rd = RDConfig(pixels, target, lam, fixed_bits=8 * fixed - rate.side_bits)  # masks and headers

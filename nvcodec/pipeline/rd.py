@@ -36,7 +36,8 @@ WARMUP_SHARE, EXACT_SHARE = 0.5, 0.1
 EXACT_LR = 0.1
 """The ``exact`` stage's learning rate, as a fraction of the model's."""
 TARGET_SHARE = 0.93
-"""λ steers the estimated rate to this share of the budget (the window is [0.85, 1])."""
+"""λ steers the estimated rate to this share of the budget (the file must land in [0.85, 1] of
+it; :data:`LANDING_SHARE` then lifts a file left lower)."""
 LANDING_SHARE = 0.93
 """A file the fit leaves below this share of the budget gets finer steps until it reaches it."""
 LAMBDA_START = 1e-3
@@ -70,17 +71,19 @@ def _size(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
     return solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, overhead))
 
 
+def zero_tensor(shape: tuple[int, ...], axis: int | None) -> QTensor:
+    """A learned tensor of ``shape`` whose every symbol is zero (what its record costs at the least)."""
+    n = 1 if axis is None else shape[axis]
+    return QTensor(np.zeros(shape, np.int64), np.ones(n, np.float32), axis, LEARNED, np.ones(n, np.float32))
+
+
 def _zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int:
     """Bytes of the rate–distortion file of ``config`` with every value zero: headers, config, and
     each tensor record's steps, scales and fields."""
 
-    def zeros(shape: tuple[int, ...], axis: int | None) -> QTensor:
-        n = 1 if axis is None else shape[axis]
-        return QTensor(np.zeros(shape, np.int64), np.ones(n, np.float32), axis, LEARNED, np.ones(n, np.float32))
-
     shapes = options.spec.skeleton(config).embedding_shapes()
-    params = {n: zeros(s, slice_axis(s)) for n, s in options.spec.parameter_shapes(config).items()}
-    embeddings = {n: zeros(s, slice_axis(s, embedding=True)) for n, s in shapes.items()}
+    params = {n: zero_tensor(s, slice_axis(s)) for n, s in options.spec.parameter_shapes(config).items()}
+    embeddings = {n: zero_tensor(s, slice_axis(s, embedding=True)) for n, s in shapes.items()}
     return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
 
 
