@@ -27,7 +27,7 @@ from torch.nn.utils import parametrize
 from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, ml_bits, slice_axis
 from nvcodec.compress.quantize import QTensor, to_bf16_up
 from nvcodec.fit.losses import make_loss
-from nvcodec.fit.train import FitConfig, FrameSource, _autocast, lr_factor
+from nvcodec.fit.train import FitConfig, FrameSource, _autocast, train_steps
 from nvcodec.progress import Reporter
 
 SIDE_BITS_PER_SLICE = 32
@@ -207,31 +207,23 @@ def fit_rd(
     stage: str = "rd",
 ) -> float:
     """Train ``model`` (with ``rate`` attached) for distortion + λ · bpp; return the final λ."""
-    device = source.frames.device
     unique = {id(p): p for p in [*model.parameters(), *rate.parameters()]}  # the quantizers sit in both
     trainable = [p for p in unique.values() if p.requires_grad]
     opt = torch.optim.Adam(trainable, lr=cfg.lr, betas=(0.9, 0.999))
-    loss_fn, gen, n = make_loss(cfg.loss), torch.Generator().manual_seed(cfg.seed), len(source)
-    total, step, lam = cfg.epochs * -(-n // cfg.batch_size), 0, rd.lam
+    loss_fn, lam = make_loss(cfg.loss), rd.lam
     reporter.start(stage, cfg.epochs)
     model.train()
-    for epoch in range(cfg.epochs):
-        order = torch.randperm(n, generator=gen).to(device)
-        for i in range(0, n, cfg.batch_size):
-            idx = order[i : i + cfg.batch_size]
-            x, target = source.batch(idx)
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
-            with _autocast(device):
-                embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(x), idx)
-                out = model.decode(idx, embeddings)[..., : source.height, : source.width].float()
-            bpp = (rate.weight_bits() + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
-            loss = loss_fn(out, target) + lam * bpp
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if rd.target_bpp is not None:
-                lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
-            step += 1
-        reporter.advance(1, epoch=epoch + 1, bpp=float(bpp.detach()), lam=lam)
+    for epoch, idx, x, target, last in train_steps(source, cfg, opt):
+        with _autocast(source.frames.device):
+            embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(x), idx)
+            out = model.decode(idx, embeddings)[..., : source.height, : source.width].float()
+        bpp = (rate.weight_bits() + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
+        loss = loss_fn(out, target) + lam * bpp
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if rd.target_bpp is not None:
+            lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
+        if last:
+            reporter.advance(1, epoch=epoch + 1, bpp=float(bpp.detach()), lam=lam)
     return lam

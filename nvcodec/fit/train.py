@@ -7,7 +7,7 @@ On CUDA the forward pass runs under bfloat16 autocast; on the CPU it runs in flo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -95,6 +95,24 @@ def _apply_masks(masks: dict[str, torch.Tensor] | None, params: dict[str, torch.
                 params[name].mul_(mask)
 
 
+def train_steps(
+    source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer
+) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, bool]]:
+    """Every optimizer step of ``cfg.epochs`` epochs, ``opt``'s learning rate set for it by the
+    schedule: (epoch, frame indices, inputs, targets, whether the step ends its epoch), the
+    frames shuffled afresh each epoch by a generator seeded with ``cfg.seed``."""
+    gen, n = torch.Generator().manual_seed(cfg.seed), len(source)
+    total, step = cfg.epochs * -(-n // cfg.batch_size), 0
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(n, generator=gen).to(source.frames.device)
+        for i in range(0, n, cfg.batch_size):
+            idx = order[i : i + cfg.batch_size]
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
+            step += 1
+            yield epoch, idx, *source.batch(idx), i + cfg.batch_size >= n
+
+
 def fit(
     model: torch.nn.Module,
     source: FrameSource,
@@ -107,38 +125,28 @@ def fit(
     """Train ``model`` on ``source``; keep masked weights at zero if ``masks`` is given, and call
     ``after_step`` after every optimizer step (PFNR restores its frozen weights there). Each epoch's
     mean loss and PSNR go to the reporter as ``stage``'s progress."""
-    device = source.frames.device
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
-    loss_fn = make_loss(cfg.loss)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    n = len(source)
-    steps_per_epoch = -(-n // cfg.batch_size)
-    total, step = cfg.epochs * steps_per_epoch, 0
+    loss_fn, n = make_loss(cfg.loss), len(source)
     params = dict(model.named_parameters())
     reporter.start(stage, cfg.epochs)
     model.train()
-    for epoch in range(cfg.epochs):
-        order = torch.randperm(n, generator=gen).to(device)
-        loss_sum, mse_sum = 0.0, 0.0
-        for i in range(0, n, cfg.batch_size):
-            idx = order[i : i + cfg.batch_size]
-            x, target = source.batch(idx)
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
-            with _autocast(device):
-                out = model(idx, x)[..., : source.height, : source.width].float()
-            loss = loss_fn(out, target)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            _apply_masks(masks, params)
-            if after_step is not None:
-                after_step()
-            step += 1
-            loss_sum += float(loss.detach()) * len(idx)
-            mse_sum += float(F.mse_loss(out.detach(), target)) * len(idx)
-        psnr = -10.0 * math.log10(max(mse_sum / n, 1e-12))
-        reporter.advance(1, epoch=epoch + 1, loss=loss_sum / n, psnr=psnr)
+    loss_sum, mse_sum = 0.0, 0.0
+    for epoch, idx, x, target, last in train_steps(source, cfg, opt):
+        with _autocast(source.frames.device):
+            out = model(idx, x)[..., : source.height, : source.width].float()
+        loss = loss_fn(out, target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        _apply_masks(masks, params)
+        if after_step is not None:
+            after_step()
+        loss_sum += float(loss.detach()) * len(idx)
+        mse_sum += float(F.mse_loss(out.detach(), target)) * len(idx)
+        if last:
+            psnr = -10.0 * math.log10(max(mse_sum / n, 1e-12))
+            reporter.advance(1, epoch=epoch + 1, loss=loss_sum / n, psnr=psnr)
+            loss_sum, mse_sum = 0.0, 0.0
 
 
 @torch.no_grad()
