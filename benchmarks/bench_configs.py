@@ -10,6 +10,9 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
   (its HNeRV curve was post-training compression) and the anchors, and runs only the new curve.
 * ``rd-cpu-synthetic``: the same two HNeRV curves on the synthetic clip (132 frames made at 160x320,
   box-downscaled x2 to 80x160) at 0.1, 0.2, 0.4 bpp, 80 epochs, against x264/x265 medium yuv420p.
+* ``rd-cpu-qcif``: the same two HNeRV curves on a short, small synthetic clip (60 frames made at
+  288x352 with another seed, box-downscaled x2 to 144x176, whose preferred embedding grid has 4x5
+  cells) at 0.05, 0.1, 0.2 bpp, 80 epochs, against x264/x265 medium yuv420p.
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
   epochs on CUDA; x264 and x265 medium in both pixel formats.
 """
@@ -56,6 +59,14 @@ CONFIGS = {
         anchor_pix_fmts=("yuv420p",),
         device="cpu",
     ),
+    "rd-cpu-qcif": dict(
+        models=("hnerv+post", "hnerv"),
+        bpps=(0.05, 0.1, 0.2),
+        epochs=80,
+        scale=2,
+        anchor_pix_fmts=("yuv420p",),
+        device="cpu",
+    ),
     "gpu-full": dict(
         models=("hnerv", "nerv"),
         bpps=(0.01, 0.02, 0.05, 0.1),
@@ -66,7 +77,7 @@ CONFIGS = {
         device="cuda",
     ),
 }
-SYNTHETIC = {"rd-cpu-synthetic": (132, 160, 320, 7)}
+SYNTHETIC = {"rd-cpu-synthetic": (132, 160, 320, 7), "rd-cpu-qcif": (60, 288, 352, 11)}
 """Configurations run on the synthetic clip: frames, height, width, seed (then downscaled by ``scale``)."""
 
 

@@ -19,6 +19,7 @@ WEIGHT_BITS_EST = 7.8  # coded bits per 8-bit weight (measured: HNeRV 60k params
 EMBED_BITS_EST = 6.1  # coded bits per 6-bit embedding value (same run)
 RD_WEIGHT_BITS_EST = 5.0  # RD-fit sizing; bigger net than 7.8 (Bunny 80x160, 30 epochs, 0.1: +1.2 dB; 4.0: -0.35 dB)
 RD_EMBED_BITS_EST = 3.0  # bits per embedding value the RD-fit sizing assumes (frame residuals: 1.3-3.2 measured)
+RD_EMBED_SHARE = 0.25  # budget share the RD sizing lets per-frame embeddings take, at RD_EMBED_BITS_EST (see README)
 LOWER_FRACTION = 0.85
 PRUNE_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
 WEIGHT_BITS = (10, 9, 8, 7, 6, 5, 4)
@@ -58,6 +59,12 @@ def rd_params_for_budget(budget: Budget, embed_values: int, overhead_bytes: int)
     and scales) is paid (λ then trades the rest)."""
     bits = budget.bpp * budget.pixels - 8 * overhead_bytes - RD_EMBED_BITS_EST * embed_values
     return embed_values + max(0, int(bits / RD_WEIGHT_BITS_EST))
+
+
+def rd_embedding_limit(budget: Budget, frames: int) -> int:
+    """Per-frame values a frame's embeddings may have in a rate–distortion fit at ``budget``: at
+    ``RD_EMBED_BITS_EST`` bits each they take at most ``RD_EMBED_SHARE`` of the frame's bits."""
+    return int(RD_EMBED_SHARE * budget.bpp * budget.pixels / frames / RD_EMBED_BITS_EST)
 
 
 def choose_prune(size_at: Callable[[float], int], budget: Budget) -> float:

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from nvcodec.errors import NvcError
-from nvcodec.models import config_fields_of, names, solve_config, spec, spec_by_id
-from nvcodec.models.layers import choose_grid
+from nvcodec.models import config_fields_of, embedding_layout, names, solve_config, spec, spec_by_id
+from nvcodec.models.layers import choose_grid, grid_candidates
 from nvcodec.models.limits import check_fields
-from nvcodec.models.sizing import count_for
+from nvcodec.models.sizing import MAX_PADDING, count_for, per_frame_values
 
 MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv", "pfnr"]
 
@@ -84,3 +84,33 @@ def test_every_config_field_has_a_declared_range_that_solved_configs_meet(name: 
     check_fields(config_fields_of(cfg))  # raises on a field without a range or outside it
     with pytest.raises(ValueError, match="no declared range"):
         check_fields({"a_new_field": 3})
+
+
+def test_the_embedding_layout_follows_the_limit() -> None:
+    hnerv = spec("hnerv")
+    assert embedding_layout(hnerv, 160, 320, 132, 10_000) == (choose_grid(160, 320), {"embed_dim": 16})
+    assert embedding_layout(hnerv, 160, 320, 132, 64) == (choose_grid(160, 320), {"embed_dim": 8})
+    # 72x128: the preferred grid has 9x16 cells; a small limit moves to a coarser one, padding bounded
+    assert choose_grid(72, 128) == grid_candidates(72, 128)[0] and choose_grid(72, 128)[0] == (2, 2, 2)
+    grid, fields = embedding_layout(hnerv, 72, 128, 132, 128)
+    cfg = solve_config(hnerv, 72, 128, 132, 20_000, fields, grid)
+    assert per_frame_values(hnerv, cfg) <= 128 and cfg.grid[0] * cfg.grid[1] < 9 * 16
+    assert cfg.height * cfg.width <= MAX_PADDING * 72 * 128 and cfg.height >= 72 and cfg.width >= 128
+    # a limit nothing meets: the fewest values found; NeRV has no embedding to lay out
+    grid, fields = embedding_layout(hnerv, 72, 128, 132, 1)
+    assert (
+        fields == {"embed_dim": 4} and per_frame_values(hnerv, solve_config(hnerv, 72, 128, 132, 0, fields, grid)) <= 32
+    )
+    assert embedding_layout(spec("nerv"), 72, 128, 132, 1) == (None, {})
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in MODELS if "embed_dim" in config_fields_of(solve_config(spec(n), 32, 64, 4, 0))]
+)
+def test_every_laid_out_model_builds_and_runs(name: str) -> None:
+    grid, fields = embedding_layout(spec(name), 36, 70, 4, 1)
+    cfg = solve_config(spec(name), 36, 70, 4, 20_000, fields, grid)
+    assert cfg.embed_dim == fields["embed_dim"] < 16 and abs(count_for(spec(name), cfg) - 20_000) < 0.1 * 20_000
+    model = spec(name).build(cfg, with_encoder=True)
+    x = torch.rand(2, 3 * (2 * model.context + 1), cfg.height, cfg.width)
+    assert model(torch.tensor([0, 3]), x).shape == (2, 3, cfg.height, cfg.width)

@@ -19,6 +19,7 @@ from nvcodec.entropy.laplace import laplace_bits as coder_bits
 from nvcodec.fit.rd import estimated_bits
 from nvcodec.format import read_qtensor, write_qtensor
 from nvcodec.io import Video, read_video
+from nvcodec.metrics import mean_psnr
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions, append_video, decode_frames, encode_video, load_archive, load_entries
 
@@ -212,3 +213,13 @@ def test_a_format_2_file_of_learned_records_still_decodes(clip_dir: Path, tmp_pa
     assert all(q.bits == LEARNED for q in load_entries(new)[0].params.values())
     old.write_bytes(with_version(new.read_bytes(), 2, 0))
     np.testing.assert_array_equal(decode_frames(old, device="cpu")[1], decode_frames(new, device="cpu")[1])
+
+
+def test_a_small_budget_gets_fewer_embedding_channels(clip_dir: Path, tmp_path: Path) -> None:
+    video = read_video(clip_dir / "tiny.mkv")  # 8x32x64: a 2x4-cell grid, 16 channels = 128 values a frame
+    rich, lean = tmp_path / "rich.nrv", tmp_path / "lean.nrv"
+    encode_video(video, rich, EncodeOptions(bpp=2.0, epochs=2, device="cpu"))
+    report = encode_video(video, lean, EncodeOptions(bpp=0.6, epochs=2, device="cpu"))
+    assert load_entries(rich)[0].config.embed_dim == 16
+    assert load_entries(lean)[0].config.embed_dim < 16 and 0.85 * 0.6 <= report.bpp <= 0.6
+    assert mean_psnr(video.frames, decode_frames(lean, device="cpu")[1]) == pytest.approx(report.psnr, abs=1e-9)

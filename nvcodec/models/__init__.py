@@ -7,13 +7,14 @@ returns builds the model, its meta-device skeleton and its config, and says what
 from nvcodec.models import hfe_hnerv, hfs_hnerv, hnerv, nerv, pfnr, pnerv, snerv, snerv_t  # noqa: F401  (registration side effect)
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
 from nvcodec.models.registry import ModelSpec, config_fields_of, names, spec, spec_by_id
-from nvcodec.models.sizing import solve_config
+from nvcodec.models.sizing import embedding_layout, solve_config
 
 __all__ = [
     "ModelSpec",
     "NeuralVideoModel",
     "ProgressiveModel",
     "config_fields_of",
+    "embedding_layout",
     "names",
     "solve_config",
     "spec",

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nvcodec.models.layers import choose_grid
+from nvcodec.models.layers import grid_candidates
 
 
 @dataclass(frozen=True)
@@ -57,19 +57,23 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     context: int = 0
     embedding_min_bits: dict[str, int] = {}
 
-    @staticmethod
-    def grid_for(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
-        """Decoder strides and padded frame size for a frame size (see :func:`choose_grid`)."""
-        return choose_grid(height, width)
+    grid_options = staticmethod(grid_candidates)
+    """Decoder stride lists and padded frame sizes for a frame size, best first (see
+    :func:`~nvcodec.models.layers.grid_candidates`)."""
+
+    @classmethod
+    def grid_for(cls, height: int, width: int) -> tuple[tuple[int, ...], int, int]:
+        """Decoder strides and padded frame size for a frame size: the first of :attr:`grid_options`."""
+        return cls.grid_options(height, width)[0]
 
     @classmethod
     def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> Any:
-        """The model's config for a padded frame size, frame count, strides and first width, its
-        other fields at their defaults (``params``, the budget being solved for, lets a model scale
-        fields with it)."""
-        return cls.spec.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0)
+        """The model's config for a padded frame size, frame count, strides and first width, ``fields``
+        set as given and the others at their defaults (``params``, the budget being solved for, lets a
+        model scale fields with it)."""
+        return cls.spec.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     @abc.abstractmethod
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -141,28 +141,29 @@ def _stride_lists() -> dict[int, tuple[int, ...]]:
     return best
 
 
-def choose_grid(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
-    """Pick decoder strides for a frame size, trading a coarse embedding grid against padding.
-
-    Among total strides S whose embedding grid is at least 2x2, maximize ``log S - 20 log(overhead)``
-    where ``overhead`` is the padded area over the frame area (1.0 when S divides both sides).
-    Returns ``(strides, padded_height, padded_width)``.
-    """
-    best, best_score = ((1,), height, width), -math.inf
+def grid_candidates(height: int, width: int) -> list[tuple[tuple[int, ...], int, int]]:
+    """Every decoder stride list for a frame size, best first: ``(strides, padded_height,
+    padded_width)`` for each total stride S whose embedding grid is at least 2x2, ranked by
+    ``log S - 20 log(overhead)`` where ``overhead`` is the padded area over the frame area (1.0 when
+    S divides both sides): a coarse embedding grid is preferred unless it costs padding."""
+    scored = []
     for s, strides in _stride_lists().items():
         ph, pw = -(-height // s) * s, -(-width // s) * s
         if ph // s < 2 or pw // s < 2:
             continue
-        score = math.log(s) - 20.0 * math.log(ph * pw / (height * width))
-        if score > best_score:
-            best, best_score = (strides, ph, pw), score
-    return best
+        scored.append((math.log(s) - 20.0 * math.log(ph * pw / (height * width)), s, (strides, ph, pw)))
+    scored.sort(key=lambda c: (c[0], c[1]), reverse=True)
+    return [c[2] for c in scored] or [((1,), height, width)]
 
 
-def half_resolution_grid(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
-    """:func:`choose_grid` for the Haar LL band (half size); the padded frame is twice that grid's."""
-    strides, ph, pw = choose_grid(-(-height // 2), -(-width // 2))
-    return strides, 2 * ph, 2 * pw
+def choose_grid(height: int, width: int) -> tuple[tuple[int, ...], int, int]:
+    """Decoder strides for a frame size: the first of :func:`grid_candidates`."""
+    return grid_candidates(height, width)[0]
+
+
+def half_resolution_candidates(height: int, width: int) -> list[tuple[tuple[int, ...], int, int]]:
+    """:func:`grid_candidates` for the Haar LL band (half size); each padded frame is twice that grid's."""
+    return [(s, 2 * ph, 2 * pw) for s, ph, pw in grid_candidates(-(-height // 2), -(-width // 2))]
 
 
 def embedding_downscale(height: int, width: int, channels: int, limit: int) -> int:

@@ -15,8 +15,10 @@ effectively does at test time, and KFc has no bias (its zero-initialized rank-1 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -127,14 +129,13 @@ class PNeRV(NeuralVideoModel):
 
     @classmethod
     def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> PNeRVConfig:
         """The config for a padded frame size, frame count, strides and width; ``diff_down`` keeps the
         difference embedding within four times the content embedding's size."""
-        cfg = PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
+        cfg = PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        down = embedding_downscale(*cfg.diff_grid, cfg.diff_dim, limit)
-        return PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, diff_down=down)
+        return dataclasses.replace(cfg, diff_down=embedding_downscale(*cfg.diff_grid, cfg.diff_dim, limit))
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """Content and difference embeddings, frames first."""

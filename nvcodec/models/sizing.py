@@ -2,16 +2,21 @@
 
 HNeRV solves a quadratic that approximates its decoder size; we count the real parameters of the
 network (on the ``meta`` device, so nothing is allocated) and bisect on ``c0``, which agrees with
-HNeRV's C0 on its published settings and stays exact for any stride list.
+HNeRV's C0 on its published settings and stays exact for any stride list. Before that, a
+rate-aware encode may pick where the per-frame tensors sit (:func:`embedding_layout`): fewer
+embedding channels or a coarser grid when the budget cannot pay for HNeRV's 16 channels.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from nvcodec.models.registry import ModelSpec
 
+Grid = tuple[tuple[int, ...], int, int]
+"""Decoder strides and the padded frame height and width they need."""
 MIN_C0, MAX_C0 = 4, 2048
 LOWER_WIDTHS = (12, 10, 8, 6, 4)
 REFINE_TOLERANCE = 0.02
@@ -55,7 +60,13 @@ def _refine_reduce(spec: ModelSpec, config: Any, params: int) -> Any:
 
 
 def solve_config(
-    spec: ModelSpec, height: int, width: int, frames: int, params: int, fixed: dict[str, Any] | None = None
+    spec: ModelSpec,
+    height: int,
+    width: int,
+    frames: int,
+    params: int,
+    fixed: dict[str, Any] | None = None,
+    grid: Grid | None = None,
 ) -> Any:
     """The config of the model of ``spec`` for a ``height`` x ``width`` x ``frames`` video whose transmitted
     count is nearest ``params``, as HNeRV picks its C0.
@@ -64,18 +75,65 @@ def solve_config(
     budgets so small that the stem would otherwise be narrower than twice that floor. Where integer stem widths are too
     coarse to land within 2% of the budget (small models), the width ratio between stages is
     adjusted by up to 8% around the model's reference value. ``fixed`` sets config fields that are
-    not solved for (PFNR's capacity, for instance) before counting.
+    not solved for (PFNR's capacity, the embedding channels, for instance) before counting; ``grid``
+    replaces the model's preferred strides and padded size (see :func:`embedding_layout`).
     """
     cls = spec.model_cls
-    strides, ph, pw = cls.grid_for(height, width)
+    strides, ph, pw = grid or cls.grid_for(height, width)
     tapered = "lower_width" in {f.name for f in dataclasses.fields(spec.config_cls)}
     for lower in LOWER_WIDTHS if tapered else (0,):
 
         def make(c0: int, lower: int = lower) -> Any:
-            config = dataclasses.replace(cls.default_config(ph, pw, frames, strides, c0, params), **(fixed or {}))
+            config = cls.default_config(ph, pw, frames, strides, c0, params, **(fixed or {}))
             return dataclasses.replace(config, lower_width=lower) if tapered else config
 
         c0 = _nearest_c0(spec, make, params)
         if c0 >= 2 * lower:
             break
     return _refine_reduce(spec, make(c0), params) if params > 0 else make(c0)
+
+
+EMBED_CHANNELS = (16, 12, 8, 6, 4)
+"""Embedding channel counts :func:`embedding_layout` tries, richest first (16 is HNeRV's)."""
+MAX_PADDING = 1.25
+"""Largest ratio of padded to real frame area a coarser embedding grid may cost."""
+
+
+def per_frame_values(spec: ModelSpec, config: Any) -> int:
+    """Transmitted per-frame values of one frame (every per-frame tensor's share)."""
+    return sum(math.prod(shape[1:]) for shape in spec.skeleton(config).embedding_shapes().values())
+
+
+def embedding_layout(
+    spec: ModelSpec, height: int, width: int, frames: int, limit: int, fixed: dict[str, Any] | None = None
+) -> tuple[Grid | None, dict[str, Any]]:
+    """The grid and embedding channels that keep a frame's per-frame values within ``limit``.
+
+    The model's preferred grid is tried with each of :data:`EMBED_CHANNELS` (richest first), then
+    coarser grids (fewer cells, padding at most :data:`MAX_PADDING`) in the model's order of
+    preference; the first within ``limit`` is taken, or, if none is, the one with the fewest values.
+    Models without an ``embed_dim`` field get ``(None, {})``: their preferred grid, fields as they are.
+    """
+    if "embed_dim" not in {f.name for f in dataclasses.fields(spec.config_cls)}:
+        return None, {}
+    options = spec.model_cls.grid_options(height, width)
+    cells = _cells(options[0])
+    grids = [g for g in options if _cells(g) <= cells and g[1] * g[2] <= MAX_PADDING * height * width]
+    fewest: tuple[int, Grid, int] | None = None
+    for grid in [options[0], *(g for g in grids if g != options[0])]:
+        for channels in EMBED_CHANNELS:
+            fields = {**(fixed or {}), "embed_dim": channels}
+            config = spec.model_cls.default_config(grid[1], grid[2], frames, grid[0], MIN_C0, 0, **fields)
+            values = per_frame_values(spec, config)
+            if values <= limit:
+                return grid, {"embed_dim": channels}
+            if fewest is None or values < fewest[0]:
+                fewest = (values, grid, channels)
+    assert fewest is not None
+    return fewest[1], {"embed_dim": fewest[2]}
+
+
+def _cells(grid: Grid) -> int:
+    """Cells of the smallest feature grid of ``grid``."""
+    s = math.prod(grid[0])
+    return (grid[1] // s) * (grid[2] // s)

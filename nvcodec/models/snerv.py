@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_grid, stage_widths
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_candidates, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
 
@@ -130,16 +131,18 @@ class SNeRV(NeuralVideoModel):
         if with_encoder:
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
 
-    grid_for = staticmethod(half_resolution_grid)
+    grid_options = staticmethod(half_resolution_candidates)
 
     @classmethod
     def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> SNeRVConfig:
         """The config for a padded frame size, frame count, strides and stem width (``params``, the
         budget being solved for, is not needed)."""
         res_blocks = 2 if c0 < 50 else 3 if c0 < 70 else 4 if c0 < 100 else 6
-        return SNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, res_blocks=res_blocks)
+        return SNeRVConfig(
+            height=height, width=width, frames=frames, strides=strides, c0=c0, res_blocks=res_blocks, **fields
+        )
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """The LL embedding and the per-frame LL (min, max)."""

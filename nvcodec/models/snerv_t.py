@@ -17,15 +17,23 @@ temporal-low band is the mean of the two LL bands.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, embedding_downscale, half_resolution_grid, stage_widths
+from nvcodec.models.layers import (
+    ConvNeXtEncoder,
+    NervBlock,
+    embedding_downscale,
+    half_resolution_candidates,
+    stage_widths,
+)
 from nvcodec.models.registry import register
 from nvcodec.models.snerv import HFR, HalfResolutionConfig
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
@@ -127,18 +135,17 @@ class SNeRVT(NeuralVideoModel):
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
             self.encoder_t = nn.ModuleList(ConvNeXtEncoder(t_strides_for(c), c.enc_width, c.t_dim) for _ in range(2))
 
-    grid_for = staticmethod(half_resolution_grid)
+    grid_options = staticmethod(half_resolution_candidates)
 
     @classmethod
     def default_config(
-        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0
+        cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> SNeRVTConfig:
         """The config for a padded size, frames, strides and stem width; ``t_down`` keeps the two
         temporal embeddings within four times the LL embedding's size."""
-        cfg = SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0)
+        cfg = SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        down = embedding_downscale(*cfg.pre_tub_size, 2 * cfg.t_dim, limit)
-        return SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, t_down=down)
+        return dataclasses.replace(cfg, t_down=embedding_downscale(*cfg.pre_tub_size, 2 * cfg.t_dim, limit))
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """LL embedding, shared LL range, and the backward/forward temporal embeddings (stacked)."""

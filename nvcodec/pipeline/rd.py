@@ -25,7 +25,7 @@ from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
 from nvcodec.metrics import bpp
-from nvcodec.models import solve_config
+from nvcodec.models import embedding_layout, solve_config
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
@@ -51,14 +51,17 @@ def stage_epochs(epochs: int) -> tuple[int, int, int]:
 
 
 def _size(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
-    """The model's config: ``--params`` directly, or the one whose values fit the budget at the
-    bits per value the rate–distortion fit reaches (see :mod:`nvcodec.ratecontrol`). A budget that
-    even the smallest model's file with every value zero overshoots is refused before fitting."""
+    """The model's config: ``--params`` directly, or, for a budget, the embedding layout the budget
+    can pay for (channels and grid, :func:`~nvcodec.models.embedding_layout`) and the width whose
+    values fit the budget at the bits per value the rate–distortion fit reaches (see
+    :mod:`nvcodec.ratecontrol`). A budget that even the smallest model's file with every value zero
+    overshoots is refused before fitting."""
     t, h, w = video.num_frames, video.height, video.width
     if options.budget_bpp is None:
         return solve_config(options.spec, h, w, t, options.params)
     budget = ratecontrol.Budget(options.budget_bpp, t * h * w)
-    smallest = solve_config(options.spec, h, w, t, 0)
+    grid, fixed = embedding_layout(options.spec, h, w, t, ratecontrol.rd_embedding_limit(budget, t))
+    smallest = solve_config(options.spec, h, w, t, 0, fixed, grid)
     floor = _zero_file_bytes(options, meta, smallest)
     if floor > budget.max_bytes:
         raise NvcError(
@@ -66,9 +69,10 @@ def _size(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
             f"{options.model} file for it is {bpp(floor, t, h, w):.4g} bpp before coding a single value"
         )
     embed = sum(int(np.prod(s)) for s in options.spec.skeleton(smallest).embedding_shapes().values())
-    config = solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, floor))
+    config = solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, floor), fixed, grid)
     overhead = _zero_file_bytes(options, meta, config)  # steps and scales grow with the channels
-    return solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, overhead))
+    params = ratecontrol.rd_params_for_budget(budget, embed, overhead)
+    return solve_config(options.spec, h, w, t, params, fixed, grid)
 
 
 def zero_tensor(shape: tuple[int, ...], axis: int | None) -> QTensor:
