@@ -110,3 +110,12 @@ def test_synthetic_default_clip_name(monkeypatch) -> None:
     monkeypatch.setattr("nvcodec.io.sample.find_bunny", lambda: None)
     name, video = runner.load_clip(None, runner.BenchConfig(frames=4, scale=8))
     assert name.startswith("synthetic") and video.frames.shape == (4, 80, 160, 3)
+
+
+def test_a_refused_budget_is_left_off_the_plot(tmp_path: Path) -> None:
+    from nvcodec.bench.plot import plot_clip
+
+    ours = [{"clip": "c", "curve": "hnerv", "kind": "nvcodec", "bpp": b, "psnr": p, "ms_ssim": 0.9} for b, p in CURVE]
+    refused = {"clip": "c", "curve": "hnerv", "kind": "nvcodec", "budget": 0.01, "error": "budget too small"}
+    plot_clip([refused, *ours], "c", tmp_path / "rd.png")
+    assert (tmp_path / "rd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

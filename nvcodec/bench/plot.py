@@ -15,7 +15,7 @@ def plot_clip(rows: list[dict], clip: str, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     curves: dict[str, list[dict]] = {}
     for r in rows:
-        if r["clip"] == clip:
+        if r["clip"] == clip and "error" not in r:  # a refused budget has no point to draw
             curves.setdefault(r["curve"], []).append(r)
     for name, pts in sorted(curves.items()):
         pts = sorted(pts, key=lambda r: r["bpp"])
