@@ -7,7 +7,7 @@ import torch
 
 from nvcodec.errors import NvcError
 from nvcodec.models import config_fields_of, embedding_layout, names, solve_config, spec, spec_by_id
-from nvcodec.models.layers import choose_grid, grid_candidates
+from nvcodec.models.layers import choose_grid
 from nvcodec.models.limits import check_fields
 from nvcodec.models.sizing import MAX_PADDING, count_for, per_frame_values
 
@@ -91,7 +91,7 @@ def test_the_embedding_layout_follows_the_limit() -> None:
     assert embedding_layout(hnerv, 160, 320, 132, 10_000) == (choose_grid(160, 320), {"embed_dim": 16})
     assert embedding_layout(hnerv, 160, 320, 132, 64) == (choose_grid(160, 320), {"embed_dim": 8})
     # 72x128: the preferred grid has 9x16 cells; a small limit moves to a coarser one, padding bounded
-    assert choose_grid(72, 128) == grid_candidates(72, 128)[0] and choose_grid(72, 128)[0] == (2, 2, 2)
+    assert choose_grid(72, 128)[0] == (2, 2, 2)
     grid, fields = embedding_layout(hnerv, 72, 128, 132, 128)
     cfg = solve_config(hnerv, 72, 128, 132, 20_000, fields, grid)
     assert per_frame_values(hnerv, cfg) <= 128 and cfg.grid[0] * cfg.grid[1] < 9 * 16
@@ -102,15 +102,20 @@ def test_the_embedding_layout_follows_the_limit() -> None:
         fields == {"embed_dim": 4} and per_frame_values(hnerv, solve_config(hnerv, 72, 128, 132, 0, fields, grid)) <= 32
     )
     assert embedding_layout(spec("nerv"), 72, 128, 132, 1) == (None, {})
+    assert embedding_layout(spec("pnerv"), 72, 128, 132, 1) == (None, {})  # its difference embedding is not governed
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in MODELS if "embed_dim" in config_fields_of(solve_config(spec(n), 32, 64, 4, 0))]
-)
-def test_every_laid_out_model_builds_and_runs(name: str) -> None:
-    grid, fields = embedding_layout(spec(name), 36, 70, 4, 1)
-    cfg = solve_config(spec(name), 36, 70, 4, 20_000, fields, grid)
+LAID_OUT = [n for n in MODELS if spec(n).model_cls.layout_field]
+
+
+@pytest.mark.parametrize("name", LAID_OUT)
+@pytest.mark.parametrize("size,limit", [((36, 70), 1), ((144, 176), 60)])
+def test_every_laid_out_model_builds_and_runs(name: str, size: tuple[int, int], limit: int) -> None:
+    grid, fields = embedding_layout(spec(name), *size, 4, limit)
+    cfg = solve_config(spec(name), *size, 4, 20_000, fields, grid)
     assert cfg.embed_dim == fields["embed_dim"] < 16 and abs(count_for(spec(name), cfg) - 20_000) < 0.1 * 20_000
+    if size == (144, 176):  # the preferred 4x5-cell grid cannot hold 60 values a frame: a coarser one
+        assert grid != spec(name).model_cls.grid_for(*size) and per_frame_values(spec(name), cfg) <= limit
     model = spec(name).build(cfg, with_encoder=True)
     x = torch.rand(2, 3 * (2 * model.context + 1), cfg.height, cfg.width)
     assert model(torch.tensor([0, 3]), x).shape == (2, 3, cfg.height, cfg.width)

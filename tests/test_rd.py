@@ -4,6 +4,7 @@ rate estimate against the bytes written, λ ordering, and the budget window."""
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
 from nvcodec.fit.rd import estimated_bits
 from nvcodec.format import read_qtensor, write_qtensor
-from nvcodec.io import Video, read_video
+from nvcodec.io import Video, read_video, synthetic_clip
 from nvcodec.metrics import mean_psnr
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions, append_video, decode_frames, encode_video, load_archive, load_entries
@@ -223,3 +224,13 @@ def test_a_small_budget_gets_fewer_embedding_channels(clip_dir: Path, tmp_path: 
     assert load_entries(rich)[0].config.embed_dim == 16
     assert load_entries(lean)[0].config.embed_dim < 16 and 0.85 * 0.6 <= report.bpp <= 0.6
     assert mean_psnr(video.frames, decode_frames(lean, device="cpu")[1]) == pytest.approx(report.psnr, abs=1e-9)
+
+
+def test_a_small_budget_on_a_fine_grid_moves_to_a_coarser_grid(tmp_path: Path) -> None:
+    video = Video(synthetic_clip(8, 72, 128, seed=5), Fraction(25, 1), "fine-grid")  # preferred: 9x16 cells
+    out = tmp_path / "coarse.nrv"
+    report = encode_video(video, out, EncodeOptions(bpp=0.5, epochs=2, device="cpu"))
+    config = load_entries(out)[0].config
+    assert config.grid[0] * config.grid[1] < 9 * 16 and (config.height, config.width) != (72, 128)
+    assert 0.85 * 0.5 <= report.bpp <= 0.5
+    assert mean_psnr(video.frames, decode_frames(out, device="cpu")[1]) == pytest.approx(report.psnr, abs=1e-9)

@@ -47,7 +47,10 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     carries, the ``EMBD`` section). ``default_lr`` and ``default_loss`` are the model's reference
     training settings. ``context`` is how many neighbouring frames before and after the current one
     the encoder reads (they arrive stacked along channels: previous, current, next).
-    ``embedding_min_bits`` gives some embeddings a quantization floor.
+    ``embedding_min_bits`` gives some embeddings a quantization floor. ``layout_field`` names the
+    config field (channels of the per-frame embedding) that a rate-aware sizing may lower, or moves
+    to a coarser grid for (see :func:`~nvcodec.models.sizing.embedding_layout`); None where the
+    model's per-frame tensors are not all governed by it, so its layout stays the paper's.
     """
 
     spec: Any
@@ -56,6 +59,7 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     default_loss: str = "l2"
     context: int = 0
     embedding_min_bits: dict[str, int] = {}
+    layout_field: str | None = None
 
     grid_options = staticmethod(grid_candidates)
     """Decoder stride lists and padded frame sizes for a frame size, best first (see

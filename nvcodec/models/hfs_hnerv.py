@@ -85,6 +85,7 @@ class HFSHNeRV(NeuralVideoModel):
     """HFS-HNeRV: HNeRV embeddings; decoder of sub-pixel conv + HFSCM blocks; MSFRP to the output."""
 
     default_lr = 1e-3
+    layout_field = "embed_dim"
     default_loss = "hfs"
 
     def __init__(self, config: HFSHNeRVConfig, with_encoder: bool = False) -> None:

@@ -41,6 +41,7 @@ class HNeRV(NeuralVideoModel):
     """HNeRV: embeddings from a ConvNeXt encoder, decoded by NeRV blocks."""
 
     default_lr = 1e-3
+    layout_field = "embed_dim"
     default_loss = "l2"
 
     def __init__(self, config: HNeRVConfig, with_encoder: bool = False) -> None:

@@ -60,11 +60,10 @@ class NeRV(NeuralVideoModel):
         cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> NeRVConfig:
         """The config for a padded frame size, frame count, strides and stem width; the MLP's hidden
-        width follows the stem width (4 x c0, between 16 and 128) so small budgets stay feasible."""
-        stem_dim = max(16, min(128, 4 * c0))
-        return NeRVConfig(
-            height=height, width=width, frames=frames, strides=strides, c0=c0, stem_dim=stem_dim, **fields
-        )
+        width follows the stem width (4 x c0, between 16 and 128) so small budgets stay feasible (unless ``fields``
+        sets it; ``fields`` sets any other field too)."""
+        fields.setdefault("stem_dim", max(16, min(128, 4 * c0)))
+        return NeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """NeRV transmits nothing per frame."""

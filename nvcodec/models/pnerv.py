@@ -131,9 +131,12 @@ class PNeRV(NeuralVideoModel):
     def default_config(
         cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> PNeRVConfig:
-        """The config for a padded frame size, frame count, strides and width; ``diff_down`` keeps the
-        difference embedding within four times the content embedding's size."""
+        """The config for a padded frame size, frame count, strides and width, ``fields`` set as given;
+        unless set, ``diff_down`` keeps the difference embedding within four times the content
+        embedding's size."""
         cfg = PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
+        if "diff_down" in fields:
+            return cfg
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
         return dataclasses.replace(cfg, diff_down=embedding_downscale(*cfg.diff_grid, cfg.diff_dim, limit))
 

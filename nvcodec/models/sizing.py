@@ -109,12 +109,15 @@ def embedding_layout(
 ) -> tuple[Grid | None, dict[str, Any]]:
     """The grid and embedding channels that keep a frame's per-frame values within ``limit``.
 
-    The model's preferred grid is tried with each of :data:`EMBED_CHANNELS` (richest first), then
-    coarser grids (fewer cells, padding at most :data:`MAX_PADDING`) in the model's order of
-    preference; the first within ``limit`` is taken, or, if none is, the one with the fewest values.
-    Models without an ``embed_dim`` field get ``(None, {})``: their preferred grid, fields as they are.
+    The model's preferred grid is tried with each of :data:`EMBED_CHANNELS` in its
+    ``layout_field`` (richest first), then grids with no more cells and padding at most
+    :data:`MAX_PADDING`, in the model's order of preference; the first within ``limit`` is taken,
+    or, if none is, the one with the fewest values. ``fixed`` (other config fields) counts towards
+    the values but is not returned. A model without a ``layout_field`` gets ``(None, {})``: its
+    preferred grid, fields as they are.
     """
-    if "embed_dim" not in {f.name for f in dataclasses.fields(spec.config_cls)}:
+    field = spec.model_cls.layout_field
+    if field is None:
         return None, {}
     options = spec.model_cls.grid_options(height, width)
     cells = _cells(options[0])
@@ -122,18 +125,19 @@ def embedding_layout(
     fewest: tuple[int, Grid, int] | None = None
     for grid in [options[0], *(g for g in grids if g != options[0])]:
         for channels in EMBED_CHANNELS:
-            fields = {**(fixed or {}), "embed_dim": channels}
+            fields = {**(fixed or {}), field: channels}
             config = spec.model_cls.default_config(grid[1], grid[2], frames, grid[0], MIN_C0, 0, **fields)
             values = per_frame_values(spec, config)
             if values <= limit:
-                return grid, {"embed_dim": channels}
+                return grid, {field: channels}
             if fewest is None or values < fewest[0]:
                 fewest = (values, grid, channels)
     assert fewest is not None
-    return fewest[1], {"embed_dim": fewest[2]}
+    return fewest[1], {field: fewest[2]}
 
 
 def _cells(grid: Grid) -> int:
-    """Cells of the smallest feature grid of ``grid``."""
+    """Padded area over the total stride squared: the cells of the smallest feature grid (for the
+    half-resolution models, four times it; only compared between grids of one model)."""
     s = math.prod(grid[0])
     return (grid[1] // s) * (grid[2] // s)

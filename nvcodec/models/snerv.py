@@ -110,6 +110,7 @@ class SNeRV(NeuralVideoModel):
     """SNeRV backbone: LL-band embeddings, NeRV blocks, MFU, LL and HFR heads, inverse DWT."""
 
     default_lr = 1e-3
+    layout_field = "embed_dim"
     default_loss = "snerv"
     embedding_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
 
@@ -137,12 +138,10 @@ class SNeRV(NeuralVideoModel):
     def default_config(
         cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> SNeRVConfig:
-        """The config for a padded frame size, frame count, strides and stem width (``params``, the
-        budget being solved for, is not needed)."""
-        res_blocks = 2 if c0 < 50 else 3 if c0 < 70 else 4 if c0 < 100 else 6
-        return SNeRVConfig(
-            height=height, width=width, frames=frames, strides=strides, c0=c0, res_blocks=res_blocks, **fields
-        )
+        """The config for a padded frame size, frame count, strides and stem width, ``fields`` set as
+        given (``res_blocks`` follows the stem width unless set; ``params`` is not needed)."""
+        fields.setdefault("res_blocks", 2 if c0 < 50 else 3 if c0 < 70 else 4 if c0 < 100 else 6)
+        return SNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """The LL embedding and the per-frame LL (min, max)."""

@@ -141,9 +141,11 @@ class SNeRVT(NeuralVideoModel):
     def default_config(
         cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> SNeRVTConfig:
-        """The config for a padded size, frames, strides and stem width; ``t_down`` keeps the two
-        temporal embeddings within four times the LL embedding's size."""
+        """The config for a padded size, frames, strides and stem width, ``fields`` set as given;
+        unless set, ``t_down`` keeps the two temporal embeddings within four times the LL embedding's size."""
         cfg = SNeRVTConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
+        if "t_down" in fields:
+            return cfg
         limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
         return dataclasses.replace(cfg, t_down=embedding_downscale(*cfg.pre_tub_size, 2 * cfg.t_dim, limit))
 
