@@ -156,6 +156,8 @@ def test_every_one_video_model_takes_a_rate_distortion_fit(model: str, clip_dir:
     assert 0.85 * 3.0 <= report.bpp <= 3.0
     _, frames = decode_frames(tmp_path / "m.nrv", device="cpu")
     np.testing.assert_array_equal(frames, report.reconstruction)
+    _, part = decode_frames(tmp_path / "m.nrv", (3, 6), device="cpu")
+    np.testing.assert_array_equal(part, report.reconstruction[3:6])
 
 
 def test_progressive_videos_take_a_rate_distortion_fit(clip_dir: Path, tmp_path: Path) -> None:
