@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import torch
 from nvcodec.cli import main
 from nvcodec.io import synthetic_clip, write_video
 
-torch.set_num_threads(2)
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else 2)  # two workers share the 2 cores
 
 
 @pytest.fixture(scope="session")
