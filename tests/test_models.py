@@ -11,12 +11,12 @@ from nvcodec.models.layers import choose_grid
 from nvcodec.models.limits import check_fields
 from nvcodec.models.sizing import MAX_PADDING, count_for, per_frame_values
 
-MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv", "pfnr"]
+MODELS = ["nerv", "hnerv", "hfe-hnerv", "hfs-hnerv", "snerv", "snerv-t", "pnerv", "pfnr", "hinerv"]
 
 
 def test_registry_names_and_fixed_ids() -> None:
     assert names() == MODELS
-    assert [spec(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [spec(n).model_id for n in MODELS] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert spec_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
         spec("vvc")

@@ -37,6 +37,12 @@ FIELD_LIMITS: dict[str, tuple[float, float]] = {
     "fso_stage": (-1, 16),
     "fso_fraction": (1e-6, 1.0),
     "seed": (0, (1 << 32) - 1),
+    "grid_frames": (1, 1 << 20),
+    "grid_channels": (1, 256),
+    "grid_levels": (1, 8),
+    "local_frames": (1, 1 << 20),
+    "local_channels": (1, 256),
+    "local_levels": (1, 8),
 }
 MAX_STRIDES = 12
 
