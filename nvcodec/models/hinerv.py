@@ -39,6 +39,9 @@ BASE_CELLS_PER_PIXEL = 1 / 1024
 """Preferred base-grid cells per frame pixel (5x10 at 160x320); at most :data:`MAX_BASE_CELLS`."""
 MAX_BASE_CELLS = 18 * 32
 """HiNeRV's base grid at 720p and 1080p."""
+BASE_GRID_SHARE, LOCAL_GRID_SHARE = 0.1, 0.15
+"""Shares of the transmitted values the sizing lets the base and the local grids take (HiNeRV's
+configurations give grids 17-18 % in all)."""
 
 
 @dataclass(frozen=True)
@@ -174,13 +177,17 @@ class HiNeRV(NeuralVideoModel):
         cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> HiNeRVConfig:
         """The config for a padded frame size, frame count, strides and first width, ``fields`` set as
-        given; unless set, the base grid has about T / 3 time steps and the local grids T rows, with
-        1, 2 or 4 channels as the budget grows (about 30k, 100k, 300k values)."""
+        given. Unless set: 1, 2 or 4 grid channels as the budget grows (about 30k, 100k, 300k
+        values), and as many time steps as keep the base grid within :data:`BASE_GRID_SHARE` of
+        ``params`` (at most T / 3) and the local grids within :data:`LOCAL_GRID_SHARE` (at most T)."""
         channels = 1 if params < 60_000 else 2 if params < 200_000 else 4
-        fields.setdefault("grid_frames", max(1, round(frames / 3)))
         fields.setdefault("grid_channels", channels)
-        fields.setdefault("local_frames", frames if params >= 60_000 else max(1, frames // 2))
         fields.setdefault("local_channels", channels)
+        s = math.prod(strides)
+        base_per_step = 2 * (height // s) * (width // s) * fields["grid_channels"]  # two levels, equal cost
+        local_per_row = 3 * sum(st * st * max(fields["local_channels"] >> i, 1) for i, st in enumerate(strides))
+        fields.setdefault("grid_frames", max(1, min(round(frames / 3), int(BASE_GRID_SHARE * params / base_per_step))))
+        fields.setdefault("local_frames", max(1, min(frames, int(LOCAL_GRID_SHARE * params / local_per_row))))
         return HiNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
