@@ -10,6 +10,7 @@ bfloat16, the precision in which the file stores them, before quantizing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,10 @@ class QTensor:
     axis: int | None
     bits: int
     scales: np.ndarray | None = None
-    """Per-slice Laplace scales of a learned tensor: its coded symbols (:meth:`coded`) use them."""
+    """Per-slice Laplace scales of a learned tensor: its coded symbols (:meth:`coded`) use them; for a
+    context-coded grid, the per-channel multipliers of the predicted scales."""
+    context: Any = None
+    """The :class:`~nvcodec.compress.context.ContextNet` a context-coded grid is coded with."""
 
     def coded(self) -> np.ndarray:
         """The integers the entropy coder sees: the symbols, or their frame residuals (``PREDICTED``)."""

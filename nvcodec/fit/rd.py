@@ -24,8 +24,10 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from nvcodec.compress.context import CONTEXT, GridContext, context_tensor
 from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, ml_bits, slice_axis
 from nvcodec.compress.quantize import QTensor, to_bf16_up
+from nvcodec.entropy.context import context_bits
 from nvcodec.fit.losses import make_loss
 from nvcodec.fit.train import FitConfig, FrameSource, _autocast, train_steps
 from nvcodec.progress import Reporter
@@ -34,6 +36,8 @@ SIDE_BITS_PER_SLICE = 32
 """A bfloat16 step and a bfloat16 Laplace scale per slice."""
 RECORD_BITS = 48
 """Fixed bytes of a tensor record (depth, axis, symbol range, payload length), as bits."""
+CONTEXT_NET_BITS = 8 * (16 + 1 + 2 * 122)
+"""The ``GCTX`` section (framing, width, about two bytes per fixed-point weight), as bits."""
 CALIBRATION_RANGE, CALIBRATION_ITERATIONS = 8.0, 24
 """:meth:`RateModel.calibrate` searches step factors in exp(±8), to 2^-24 of that range in the log."""
 
@@ -84,7 +88,10 @@ class RateModel(nn.Module):
 
     ``selections`` (boolean masks by parameter name) restrict a parameter to the entries the file
     holds (a progressive video's newly claimed weights), quantized as one flat slice; a parameter
-    whose selection is empty is not transmitted at all.
+    whose selection is empty is not transmitted at all. The model's feature grids
+    (``grid_parameters``) get a step per channel and are priced by the grid context model
+    (:class:`~nvcodec.compress.context.GridContext`, shared by all grids) with a learned scale
+    multiplier per channel.
     """
 
     def __init__(
@@ -98,8 +105,15 @@ class RateModel(nn.Module):
         self.names = [n for n in params if n not in selections or bool(selections[n].any())]
         self.selections = {n: selections[n] for n in self.names if n in selections}
         values = self.transmitted(model)
+        grids = set(model.grid_parameters()) - set(self.selections)
+        self.grid_shapes = {n: tuple(v.shape) for n, v in values.items() if n in grids}
         self.weights = nn.ModuleList(
-            LearnedQuantizer(v, None if n in self.selections else slice_axis(tuple(v.shape))) for n, v in values.items()
+            LearnedQuantizer(v, 0 if n in grids else None if n in self.selections else slice_axis(tuple(v.shape)))
+            for n, v in values.items()
+        )
+        self.context = GridContext() if grids else None
+        self.log_multipliers = nn.ParameterDict(
+            {str(i): nn.Parameter(torch.zeros(s[0])) for i, s in enumerate(self.grid_shapes.values())}
         )
         self.embedding_names = list(embeddings)
         self.embeddings = nn.ModuleList(
@@ -110,6 +124,7 @@ class RateModel(nn.Module):
         self.state = _State()
         self.side_bits = SIDE_BITS_PER_SLICE * sum(q.log_step.numel() for q in [*self.weights, *self.embeddings])
         self.side_bits += RECORD_BITS * (len(self.weights) + len(self.embeddings))
+        self.side_bits += CONTEXT_NET_BITS if grids else 0
 
     def transmitted(self, model: nn.Module) -> dict[str, torch.Tensor]:
         """The values of ``model`` (without the quantizers attached) that the file holds, by name."""
@@ -182,8 +197,30 @@ class RateModel(nn.Module):
         return out, bits
 
     def weight_bits(self) -> torch.Tensor:
-        """Bits of the weights' symbols of the last forward pass."""
-        return sum(q.bits(self.state.symbols[n]) for n, q in zip(self.names, self.weights, strict=True))
+        """Bits of the weights' symbols of the last forward pass (grids under the context model)."""
+        grids = list(self.grid_shapes)
+        total = torch.zeros(())
+        for n, q in zip(self.names, self.weights, strict=True):
+            y = self.state.symbols[n]
+            if n in self.grid_shapes:
+                log_multiplier = self.log_multipliers[str(grids.index(n))]
+                total = total + self.context.bits(y.view(self.grid_shapes[n]), log_multiplier)
+            else:
+                total = total + q.bits(y)
+        return total
+
+    @torch.no_grad()
+    def export(self, model: nn.Module, step_scale: float = 1.0) -> dict[str, QTensor]:
+        """The file's quantized parameters, every step multiplied by ``step_scale``: grids
+        context-coded, the rest learned tensors."""
+        net = self.context.export() if self.context is not None else None
+        values, grids, out = self.transmitted(model), list(self.grid_shapes), {}
+        for n, q in zip(self.names, self.weights, strict=True):
+            out[n] = q.export(values[n], step_scale)
+            if n in self.grid_shapes:
+                multipliers = to_bf16_up(self.log_multipliers[str(grids.index(n))].exp().float().cpu().numpy())
+                out[n] = context_tensor(out[n], multipliers, net)
+        return out
 
 
 def estimated_bits(tensors: list[QTensor]) -> float:
@@ -191,6 +228,9 @@ def estimated_bits(tensors: list[QTensor]) -> float:
     bits of their integers under their stored scales, plus their steps, scales and record fields."""
     bits = 0.0
     for q in tensors:
+        if q.bits == CONTEXT:
+            bits += context_bits(q.symbols, q.context, q.scales) + SIDE_BITS_PER_SLICE * len(q.steps) + RECORD_BITS
+            continue
         slices = as_slices(torch.from_numpy(q.coded()).double(), q.axis)
         bits += float(laplace_bits(slices, torch.from_numpy(q.scales).double()[:, None]))
         bits += SIDE_BITS_PER_SLICE * len(q.steps) + RECORD_BITS

@@ -7,6 +7,8 @@ Sections of a video entry, in order (payloads; see ``docs/format.md``):
 * ``PARM``: u32 CRC32 of the parameter layout (names and shapes), uvarint count, then each
   transmitted parameter as a quantized tensor record, in the model's parameter order.
 * ``EMBD``: uvarint count, then each per-frame embedding as a quantized tensor record.
+* ``GCTX`` (only when a parameter is a context-coded grid, before ``PARM``): the grid context
+  model's fixed-point weights.
 
 Shapes are never stored: the reader rebuilds the network on PyTorch's ``meta`` device from the
 config (allocating nothing) and takes the shapes from it.
@@ -31,7 +33,8 @@ from nvcodec.format.header import (
     read_meta,
     read_model,
 )
-from nvcodec.format.tensors import read_qtensor, write_qtensor
+from nvcodec.compress.context import CONTEXT
+from nvcodec.format.tensors import pack_context_net, read_context_net, read_qtensor, write_qtensor
 from nvcodec.models import ModelSpec
 
 ENTRY_SECTIONS = (b"VHDR", b"MODL", b"PARM", b"EMBD")
@@ -61,18 +64,23 @@ def pack_entry(e: Entry, index: int = 0) -> list[Section]:
     w = ByteWriter()
     w.u32(layout_crc(e.spec.parameter_shapes(e.config)))
     w.raw(_tensors(e.params).getvalue())
+    nets = {id(q.context): q.context for q in e.params.values() if q.bits == CONTEXT}
+    if len(nets) > 1:
+        raise ValueError("the grids of one entry share one context model")
+    context = [Section(b"GCTX", index, pack_context_net(n)) for n in nets.values()]
     return [
         Section(b"VHDR", index, pack_meta(e.meta)),
         Section(b"MODL", index, pack_model(e.spec, e.config)),
+        *context,
         Section(b"PARM", index, w.getvalue()),
         Section(b"EMBD", index, _tensors(e.embeddings).getvalue()),
     ]
 
 
-def _read_tensors(r: ByteReader, shapes: dict[str, tuple[int, ...]]) -> dict[str, QTensor]:
+def _read_tensors(r: ByteReader, shapes: dict[str, tuple[int, ...]], context: Any = None) -> dict[str, QTensor]:
     if r.uvarint(len(shapes)) != len(shapes):
         raise ReadError("tensor count does not match the model")
-    out = {name: read_qtensor(r, shape) for name, shape in shapes.items()}
+    out = {name: read_qtensor(r, shape, context) for name, shape in shapes.items()}
     r.expect_end()
     return out
 
@@ -85,7 +93,8 @@ def _read_entry(tags: dict[bytes, bytes], file_bytes: int) -> Entry:
     shapes = spec.parameter_shapes(config)
     if r.u32() != layout_crc(shapes):
         raise ReadError("parameter layout does not match this decoder's model")
-    params = _read_tensors(r, shapes)
+    context = read_context_net(tags[b"GCTX"]) if b"GCTX" in tags else None
+    params = _read_tensors(r, shapes, context)
     embeddings = _read_tensors(ByteReader(tags[b"EMBD"]), model.embedding_shapes())
     return Entry(meta, spec, config, params, embeddings)
 

@@ -7,7 +7,10 @@ Three layouts, told apart by the first byte (``bits``):
 * learned (``bits`` 0, format 2.0): ``u8 0 | u8 axis | steps (bfloat16 per slice) | Laplace scales
   (bfloat16 per slice) | per-slice Laplace payload`` (:mod:`nvcodec.entropy.laplace`);
 * predicted (``bits`` 1, format 3.0): the learned layout with ``u8 1``, whose payload holds the
-  residuals of the symbols from the previous entry along the first axis (the previous frame).
+  residuals of the symbols from the previous entry along the first axis (the previous frame);
+* context-coded grid (``bits`` 17, format 4.0): ``u8 17 | u8 0 | steps (bfloat16 per channel) |
+  scale multipliers (bfloat16 per channel) | context payload`` (:mod:`nvcodec.entropy.context`),
+  for a channels x time x height x width grid; the predictor's weights are the entry's ``GCTX``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
+from nvcodec.compress.context import CONTEXT, TAPS, WEIGHT_LIMIT, ContextNet
 from nvcodec.compress.quantize import LEARNED, PREDICTED, QTensor, bf16_bits, from_bf16_bits
 from nvcodec.entropy import decode_symbols, encode_symbols
+from nvcodec.entropy.context import decode_context, encode_context
 from nvcodec.entropy.laplace import MIN_SCALE, decode_laplace, encode_laplace
 
 PER_TENSOR = 255
@@ -42,8 +47,11 @@ def tensor_record(q: QTensor) -> bytes:
         w.u8(q.bits)
         w.u8(PER_TENSOR if q.axis is None else q.axis)
         w.raw(bf16_bits(q.steps).astype("<u2").tobytes())
-        if q.bits in (LEARNED, PREDICTED):
+        if q.bits in (LEARNED, PREDICTED, CONTEXT):
             w.raw(bf16_bits(q.scales).astype("<u2").tobytes())
+        if q.bits == CONTEXT:
+            w.raw(encode_context(q.symbols, q.context, q.scales))
+        elif q.bits in (LEARNED, PREDICTED):
             w.raw(encode_laplace(_as_slices(q.coded(), q.axis), q.scales))
         else:
             w.raw(encode_symbols(q.symbols))
@@ -63,10 +71,13 @@ def _bf16_array(r: ByteReader, n: int, what: str, floor: float) -> np.ndarray:
     return values
 
 
-def read_qtensor(r: ByteReader, shape: tuple[int, ...]) -> QTensor:
-    """Read a tensor of the given shape written by :func:`write_qtensor`."""
+def read_qtensor(r: ByteReader, shape: tuple[int, ...], context: ContextNet | None = None) -> QTensor:
+    """Read a tensor of the given shape written by :func:`write_qtensor` (``context``: the entry's
+    context model, which a context-coded grid needs)."""
     bits = r.u8()
     axis_byte = r.u8()
+    if bits == CONTEXT:
+        return _read_context(r, shape, axis_byte, context)
     if bits not in (LEARNED, PREDICTED) and not 2 <= bits <= 16:
         raise ReadError(f"invalid bit depth {bits}")
     if axis_byte != PER_TENSOR and axis_byte >= len(shape):
@@ -100,3 +111,41 @@ def _read_learned(r: ByteReader, shape: tuple[int, ...], axis: int | None, bits:
     if symbols.size and np.abs(symbols).max() >= MAX_LEARNED_SYMBOL:
         raise ReadError("symbol outside the range of a learned tensor")
     return QTensor(symbols, steps, axis, bits, scales)
+
+
+def _read_context(r: ByteReader, shape: tuple[int, ...], axis_byte: int, context: ContextNet | None) -> QTensor:
+    """The rest of a context-coded grid record."""
+    if context is None:
+        raise ReadError("a context-coded tensor without the entry's context model")
+    if len(shape) != 4 or axis_byte != 0:
+        raise ReadError(f"a context-coded tensor must be a grid with channels on axis 0, not shape {shape}")
+    steps = _bf16_array(r, shape[0], "quantization step", 0.0)
+    multipliers = _bf16_array(r, shape[0], "scale multiplier", 0.0)
+    symbols = decode_context(r, shape, context, multipliers)
+    if symbols.size and np.abs(symbols).max() >= MAX_LEARNED_SYMBOL:
+        raise ReadError("symbol outside the range of a learned tensor")
+    return QTensor(symbols, steps, 0, CONTEXT, multipliers, context=context)
+
+
+MAX_HIDDEN = 64
+
+
+def pack_context_net(net: ContextNet) -> bytes:
+    """The ``GCTX`` payload: ``u8 hidden width``, then every fixed-point weight as an svarint."""
+    w = ByteWriter()
+    w.u8(len(net.b1))
+    for v in net.values():
+        w.svarint(int(v))
+    return w.getvalue()
+
+
+def read_context_net(payload: bytes) -> ContextNet:
+    """Parse a ``GCTX`` payload."""
+    r = ByteReader(payload)
+    hidden = r.u8()
+    if not 1 <= hidden <= MAX_HIDDEN:
+        raise ReadError(f"context model width {hidden} outside 1..{MAX_HIDDEN}")
+    count = hidden * TAPS + hidden + 2 * hidden + 2
+    values = [r.svarint(WEIGHT_LIMIT) for _ in range(count)]
+    r.expect_end()
+    return ContextNet.from_values(np.array(values, dtype=np.int64), hidden)

@@ -99,6 +99,11 @@ class NeuralVideoModel(nn.Module, abc.ABC):
         """Parameters that go into the file, in a fixed order (encoder excluded)."""
         return {n: p for n, p in self.named_parameters() if not n.startswith(("encoder.", "encoder_"))}
 
+    def grid_parameters(self) -> list[str]:
+        """Names of the transmitted parameters that are feature grids (channels x time steps x
+        height x width), which the rate–distortion fit codes with the grid context model."""
+        return []
+
     def prunable_parameters(self) -> dict[str, nn.Parameter]:
         """Weights that pruning may zero: conv and linear kernels except the RGB head."""
         return {n: p for n, p in self.transmitted_parameters().items() if p.dim() > 1 and "head" not in n}

@@ -8,7 +8,7 @@ Structure (as the official code builds it, written from its description; see the
   ``grid_channels * 2^l`` channels, each read at frame t by linear interpolation in time (clamped at
   the ends, align-corners-false convention) and concatenated; a 3x3 stem conv to ``c0`` channels;
 * stage i (stride s): channel LayerNorm without affine, bilinear up-sampling by s, plus the local
-  encoding: ``local_levels`` grids of ``local_frames / 2^l`` rows x ``s*s*c_i*2^l`` values, read at t
+  encoding: ``local_levels`` grids of ``c_i*2^l`` channels x ``local_frames / 2^l`` rows x s x s, read at t
   like the base grid, concatenated and mapped by one linear layer to an s x s table of vectors added
   at ``(y mod s, x mod s)``; then blocks ``x + fc2(gelu(fc1(ln(dwconv3x3(x)))))`` (no biases; the first
   block of a stage that changes width has no residual); widths halve from stage to stage, floored at
@@ -108,7 +108,7 @@ class Stage(nn.Module):
         self.stride = stride
         channels = max(config.local_channels >> level, 1)
         self.local = nn.ParameterList(
-            nn.Parameter(torch.empty(channels << lv, max(config.local_frames >> lv, 1), stride * stride))
+            nn.Parameter(torch.empty(channels << lv, max(config.local_frames >> lv, 1), stride, stride))
             for lv in range(config.local_levels)
         )
         self.local_proj = nn.Linear(sum(g.shape[0] for g in self.local), c_in)
@@ -119,7 +119,7 @@ class Stage(nn.Module):
         x = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], eps=1e-6).permute(0, 3, 1, 2)
         x = F.interpolate(x, scale_factor=self.stride, mode="bilinear", align_corners=False)
         s, n = self.stride, x.shape[0]
-        codes = torch.cat([_time_lerp(g, index, frames) for g in self.local], dim=1).transpose(1, 2)  # N x s*s x c
+        codes = torch.cat([_time_lerp(g, index, frames).flatten(2) for g in self.local], dim=1).transpose(1, 2)
         table = self.local_proj(codes).view(n, s, s, -1).permute(0, 3, 1, 2)  # N x C x s x s
         x = x + table.repeat(1, 1, x.shape[2] // s, x.shape[3] // s)
         for block in self.blocks:
@@ -189,6 +189,10 @@ class HiNeRV(NeuralVideoModel):
         fields.setdefault("grid_frames", max(1, min(round(frames / 3), int(BASE_GRID_SHARE * params / base_per_step))))
         fields.setdefault("local_frames", max(1, min(frames, int(LOCAL_GRID_SHARE * params / local_per_row))))
         return HiNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
+
+    def grid_parameters(self) -> list[str]:
+        """The base grid's levels and every stage's local grids (channels x time x height x width)."""
+        return [n for n in self.transmitted_parameters() if n.startswith("base.") or ".local." in n]
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """HiNeRV transmits nothing per frame."""

@@ -93,8 +93,7 @@ def _zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> in
 
 def _export(model: Any, rate: RateModel, source: FrameSource, scale: float) -> tuple[dict, dict]:
     """The file's quantized parameters and embeddings, every step multiplied by ``scale``."""
-    weights = rate.transmitted(model).values()
-    params = {n: q.export(p, scale) for n, q, p in zip(rate.names, rate.weights, weights, strict=True)}
+    params = rate.export(model, scale)
     values = export_embeddings(model, source)
     embeddings = {n: _cheaper(q, values[n], scale) for n, q in zip(rate.embedding_names, rate.embeddings, strict=True)}
     return params, embeddings
