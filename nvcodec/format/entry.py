@@ -21,6 +21,7 @@ from typing import Any
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.compress import QTensor
+from nvcodec.compress.context import CONTEXT
 from nvcodec.container import Section, packed_size
 from nvcodec.errors import CorruptFileError
 from nvcodec.format.header import (
@@ -33,7 +34,6 @@ from nvcodec.format.header import (
     read_meta,
     read_model,
 )
-from nvcodec.compress.context import CONTEXT
 from nvcodec.format.tensors import pack_context_net, read_context_net, read_qtensor, write_qtensor
 from nvcodec.models import ModelSpec
 
