@@ -31,6 +31,8 @@ class BenchConfig:
         resume: reuse points already in ``out/results.json``.
         device: ``auto``, ``cpu`` or ``cuda`` for our models.
         seed: seed for our models.
+        references: our model curves every other model curve gets a BD-rate against (as against
+            the anchors), e.g. ``("hnerv",)`` to compare a new model with it.
     """
 
     clips: tuple[str, ...] = ()
@@ -48,3 +50,4 @@ class BenchConfig:
     resume: bool = False
     device: str = "auto"
     seed: int = 0
+    references: tuple[str, ...] = ()

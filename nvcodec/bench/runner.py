@@ -53,6 +53,9 @@ def check_config(cfg: BenchConfig) -> None:
         raise NvcError("--bpp: give positive budgets, e.g. 0.05,0.1")
     for m in cfg.models:
         _options(m, cfg.bpps[0], cfg)  # validates
+    for r in cfg.references:
+        if r not in cfg.models:
+            raise NvcError(f"--references {r}: not one of the benchmarked models ({', '.join(cfg.models)})")
 
 
 RD_SUFFIX, POST_SUFFIX = "+rd", "+post"
@@ -221,10 +224,10 @@ def _post_curve(model: str, curves: dict[str, list[dict]]) -> list[str]:
     return []
 
 
-def bd_table(rows: list[dict]) -> list[dict]:
+def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
     """BD-rate and BD-quality of every model curve against every anchor curve, per clip and metric,
-    and of every curve against the post-training curve of its model (``name+post``, or ``name`` for
-    ``name+rd``) when the run has it."""
+    against the post-training curve of its model (``name+post``, or ``name`` for ``name+rd``) when
+    the run has it, and against each of the ``references`` model curves but itself."""
     out = []
     points = [r for r in rows if "error" not in r]
     for clip in sorted({r["clip"] for r in points}):
@@ -235,7 +238,8 @@ def bd_table(rows: list[dict]) -> list[dict]:
         models = [c for c, pts in curves.items() if pts[0]["kind"] == "nvcodec"]
         anchors = [c for c, pts in curves.items() if pts[0]["kind"] == "anchor"]
         for model in models:
-            for anchor in anchors + _post_curve(model, curves):
+            others = [r for r in references if r in curves and r != model]
+            for anchor in anchors + _post_curve(model, curves) + others:
                 for metric in ("psnr", "ms_ssim"):
                     a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
                     t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]
@@ -262,7 +266,7 @@ def write_outputs(rows: list[dict], cfg: BenchConfig, env: dict) -> dict:
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()},
         "environment": env,
         "points": rows,
-        "bd_rate": bd_table(rows),
+        "bd_rate": bd_table(rows, cfg.references),
     }
     text = json.dumps(result, indent=1) + "\n"
     write_atomic(cfg.out / "results.json", lambda p: p.write_text(text))

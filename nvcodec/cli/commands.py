@@ -119,6 +119,9 @@ def encode(
     seed: int | None = typer.Option(None, help=f"Random seed [{EncodeOptions.seed}]."),
     batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
     lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
+    patch: int | None = typer.Option(
+        None, help="hinerv: train on square patches of about this many pixels a side [whole frames]."
+    ),
     capacity: float | None = typer.Option(
         None, help=f"pfnr: fraction of each tensor a video selects [{PFNR.capacity}]."
     ),
@@ -139,7 +142,7 @@ def encode(
     options = _options(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
-        max_videos=max_videos, rd=rd, lam=lam,
+        max_videos=max_videos, rd=rd, lam=lam, patch=patch,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)
@@ -265,6 +268,9 @@ def bench(
     resume: bool = typer.Option(False, "--resume", help="Skip points already in OUT/results.json."),
     device: str | None = typer.Option(None, help=f"auto | cpu | cuda for our models [{BenchConfig.device}]."),
     seed: int | None = typer.Option(None, help=f"Random seed for our models [{BenchConfig.seed}]."),
+    references: str | None = typer.Option(
+        None, help="Our models every other model also gets a BD-rate against, comma-separated [none]."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the BD-rate list as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -284,6 +290,7 @@ def bench(
         "out": out,
         "device": device,
         "seed": seed,
+        "references": _names(references) if references is not None else None,
     }
     cfg = BenchConfig(resume=resume, **{k: v for k, v in given.items() if v is not None})
     from nvcodec.bench.runner import run_bench  # needs the bench extra (bjontegaard, matplotlib)

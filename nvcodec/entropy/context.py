@@ -5,8 +5,8 @@ The predictor and its fixed-point units are defined in :mod:`nvcodec.compress.co
 trains the same function in floating point); here it is evaluated in int64, which gives the same
 integers on every machine, so the encoder's and the decoder's probability models are identical.
 The only floating-point values handed to the coder are the mean ``m / 2^(2 FRAC)`` (exact), the
-table scale ``2^(k / SCALE_STEPS)`` (one table, built the same way on both sides) and its product
-with the channel's multiplier (one IEEE multiplication).
+table scale ``2^(k / SCALE_STEPS)`` (built from eight float64 literals by exact powers of two) and
+its product with the channel's multiplier (one IEEE multiplication).
 
 Values are coded row by row: time step ``t`` outer, row ``y`` inner, and within a row every channel,
 then every column. The decoder predicts a whole row from the rows before it, then decodes it.
@@ -17,6 +17,8 @@ over ``[lo, hi]`` with one mean and one scale per value (an empty blob when ``lo
 
 from __future__ import annotations
 
+import math
+
 import constriction
 import numpy as np
 
@@ -25,7 +27,24 @@ from nvcodec.compress.context import FRAC, MIN_SCALE, SCALE_INDEX, SCALE_STEPS, 
 
 MAX_SPAN = 1 << 16
 _SHIFT = 2 * FRAC
-_TABLE = np.array([2.0 ** (k / SCALE_STEPS) for k in range(SCALE_INDEX[0], SCALE_INDEX[1] + 1)])
+assert SCALE_STEPS == 8, "the table below holds eighth-octave roots"
+_ROOTS = tuple(
+    float.fromhex(h)
+    for h in (
+        "0x1.0000000000000p+0",
+        "0x1.172b83c7d517bp+0",
+        "0x1.306fe0a31b715p+0",
+        "0x1.4bfdad5362a27p+0",
+        "0x1.6a09e667f3bcdp+0",
+        "0x1.8ace5422aa0dbp+0",
+        "0x1.ae89f995ad3adp+0",
+        "0x1.d5818dcfba487p+0",
+    )
+)
+"""2^(i/8), i = 0..7, as exact float64 literals: the scale table is the same on every machine."""
+_TABLE = np.array(
+    [math.ldexp(_ROOTS[k % SCALE_STEPS], k // SCALE_STEPS) for k in range(SCALE_INDEX[0], SCALE_INDEX[1] + 1)]
+)
 
 
 def all_taps(volume: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, la
 from nvcodec.compress.quantize import QTensor, to_bf16_up
 from nvcodec.entropy.context import context_bits
 from nvcodec.fit.losses import make_loss
-from nvcodec.fit.train import FitConfig, FrameSource, _autocast, train_steps
+from nvcodec.fit.train import FitConfig, FrameSource, _autocast, decode_step, train_steps
 from nvcodec.progress import Reporter
 
 SIDE_BITS_PER_SLICE = 32
@@ -253,17 +253,17 @@ def fit_rd(
     loss_fn, lam = make_loss(cfg.loss), rd.lam
     reporter.start(stage, cfg.epochs)
     model.train()
-    for epoch, idx, x, target, last in train_steps(source, cfg, opt):
+    for step in train_steps(source, cfg, opt):
         with _autocast(source.frames.device):
-            embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(x), idx)
-            out = model.decode(idx, embeddings)[..., : source.height, : source.width].float()
+            embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(step.x), step.idx)
+            out = decode_step(model, step, embeddings, source.height, source.width).float()
         bpp = (rate.weight_bits() + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
-        loss = loss_fn(out, target) + lam * bpp
+        loss = loss_fn(out, step.target) + lam * bpp
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if rd.target_bpp is not None:
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
-        if last:
-            reporter.advance(1, epoch=epoch + 1, bpp=float(bpp.detach()), lam=lam)
+        if step.last:
+            reporter.advance(1, epoch=step.epoch + 1, bpp=float(bpp.detach()), lam=lam)
     return lam

@@ -1,7 +1,10 @@
-"""The overfitting loop: Adam, linear warm-up then cosine decay, mini-batches of frames.
+"""The overfitting loop: Adam, linear warm-up then cosine decay, mini-batches of frames or of
+patches.
 
 Frames stay uint8 on the training device and are turned into padded float batches on the fly.
-On CUDA the forward pass runs under bfloat16 autocast; on the CPU it runs in float32.
+On CUDA the forward pass runs under bfloat16 autocast; on the CPU it runs in float32. With
+``patch`` set, a step trains one patch of a mini-batch of frames (the model decodes only the
+windows that patch needs, :meth:`decode_window`); an epoch visits every patch of every frame once.
 """
 
 from __future__ import annotations
@@ -9,11 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.nn import functional as F
 
 from nvcodec.fit.losses import make_loss
+from nvcodec.models.patches import Window, tiles
 from nvcodec.progress import Reporter
 
 PRESET_EPOCHS = {"fast": 30, "medium": 100, "slow": 300}
@@ -30,6 +35,8 @@ class FitConfig:
         warmup: fraction of the steps spent warming up linearly from 0.1 x lr.
         loss: ``l2`` or ``fusion6`` (0.7 L1 + 0.3 (1 - SSIM)).
         seed: seed of the frame shuffling.
+        patch: side in pixels of the square patches a step trains on (0: whole frames); only
+            for models that decode windows.
     """
 
     epochs: int
@@ -38,6 +45,32 @@ class FitConfig:
     warmup: float = 0.1
     loss: str = "l2"
     seed: int = 0
+    patch: int = 0
+
+
+PATCH_MULTIPLE = 8
+"""Patch sides are rounded to a multiple of this."""
+
+
+@dataclass
+class Step:
+    """One optimizer step: its epoch, frame indices, network input, target (the patch's region
+    when training on patches), the patch's rows and columns (None: whole frames), and whether it
+    ends its epoch."""
+
+    epoch: int
+    idx: torch.Tensor
+    x: torch.Tensor
+    target: torch.Tensor
+    window: tuple[Window, Window] | None
+    last: bool
+
+
+def decode_step(model: Any, step: Step, embeddings: dict[str, torch.Tensor], height: int, width: int) -> torch.Tensor:
+    """The model's output for ``step``: the whole frames cropped to ``height`` x ``width``, or the patch."""
+    if step.window is None:
+        return model.decode(step.idx, embeddings)[..., :height, :width]
+    return model.decode_window(step.idx, embeddings, *step.window)
 
 
 def lr_factor(step: int, total: int, warmup: float) -> float:
@@ -95,22 +128,36 @@ def _apply_masks(masks: dict[str, torch.Tensor] | None, params: dict[str, torch.
                 params[name].mul_(mask)
 
 
-def train_steps(
-    source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer
-) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, bool]]:
+def _epoch_plan(n: int, cfg: FitConfig, patches: list, gen: torch.Generator) -> list[tuple[torch.Tensor, Any]]:
+    """One epoch's steps as (frame indices, patch): the frames shuffled, cut into mini-batches for
+    every patch, the (batch, patch) pairs shuffled too when there are several patches."""
+    order = torch.randperm(n, generator=gen)
+    batches = [order[i : i + cfg.batch_size] for i in range(0, n, cfg.batch_size)]
+    if patches == [None]:
+        return [(b, None) for b in batches]
+    pairs = [(b, p) for p in patches for b in batches]
+    return [pairs[int(i)] for i in torch.randperm(len(pairs), generator=gen)]
+
+
+def train_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer) -> Iterator[Step]:
     """Every optimizer step of ``cfg.epochs`` epochs, ``opt``'s learning rate set for it by the
-    schedule: (epoch, frame indices, inputs, targets, whether the step ends its epoch), the
-    frames shuffled afresh each epoch by a generator seeded with ``cfg.seed``."""
+    schedule, the frames (and patches) shuffled afresh each epoch by a generator seeded with
+    ``cfg.seed``."""
     gen, n = torch.Generator().manual_seed(cfg.seed), len(source)
-    total, step = cfg.epochs * -(-n // cfg.batch_size), 0
+    patches = tiles(source.height, source.width, cfg.patch, PATCH_MULTIPLE) if cfg.patch else [None]
+    total, step = cfg.epochs * -(-n // cfg.batch_size) * len(patches), 0
     for epoch in range(cfg.epochs):
-        order = torch.randperm(n, generator=gen).to(source.frames.device)
-        for i in range(0, n, cfg.batch_size):
-            idx = order[i : i + cfg.batch_size]
+        plan = _epoch_plan(n, cfg, patches, gen)
+        for k, (idx, window) in enumerate(plan):
+            idx = idx.to(source.frames.device)
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
             step += 1
-            yield epoch, idx, *source.batch(idx), i + cfg.batch_size >= n
+            x, target = source.batch(idx)
+            if window is not None:
+                (r0, r1), (c0, c1) = window
+                target = target[..., r0:r1, c0:c1]
+            yield Step(epoch, idx, x, target, window, k == len(plan) - 1)
 
 
 def fit(
@@ -126,14 +173,15 @@ def fit(
     ``after_step`` after every optimizer step (PFNR restores its frozen weights there). Each epoch's
     mean loss and PSNR go to the reporter as ``stage``'s progress."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
-    loss_fn, n = make_loss(cfg.loss), len(source)
+    loss_fn = make_loss(cfg.loss)
     params = dict(model.named_parameters())
     reporter.start(stage, cfg.epochs)
     model.train()
-    loss_sum, mse_sum = 0.0, 0.0
-    for epoch, idx, x, target, last in train_steps(source, cfg, opt):
+    loss_sum, mse_sum, count = 0.0, 0.0, 0
+    for step in train_steps(source, cfg, opt):
+        idx, target = step.idx, step.target
         with _autocast(source.frames.device):
-            out = model(idx, x)[..., : source.height, : source.width].float()
+            out = decode_step(model, step, model.encode_frames(step.x), source.height, source.width).float()
         loss = loss_fn(out, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -143,10 +191,11 @@ def fit(
             after_step()
         loss_sum += float(loss.detach()) * len(idx)
         mse_sum += float(F.mse_loss(out.detach(), target)) * len(idx)
-        if last:
-            psnr = -10.0 * math.log10(max(mse_sum / n, 1e-12))
-            reporter.advance(1, epoch=epoch + 1, loss=loss_sum / n, psnr=psnr)
-            loss_sum, mse_sum = 0.0, 0.0
+        count += len(idx)
+        if step.last:
+            psnr = -10.0 * math.log10(max(mse_sum / count, 1e-12))
+            reporter.advance(1, epoch=step.epoch + 1, loss=loss_sum / count, psnr=psnr)
+            loss_sum, mse_sum, count = 0.0, 0.0, 0
 
 
 @torch.no_grad()

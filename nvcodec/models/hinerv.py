@@ -31,6 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.patches import Window, crop_or_zero, inside, plan_windows, upsample_window
 from nvcodec.models.registry import register
 
 STAGES = 4
@@ -118,13 +119,37 @@ class Stage(nn.Module):
         """Up-sample ``x`` (frames ``index``) by the stride, add the local encoding, apply the blocks."""
         x = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], eps=1e-6).permute(0, 3, 1, 2)
         x = F.interpolate(x, scale_factor=self.stride, mode="bilinear", align_corners=False)
-        s, n = self.stride, x.shape[0]
-        codes = torch.cat([_time_lerp(g, index, frames).flatten(2) for g in self.local], dim=1).transpose(1, 2)
-        table = self.local_proj(codes).view(n, s, s, -1).permute(0, 3, 1, 2)  # N x C x s x s
-        x = x + table.repeat(1, 1, x.shape[2] // s, x.shape[3] // s)
+        s = self.stride
+        x = x + self._table(index, frames).repeat(1, 1, x.shape[2] // s, x.shape[3] // s)
         for block in self.blocks:
             x = block(x)
         return x
+
+    def _table(self, index: torch.Tensor, frames: int) -> torch.Tensor:
+        """The local encoding of frames ``index``: N x C x s x s, added at ``(y mod s, x mod s)``."""
+        s, n = self.stride, index.shape[0]
+        codes = torch.cat([_time_lerp(g, index, frames).flatten(2) for g in self.local], dim=1).transpose(1, 2)
+        return self.local_proj(codes).view(n, s, s, -1).permute(0, 3, 1, 2)
+
+    def forward_window(
+        self, x: torch.Tensor, index: torch.Tensor, frames: int, plan: tuple, size: tuple[int, int]
+    ) -> tuple[torch.Tensor, tuple[int, int]]:
+        """:meth:`forward` on a window (:mod:`~nvcodec.models.patches`): ``x`` holds the source
+        windows of ``plan`` (rows, columns) of a frame of ``size``; returns the output windows and
+        the frame size at this stage."""
+        (rows_src, rows_wide, rows_out), (cols_src, cols_wide, cols_out) = plan
+        s = self.stride
+        x = F.layer_norm(x.permute(0, 2, 3, 1), x.shape[1:2], eps=1e-6).permute(0, 3, 1, 2)
+        x = upsample_window(x, (rows_src, cols_src), (rows_wide, cols_wide), s, size)
+        size = (size[0] * s, size[1] * s)
+        ry = torch.arange(*rows_wide, device=x.device) % s
+        rx = torch.arange(*cols_wide, device=x.device) % s
+        mask = inside(rows_wide, cols_wide, size, x)
+        x = (x + self._table(index, frames)[:, :, ry][:, :, :, rx]) * mask
+        for block in self.blocks:
+            x = block(x) * mask
+        top, left = rows_out[0] - rows_wide[0], cols_out[0] - cols_wide[0]
+        return x[..., top : top + rows_out[1] - rows_out[0], left : left + cols_out[1] - cols_out[0]], size
 
 
 @register("hinerv", 9, HiNeRVConfig)
@@ -201,6 +226,22 @@ class HiNeRV(NeuralVideoModel):
     def encode_frames(self, frames: torch.Tensor) -> dict[str, torch.Tensor]:
         """No per-frame tensors."""
         return {}
+
+    def decode_window(
+        self, index: torch.Tensor, embeddings: dict[str, torch.Tensor], rows: Window, cols: Window
+    ) -> torch.Tensor:
+        """Rows ``rows`` and columns ``cols`` of frames ``index``, computed on the windows that patch
+        needs (:mod:`~nvcodec.models.patches`): equal to that region of :meth:`decode`."""
+        frames, strides = self.config.frames, self.config.strides
+        depths = [len(stage.blocks) for stage in self.stages]
+        base_rows, row_plan = plan_windows(rows, strides, depths)
+        base_cols, col_plan = plan_windows(cols, strides, depths)
+        grid = torch.cat([_time_lerp(g, index, frames) for g in self.base], dim=1)
+        x = self.stem(crop_or_zero(grid, base_rows, base_cols))[..., 1:-1, 1:-1]
+        size = self.config.grid
+        for stage, plan in zip(self.stages, zip(row_plan, col_plan, strict=True), strict=True):
+            x, size = stage.forward_window(x, index, frames, plan, size)
+        return torch.sigmoid(self.head(x.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
 
     def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames ``index`` (N x 3 x H x W in [0, 1])."""

@@ -20,6 +20,7 @@ MAX_PARAMS = 1 << 28
 """The largest model (transmitted values) a file may hold; the reader refuses more."""
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
+MIN_PATCH, MAX_PATCH = 16, 4096
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class EncodeOptions:
             then prune and pick bit depths by packing.
         lam: a fixed rate weight λ (distortion + λ x bpp) instead of steering λ to the budget;
             ``--bpp`` then only sizes the model and the file lands where λ puts it.
+        patch: side in pixels of the square patches each training step fits (models that
+            decode windows: hinerv); None: whole frames.
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -70,6 +73,7 @@ class EncodeOptions:
     max_videos: int | None = None
     rd: bool | None = None
     lam: float | None = None
+    patch: int | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -99,7 +103,14 @@ class EncodeOptions:
         """The training settings for ``epochs`` epochs (the model's reference lr and loss by default)."""
         cls = self.spec.model_cls
         lr = self.lr if self.lr is not None else cls.default_lr
-        return FitConfig(epochs=epochs, lr=lr, batch_size=self.batch_size, loss=cls.default_loss, seed=self.seed)
+        return FitConfig(
+            epochs=epochs,
+            lr=lr,
+            batch_size=self.batch_size,
+            loss=cls.default_loss,
+            seed=self.seed,
+            patch=self.patch or 0,
+        )
 
 
 def _check(ok: bool, message: str) -> None:
@@ -134,6 +145,12 @@ def _validate(options: EncodeOptions) -> None:
         _check(math.isfinite(options.lr) and 0 < options.lr <= 1, f"--lr {options.lr}: must be in (0, 1]")
     _check(0 <= options.seed < 1 << 32, f"--seed {options.seed}: must be in 0..{(1 << 32) - 1}")
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
+    if options.patch is not None:
+        _check(
+            hasattr(options.spec.model_cls, "decode_window"),
+            f"--patch: {options.model} decodes whole frames only (patch training: hinerv)",
+        )
+        _check(MIN_PATCH <= options.patch <= MAX_PATCH, f"--patch {options.patch}: must be in {MIN_PATCH}..{MAX_PATCH}")
     if options.lam is not None:
         _check(math.isfinite(options.lam) and options.lam > 0, f"--lambda {options.lam}: must be positive")
         _check(options.uses_rd, "--lambda needs the rate–distortion fit (not with --no-rd, --prune or --*-bits)")
