@@ -13,6 +13,11 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
 * ``rd-cpu-qcif``: the same two HNeRV curves on a short, small synthetic clip (60 frames made at
   288x352 with another seed, box-downscaled x2 to 144x176, whose preferred embedding grid has 4x5
   cells) at 0.05, 0.1, 0.2 bpp, 80 epochs, against x264/x265 medium yuv420p.
+* ``hinerv-cpu``: the ``cpu-small`` setting, HiNeRV against HNeRV (both with the rate–distortion
+  fit, the same 80 epochs) at 0.05, 0.1, 0.2, 0.4 bpp, with x264/x265 medium in both pixel
+  formats; ``--reuse benchmarks/results/rd-cpu.json`` keeps that run's HNeRV points and anchors.
+* ``hinerv-cpu-synthetic``: the same on the ``rd-cpu-synthetic`` clip at 0.1, 0.2, 0.4 bpp
+  (``--reuse benchmarks/results/rd-cpu-synthetic.json``).
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
   epochs on CUDA; x264 and x265 medium in both pixel formats.
 """
@@ -67,6 +72,25 @@ CONFIGS = {
         anchor_pix_fmts=("yuv420p",),
         device="cpu",
     ),
+    "hinerv-cpu": dict(
+        models=("hinerv", "hnerv"),
+        references=("hnerv",),
+        bpps=(0.05, 0.1, 0.2, 0.4),
+        epochs=80,
+        crop=(640, 1280),
+        scale=4,
+        anchor_pix_fmts=("yuv420p", "yuv444p"),
+        device="cpu",
+    ),
+    "hinerv-cpu-synthetic": dict(
+        models=("hinerv", "hnerv"),
+        references=("hnerv",),
+        bpps=(0.1, 0.2, 0.4),
+        epochs=80,
+        scale=2,
+        anchor_pix_fmts=("yuv420p",),
+        device="cpu",
+    ),
     "gpu-full": dict(
         models=("hnerv", "nerv"),
         bpps=(0.01, 0.02, 0.05, 0.1),
@@ -77,7 +101,11 @@ CONFIGS = {
         device="cuda",
     ),
 }
-SYNTHETIC = {"rd-cpu-synthetic": (132, 160, 320, 7), "rd-cpu-qcif": (60, 288, 352, 11)}
+SYNTHETIC = {
+    "rd-cpu-synthetic": (132, 160, 320, 7),
+    "hinerv-cpu-synthetic": (132, 160, 320, 7),
+    "rd-cpu-qcif": (60, 288, 352, 11),
+}
 """Configurations run on the synthetic clip: frames, height, width, seed (then downscaled by ``scale``)."""
 
 
