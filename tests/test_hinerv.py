@@ -95,3 +95,17 @@ def test_grids_are_context_coded_and_the_context_model_travels_in_the_file(clip_
     kinds = {n: q.bits for n, q in entry.params.items()}
     assert {n for n, b in kinds.items() if b == CONTEXT} == set(model.grid_parameters()) != set()
     assert report.bpp <= 2.0
+
+
+def test_info_reports_no_bit_depth_for_a_file_of_learned_and_context_coded_tensors(
+    cli, clip_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "i.nrv"
+    assert (
+        cli("encode", clip_dir / "tiny.mkv", "-o", out, "--model", "hinerv", "--epochs", "1", "--bpp", "2", "-q")[0]
+        == 0
+    )
+    code, stdout, _ = cli("info", out, "--json")
+    info = json.loads(stdout)
+    assert code == 0 and info["format_version"] == "4.0"
+    assert info["videos"][0]["weight_bits"] == 0 and info["videos"][0]["model"] == "hinerv"

@@ -15,8 +15,8 @@ from nvcodec.pipeline.progressive import bits_of, claim_note
 
 
 def _depth(tensors: Iterable[QTensor]) -> int:
-    """The bit depth of uniform tensors (0 for learned and predicted ones, which have none)."""
-    return max((q.bits for q in tensors if q.bits >= 2), default=0)
+    """The bit depth of uniform tensors (0 for learned, predicted and context-coded ones, which have none)."""
+    return max((q.bits for q in tensors if 2 <= q.bits <= 16), default=0)
 
 
 def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
