@@ -3,7 +3,7 @@
     python benchmarks/fuzz_nrv.py --cases 100000 --out benchmarks/results/fuzz-nrv.json
     python benchmarks/fuzz_nrv.py --cli-check     # and the crafted files through `nvcodec info` / `decode`
 
-Seed files (tiny encodes of hnerv, snerv, nerv and a two-video pfnr archive) are made first, then
+Seed files (tiny encodes of hnerv, snerv, nerv, hinerv and a two-video pfnr archive) are made first, then
 each case mutates one seed and runs the file through the decoder's two entry points in this
 process (`pipeline.file_info`, then `pipeline.decode_frames` of each video's first and last frame
 when info accepted it: every layer runs; how many frames a file may claim is bounded by its size,
@@ -45,13 +45,14 @@ MUST_REFUSE = ("flip", "truncate", "crafted")
 
 
 def make_seeds(work: Path) -> dict[str, bytes]:
-    """Tiny real files to mutate: one-video files of three models and a two-video pfnr archive."""
+    """Tiny real files to mutate: one-video files of four models (hinerv: context-coded grids) and a
+    two-video pfnr archive."""
     from nvcodec import pipeline
     from nvcodec.io import Video, synthetic_clip
 
     video = Video(synthetic_clip(8, 32, 64, seed=1), Fraction(25, 1), "fuzz")
     seeds = {}
-    for model, params in (("hnerv", 3000), ("snerv", 6000), ("nerv", 3000)):
+    for model, params in (("hnerv", 3000), ("snerv", 6000), ("nerv", 3000), ("hinerv", 3000)):
         path = work / f"{model}.nrv"
         pipeline.encode_video(video, path, pipeline.EncodeOptions(model=model, params=params, epochs=1, device="cpu"))
         seeds[model] = path.read_bytes()
