@@ -225,8 +225,10 @@ class RateModel(nn.Module):
 
 def estimated_bits(tensors: list[QTensor]) -> float:
     """The rate the fit's model gives learned tensors as the file holds them: per-slice Laplace
-    bits of their integers under their stored scales, plus their steps, scales and record fields."""
-    bits = 0.0
+    bits of their integers under their stored scales (grids: context-model bits, and the context
+    model's section), plus their steps, scales and record fields."""
+    nets = {id(q.context) for q in tensors if q.bits == CONTEXT}
+    bits = CONTEXT_NET_BITS * len(nets)
     for q in tensors:
         if q.bits == CONTEXT:
             bits += context_bits(q.symbols, q.context, q.scales) + SIDE_BITS_PER_SLICE * len(q.steps) + RECORD_BITS
