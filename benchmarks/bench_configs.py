@@ -14,8 +14,9 @@ benchmarks/results/NAME.json, NAME.csv and NAME.png (the RD plot).
   288x352 with another seed, box-downscaled x2 to 144x176, whose preferred embedding grid has 4x5
   cells) at 0.05, 0.1, 0.2 bpp, 80 epochs, against x264/x265 medium yuv420p.
 * ``hinerv-cpu``: the ``cpu-small`` setting, HiNeRV against HNeRV (both with the rate–distortion
-  fit, the same 80 epochs) at 0.05, 0.1, 0.2, 0.4 bpp, with x264/x265 medium in both pixel
-  formats; ``--reuse benchmarks/results/rd-cpu.json`` keeps that run's HNeRV points and anchors.
+  fit, the same 80 epochs) and against the codec before the fit (``hnerv+post``) at 0.05, 0.1,
+  0.2, 0.4 bpp, with x264/x265 medium in both pixel formats; ``--reuse
+  benchmarks/results/rd-cpu.json`` keeps that run's HNeRV points and anchors.
 * ``hinerv-cpu-synthetic``: the same on the ``rd-cpu-synthetic`` clip at 0.1, 0.2, 0.4 bpp
   (``--reuse benchmarks/results/rd-cpu-synthetic.json``).
 * ``gpu-full``: Bunny 640x1280, all 132 frames; HNeRV and NeRV at 0.01, 0.02, 0.05, 0.1 bpp with 300
@@ -73,8 +74,8 @@ CONFIGS = {
         device="cpu",
     ),
     "hinerv-cpu": dict(
-        models=("hinerv", "hnerv"),
-        references=("hnerv",),
+        models=("hinerv", "hnerv", "hnerv+post"),
+        references=("hnerv", "hnerv+post"),
         bpps=(0.05, 0.1, 0.2, 0.4),
         epochs=80,
         crop=(640, 1280),
@@ -83,8 +84,8 @@ CONFIGS = {
         device="cpu",
     ),
     "hinerv-cpu-synthetic": dict(
-        models=("hinerv", "hnerv"),
-        references=("hnerv",),
+        models=("hinerv", "hnerv", "hnerv+post"),
+        references=("hnerv", "hnerv+post"),
         bpps=(0.1, 0.2, 0.4),
         epochs=80,
         scale=2,

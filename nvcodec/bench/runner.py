@@ -238,8 +238,9 @@ def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
         models = [c for c, pts in curves.items() if pts[0]["kind"] == "nvcodec"]
         anchors = [c for c, pts in curves.items() if pts[0]["kind"] == "anchor"]
         for model in models:
-            others = [r for r in references if r in curves and r != model]
-            for anchor in anchors + _post_curve(model, curves) + others:
+            post = _post_curve(model, curves)
+            others = [r for r in references if r in curves and r != model and r not in post]
+            for anchor in anchors + post + others:
                 for metric in ("psnr", "ms_ssim"):
                     a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
                     t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]
