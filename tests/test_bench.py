@@ -119,3 +119,26 @@ def test_a_refused_budget_is_left_off_the_plot(tmp_path: Path) -> None:
     refused = {"clip": "c", "curve": "hnerv", "kind": "nvcodec", "budget": 0.01, "error": "budget too small"}
     plot_clip([refused, *ours], "c", tmp_path / "rd.png")
     assert (tmp_path / "rd.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_curves_get_bd_rates_against_the_references_once_each() -> None:
+    def curve(codec: str, kind: str, factor: float) -> list[dict]:
+        return [
+            {"clip": "c", "codec": codec, "curve": codec, "kind": kind, "bpp": factor * b, "psnr": q, "ms_ssim": q / 40}
+            for b, q in ((0.05, 26.0), (0.1, 28.0), (0.2, 30.0), (0.4, 32.0))
+        ]
+
+    rows = curve("x265", "anchor", 0.5) + curve("hnerv", "nvcodec", 1.0) + curve("hinerv", "nvcodec", 0.5)
+    rows += curve("hnerv+post", "nvcodec", 2.0)
+    table = runner.bd_table(rows, ("hnerv", "hnerv+post"))
+    pairs = [(r["model"], r["anchor"]) for r in table if r["metric"] == "psnr"]
+    assert len(pairs) == len(set(pairs))
+    assert set(pairs) == {
+        ("hnerv", "x265"), ("hnerv", "hnerv+post"),
+        ("hinerv", "x265"), ("hinerv", "hnerv"), ("hinerv", "hnerv+post"),
+        ("hnerv+post", "x265"), ("hnerv+post", "hnerv"),
+    }  # fmt: skip
+    rate = {(r["model"], r["anchor"]): r["bd_rate_percent"] for r in table if r["metric"] == "psnr"}
+    assert rate[("hinerv", "hnerv")] == pytest.approx(-50.0, abs=0.5)
+    assert rate[("hinerv", "x265")] == pytest.approx(0.0, abs=0.5)
+    assert rate[("hinerv", "hnerv+post")] == pytest.approx(-75.0, abs=0.5)
