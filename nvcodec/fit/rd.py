@@ -199,7 +199,7 @@ class RateModel(nn.Module):
     def weight_bits(self) -> torch.Tensor:
         """Bits of the weights' symbols of the last forward pass (grids under the context model)."""
         grids = list(self.grid_shapes)
-        total = torch.zeros(())
+        total = torch.zeros((), device=self.weights[0].log_step.device) if self.weights else torch.zeros(())
         for n, q in zip(self.names, self.weights, strict=True):
             y = self.state.symbols[n]
             if n in self.grid_shapes:
