@@ -127,5 +127,7 @@ if __name__ == "__main__":
     core_cpu()
     bench("cpu-small")
     bench("gpu-full")
+    bench("hinerv-cpu")
+    bench("hinerv-cpu-synthetic")
     models_cpu()
     pfnr_cpu()
