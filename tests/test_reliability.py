@@ -232,3 +232,12 @@ def test_crafted_and_fuzzed_files_fail_cleanly_fast_and_leave_nothing_under_4_gb
         assert row["seconds"] < 5 and row["left"] == [], row
     assert set(result["outcomes"]) <= {"clean", "accepted"} and result["outcomes"]["clean"] > 100
     assert set(result["by_kind"]["flip"]) == {"clean"} and set(result["by_kind"]["crafted"]) == {"clean"}
+
+
+@pytest.mark.parametrize("model", ["nerv", "hinerv"])
+def test_models_with_an_ssim_loss_encode_a_clip_one_pixel_wide(model: str, cli, tmp_path: Path) -> None:
+    clip = tmp_path / "w1.y4m"
+    write_video(clip, np.ascontiguousarray(synthetic_clip(8, 32, 64, seed=1)[:, :, :1]), Fraction(25, 1))
+    args = ["--model", model, "--params", "700", "--epochs", "1", "-q"]
+    code, _, err = cli("encode", clip, "-o", tmp_path / "w1.nrv", *args)
+    assert code == 0, err

@@ -33,7 +33,10 @@ def _ssim_window(height: int, width: int) -> int:
 
 
 def fusion6(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """0.7 L1 + 0.3 (1 - SSIM), NeRV's loss."""
+    """0.7 L1 + 0.3 (1 - SSIM), NeRV's loss (L1 alone for frames one pixel wide or high, where
+    SSIM has no window)."""
+    if min(out.shape[-2:]) < 2:
+        return F.l1_loss(out, target)
     win = _ssim_window(*out.shape[-2:])
     s = ssim(out.float(), target.float(), data_range=1.0, size_average=True, win_size=max(win, 1))
     return 0.7 * F.l1_loss(out, target) + 0.3 * (1.0 - s)

@@ -183,19 +183,22 @@ class HiNeRV(NeuralVideoModel):
     @staticmethod
     def grid_options(height: int, width: int) -> list[tuple[tuple[int, ...], int, int]]:
         """Four-stage stride lists (non-increasing, each 2..5), best first: least padding, then a base
-        grid nearest ``BASE_CELLS_PER_PIXEL`` of the frame (at most :data:`MAX_BASE_CELLS`)."""
+        grid nearest ``BASE_CELLS_PER_PIXEL`` of the frame (at most :data:`MAX_BASE_CELLS`). A base
+        grid has at least 2 cells a side where the frame allows it, else 1 (frames under 32 pixels
+        a side are padded up to the strides)."""
         target = min(height * width * BASE_CELLS_PER_PIXEL, MAX_BASE_CELLS)
         scored = []
+        least = 2 if min(height, width) >= 2 * 2**STAGES else 1
         for strides in {tuple(sorted(c, reverse=True)) for c in product((5, 4, 3, 2), repeat=STAGES)}:
             s = math.prod(strides)
             ph, pw = -(-height // s) * s, -(-width // s) * s
-            if ph // s < 2 or pw // s < 2:
+            if ph // s < least or pw // s < least:
                 continue
             cells = (ph // s) * (pw // s)
             score = -20.0 * math.log(ph * pw / (height * width)) - abs(math.log(cells / target))
             scored.append((score, strides, (strides, ph, pw)))
         scored.sort(key=lambda c: (c[0], c[1]), reverse=True)
-        return [c[2] for c in scored] or [((1,), height, width)]
+        return [c[2] for c in scored]
 
     @classmethod
     def default_config(
