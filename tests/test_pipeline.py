@@ -31,6 +31,14 @@ def test_options_defaults_live_in_one_place() -> None:
     assert pfnr.spec.name == "hnerv" and not pfnr.spec.progressive  # the spec follows a replaced model
 
 
+def test_presets_give_short_clips_as_many_steps_as_a_132_frame_clip() -> None:
+    fast = EncodeOptions(preset="fast")
+    assert [fast.for_video(n).planned_epochs for n in (132, 1000, 33, 1)] == [30, 30, 120, 3960]
+    assert EncodeOptions(preset="fast", batch_size=2).for_video(33).planned_epochs == -(-30 * 66 // 17)
+    assert EncodeOptions(epochs=7).for_video(1).planned_epochs == 7  # explicit epochs stay
+    assert EncodeOptions(time=60.0).for_video(1).epochs is None  # planned in time instead
+
+
 @pytest.mark.parametrize(
     ("given", "message"),
     [

@@ -17,12 +17,14 @@ from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, la
 from nvcodec.compress.quantize import LEARNED, PREDICTED, bf16_bits
 from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
-from nvcodec.fit.rd import estimated_bits
+from nvcodec.fit import FitConfig, FrameSource, export_embeddings
+from nvcodec.fit.rd import RateModel, RDConfig, estimated_bits, fit_rd
 from nvcodec.format import read_qtensor, write_qtensor
 from nvcodec.io import Video, read_video, synthetic_clip
 from nvcodec.metrics import mean_psnr
-from nvcodec.models import names, spec
+from nvcodec.models import names, solve_config, spec
 from nvcodec.pipeline import EncodeOptions, append_video, decode_frames, encode_video, load_archive, load_entries
+from nvcodec.progress import Reporter
 
 
 def test_laplace_slices_round_trip_and_cost_what_they_estimate() -> None:
@@ -236,3 +238,16 @@ def test_a_small_budget_on_a_fine_grid_moves_to_a_coarser_grid(tmp_path: Path) -
     assert config.grid[0] * config.grid[1] < 9 * 16 and (config.height, config.width) != (72, 128)
     assert 0.85 * 0.5 <= report.bpp <= 0.5
     assert mean_psnr(video.frames, decode_frames(out, device="cpu")[1]) == pytest.approx(report.psnr, abs=1e-9)
+
+
+@pytest.mark.parametrize(("every", "priced"), [(1, 8), (4, 2), (3, 3)])
+def test_the_rate_term_is_priced_every_few_steps(every: int, priced: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    model_spec = spec("hnerv")
+    model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
+    source = FrameSource(torch.from_numpy(synthetic_clip(8, 32, 64, seed=2)), (32, 64))
+    rate = RateModel(model, export_embeddings(model, source))
+    rate.attach(model)
+    calls, weight_bits = [], rate.weight_bits
+    monkeypatch.setattr(rate, "weight_bits", lambda: calls.append(1) or weight_bits())
+    fit_rd(model, rate, source, FitConfig(epochs=2, max_steps=8), RDConfig(8 * 32 * 64, rate_every=every), Reporter())
+    assert len(calls) == priced  # steps 0, every, 2 every, ... of 8

@@ -24,6 +24,7 @@ class BenchConfig:
         anchor_pix_fmts: ``yuv420p`` and/or ``yuv444p``.
         preset: our preset (epochs), unless ``epochs`` is set.
         epochs: explicit epochs for our models.
+        time: seconds each of our encodes may take (``--time``), instead of the preset's epochs.
         frames: frames per clip (all when None).
         crop: centre crop (height, width); Bunny defaults to 640x1280.
         scale: integer box-downscale factor after cropping; None: 1, Bunny on the CPU 4.
@@ -43,6 +44,7 @@ class BenchConfig:
     anchor_pix_fmts: tuple[str, ...] = ("yuv420p",)
     preset: str = "medium"
     epochs: int | None = None
+    time: float | None = None
     frames: int | None = None
     crop: tuple[int, int] | None = None
     scale: int | None = None
@@ -51,3 +53,8 @@ class BenchConfig:
     device: str = "auto"
     seed: int = 0
     references: tuple[str, ...] = ()
+
+    @property
+    def our_preset(self) -> str:
+        """How our points were planned, as rows record it: the preset, or ``time 60s``."""
+        return self.preset if self.time is None else f"time {self.time:g}s"

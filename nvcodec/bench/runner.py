@@ -74,7 +74,14 @@ def _options(model: str, budget: float, cfg: BenchConfig) -> pipeline.EncodeOpti
     name = base_model(model)
     rd = True if model.endswith(RD_SUFFIX) else False if model.endswith(POST_SUFFIX) else None
     return pipeline.EncodeOptions(
-        model=name, bpp=budget, preset=cfg.preset, epochs=cfg.epochs, device=cfg.device, seed=cfg.seed, rd=rd
+        model=name,
+        bpp=budget,
+        preset=cfg.preset,
+        epochs=cfg.epochs,
+        device=cfg.device,
+        seed=cfg.seed,
+        rd=rd,
+        time=cfg.time,
     )
 
 
@@ -127,7 +134,7 @@ def _our_row(name: str, model: str, budget: float, cfg: BenchConfig, epochs: int
         "kind": "nvcodec",
         "codec": model,
         "curve": model,
-        "preset": cfg.preset,
+        "preset": cfg.our_preset,
         "pix_fmt": "rgb24",
         "budget": budget,
         "epochs": epochs,
@@ -182,7 +189,8 @@ def point_key(clip: str, codec: str, preset: str, pix_fmt: str, budget: float, e
 
 
 def _row_key(row: dict) -> tuple:
-    return point_key(row["clip"], row["codec"], row["preset"], row["pix_fmt"], row["budget"], row["epochs"])
+    epochs = None if str(row["preset"]).startswith("time ") else row["epochs"]  # planned in time
+    return point_key(row["clip"], row["codec"], row["preset"], row["pix_fmt"], row["budget"], epochs)
 
 
 @dataclass(frozen=True)
@@ -205,8 +213,9 @@ class Job:
         """The resume key this job's row will have."""
         if self.is_anchor:
             return point_key(self.clip, self.codec, cfg.anchor_preset, self.pix_fmt, self.budget, None)
-        epochs = _options(self.codec, self.budget, cfg).planned_epochs
-        return point_key(self.clip, self.codec, cfg.preset, "rgb24", self.budget, epochs)
+        options = _options(self.codec, self.budget, cfg).for_video(self.video.num_frames)
+        epochs = None if cfg.time is not None else options.planned_epochs
+        return point_key(self.clip, self.codec, cfg.our_preset, "rgb24", self.budget, epochs)
 
 
 def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
@@ -338,5 +347,5 @@ def _run_job(job: Job, cfg: BenchConfig, reporter: Reporter) -> dict:
         return _our_point(job.clip, job.video, job.codec, job.budget, cfg, reporter)
     except NvcError as exc:  # an infeasible budget is a result, not a crash
         reporter.note(f"{job.codec} at {job.budget:g} bpp: {exc}")
-        epochs = _options(job.codec, job.budget, cfg).planned_epochs
+        epochs = _options(job.codec, job.budget, cfg).for_video(job.video.num_frames).planned_epochs
         return {**_our_row(job.clip, job.codec, job.budget, cfg, epochs), "error": str(exc)}

@@ -13,10 +13,11 @@ from nvcodec.bench import BenchConfig
 from nvcodec.cli.output import print_bd_rates, print_info, print_result
 from nvcodec.errors import NvcError, UsageError
 from nvcodec.files import check_output
-from nvcodec.fit import PRESET_EPOCHS
+from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES
 from nvcodec.io import PIX_FMTS, SAMPLE_CPU_SCALE, Video, check_output_type, is_pattern, pattern_files, prepare_video
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline.timing import parse_duration
 from nvcodec.progress import Reporter, RichReporter
 
 
@@ -51,7 +52,13 @@ class _Command(typer.core.TyperCommand):
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
 
 
-PRESETS = " | ".join(PRESET_EPOCHS) + " (" + " / ".join(str(e) for e in PRESET_EPOCHS.values()) + " epochs)"
+TIME_HELP = "a duration (90s, 10m, 1h30m) the encode plans its epochs to fill, instead of --preset/--epochs."
+PRESETS = (
+    " | ".join(PRESET_EPOCHS)
+    + " ("
+    + " / ".join(str(e) for e in PRESET_EPOCHS.values())
+    + f" epochs of a {PRESET_FRAMES}-frame clip; a shorter clip gets as many steps)"
+)
 SCALE_HELP = f"Box-downscale by this integer factor [1; the sample on CPU: {SAMPLE_CPU_SCALE}]."
 PFNR = spec("pfnr").config_cls
 OVERWRITE = typer.Option(False, "--overwrite", "-y", help="Replace an existing output.")
@@ -107,6 +114,7 @@ def encode(
     model: str | None = typer.Option(None, help=f"Model: {', '.join(names())} [{EncodeOptions.model}]."),
     preset: str | None = typer.Option(None, help=f"{PRESETS} [{EncodeOptions.preset}]."),
     epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
+    time: str | None = typer.Option(None, "--time", help=TIME_HELP),
     prune: float | None = typer.Option(None, help="Fraction of weights pruned [rate control picks]."),
     weight_bits: int | None = typer.Option(None, help="Weight quantization bits [rate control picks]."),
     embed_bits: int | None = typer.Option(None, help="Embedding quantization bits [rate control picks]."),
@@ -142,7 +150,7 @@ def encode(
     options = _options(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
-        max_videos=max_videos, rd=rd, lam=lam, patch=patch,
+        max_videos=max_videos, rd=rd, lam=lam, patch=patch, time=parse_duration(time) if time else None,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)
@@ -261,6 +269,7 @@ def bench(
     ),
     preset: str | None = typer.Option(None, help=f"Our preset (epochs) [{BenchConfig.preset}]."),
     epochs: int | None = typer.Option(None, help="Our epochs, overriding the preset."),
+    time: str | None = typer.Option(None, "--time", help="Seconds each of our encodes may take: " + TIME_HELP),
     frames: int | None = typer.Option(None, help="Frames per clip [all]."),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH [Bunny: 640x1280]."),
     scale: int | None = typer.Option(None, help=SCALE_HELP),
@@ -284,6 +293,7 @@ def bench(
         "anchor_pix_fmts": _names(anchor_pix_fmt) if anchor_pix_fmt is not None else None,
         "preset": preset,
         "epochs": epochs,
+        "time": parse_duration(time) if time else None,
         "frames": frames,
         "crop": _parse_size(crop) if crop else None,
         "scale": scale,

@@ -29,7 +29,7 @@ from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, la
 from nvcodec.compress.quantize import QTensor, to_bf16_up
 from nvcodec.entropy.context import context_bits
 from nvcodec.fit.losses import make_loss
-from nvcodec.fit.train import FitConfig, FrameSource, _autocast, decode_step, train_steps
+from nvcodec.fit.train import FitConfig, FrameSource, _autocast, adam, decode_step, train_steps
 from nvcodec.progress import Reporter
 
 SIDE_BITS_PER_SLICE = 32
@@ -52,6 +52,9 @@ class RDConfig:
         lam: the rate weight: loss = distortion + lam x bpp (the starting value when steered).
         gain: how fast λ follows the rate: each step λ *= exp(gain x (rate / target - 1)).
         fixed_bits: bits of the file that the fit does not change (headers, config), counted in the rate.
+        rate_every: the weights' rate term is evaluated every this many steps, weighted by it (as
+            NVRC does; 1: every step). The steps between train on distortion alone (the
+            embeddings' rate is priced every step) and λ follows the last evaluated rate.
     """
 
     pixels: int
@@ -59,6 +62,7 @@ class RDConfig:
     lam: float = 1e-3
     gain: float = 0.05
     fixed_bits: float = 0.0
+    rate_every: int = 1
 
 
 @dataclass
@@ -251,18 +255,24 @@ def fit_rd(
     """Train ``model`` (with ``rate`` attached) for distortion + λ · bpp; return the final λ."""
     unique = {id(p): p for p in [*model.parameters(), *rate.parameters()]}  # the quantizers sit in both
     trainable = [p for p in unique.values() if p.requires_grad]
-    opt = torch.optim.Adam(trainable, lr=cfg.lr, betas=(0.9, 0.999))
+    opt = adam(trainable, cfg)
     loss_fn, lam = make_loss(cfg.loss), rd.lam
     reporter.start(stage, cfg.epochs)
     model.train()
-    for step in train_steps(source, cfg, opt):
+    weight_bits, every = torch.zeros(()), max(1, rd.rate_every)
+    for n, step in enumerate(train_steps(source, cfg, opt)):
         with _autocast(source.frames.device):
             embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(step.x), step.idx)
             out = decode_step(model, step, embeddings, source.height, source.width).float()
-        bpp = (rate.weight_bits() + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
-        loss = loss_fn(out, step.target) + lam * bpp
+        loss = loss_fn(out, step.target)
+        if n % every == 0:
+            weight_bits = rate.weight_bits()
+            loss = loss + lam * (every - 1) * weight_bits / rd.pixels
+        bpp = (weight_bits + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
+        loss = loss + lam * bpp
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        weight_bits = weight_bits.detach()
         opt.step()
         if rd.target_bpp is not None:
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))

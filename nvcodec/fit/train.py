@@ -22,6 +22,9 @@ from nvcodec.models.patches import Window, tiles
 from nvcodec.progress import Reporter
 
 PRESET_EPOCHS = {"fast": 30, "medium": 100, "slow": 300}
+PRESET_FRAMES = 132
+"""A preset's epochs are those of a clip of this many frames (Bunny's 132); a shorter clip gets as
+many optimizer steps instead, so more epochs (``EncodeOptions.for_video``)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class FitConfig:
         seed: seed of the frame shuffling.
         patch: side in pixels of the square patches a step trains on (0: whole frames); only
             for models that decode windows.
+        max_steps: stop after this many optimizer steps (0: run every epoch); the schedule
+            stays that of ``epochs`` (for timing a few steps, :mod:`nvcodec.pipeline.timing`).
+        fused: Adam's fused kernel (one pass over all tensors; False: PyTorch's per-tensor loop).
     """
 
     epochs: int
@@ -46,6 +52,8 @@ class FitConfig:
     loss: str = "l2"
     seed: int = 0
     patch: int = 0
+    max_steps: int = 0
+    fused: bool = True
 
 
 PATCH_MULTIPLE = 8
@@ -71,6 +79,13 @@ def decode_step(model: Any, step: Step, embeddings: dict[str, torch.Tensor], hei
     if step.window is None:
         return model.decode(step.idx, embeddings)[..., :height, :width]
     return model.decode_window(step.idx, embeddings, *step.window)
+
+
+def adam(params: list[torch.nn.Parameter], cfg: FitConfig) -> torch.optim.Adam:
+    """Adam at ``cfg.lr``, fused when ``cfg.fused`` (the fused kernel exists for CPU and CUDA
+    tensors of floating type; other devices take the per-tensor loop)."""
+    fused = cfg.fused and all(p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.Adam(params, lr=cfg.lr, betas=(0.9, 0.999), fused=fused or None)
 
 
 def lr_factor(step: int, total: int, warmup: float) -> float:
@@ -149,6 +164,8 @@ def train_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer)
     for epoch in range(cfg.epochs):
         plan = _epoch_plan(n, cfg, patches, gen)
         for k, (idx, window) in enumerate(plan):
+            if cfg.max_steps and step >= cfg.max_steps:
+                return
             idx = idx.to(source.frames.device)
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
@@ -172,7 +189,7 @@ def fit(
     """Train ``model`` on ``source``; keep masked weights at zero if ``masks`` is given, and call
     ``after_step`` after every optimizer step (PFNR restores its frozen weights there). Each epoch's
     mean loss and PSNR go to the reporter as ``stage``'s progress."""
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999))
+    opt = adam(list(model.parameters()), cfg)
     loss_fn = make_loss(cfg.loss)
     params = dict(model.named_parameters())
     reporter.start(stage, cfg.epochs)

@@ -39,6 +39,7 @@ QUALITY_FRAMES = 16
 def encode_video(video: Video, output: Path, options: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:
     """Fit, compress and write ``video`` to ``output``; report what the decoder reconstructs.
     A progressive model starts an archive with ``video`` as its video 0."""
+    options = options.for_video(video.num_frames)
     if options.spec.progressive:
         return encode_archive(video, output, options, reporter)
     reporter = reporter or Reporter()

@@ -4,12 +4,12 @@ once (when the options are made), and the device they name."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
 from nvcodec.errors import NvcError, UsageError
-from nvcodec.fit import PRESET_EPOCHS, FitConfig
+from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES, FitConfig
 from nvcodec.models import ModelSpec, spec
 
 DEFAULT_BPP = 0.05
@@ -21,6 +21,8 @@ MAX_PARAMS = 1 << 28
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
 MIN_PATCH, MAX_PATCH = 16, 4096
+FUSED_ADAM = True
+"""Fits use Adam's fused kernel (:attr:`~nvcodec.fit.FitConfig.fused`; False: the per-tensor loop)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,9 @@ class EncodeOptions:
             ``--bpp`` then only sizes the model and the file lands where λ puts it.
         patch: side in pixels of the square patches each training step fits (models that
             decode windows: hinerv); None: whole frames.
+        time: seconds the encode may take (``--time``): the encoder times its own steps and
+            plans the epochs to fill them (:mod:`~nvcodec.pipeline.timing`), instead of the
+            preset's epochs; rate–distortion encodes of whole frames only.
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -74,6 +79,7 @@ class EncodeOptions:
     rd: bool | None = None
     lam: float | None = None
     patch: int | None = None
+    time: float | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -96,8 +102,20 @@ class EncodeOptions:
 
     @property
     def planned_epochs(self) -> int:
-        """``epochs`` if given, else the preset's epoch count."""
+        """``epochs`` if given, else the preset's epoch count (see :meth:`for_video`)."""
         return self.epochs or PRESET_EPOCHS[self.preset]
+
+    def for_video(self, frames: int) -> EncodeOptions:
+        """These options for a clip of ``frames`` frames, the preset resolved into epochs: the
+        preset's epochs, or, for a clip shorter than :data:`~nvcodec.fit.PRESET_FRAMES`, the epochs
+        that give it as many optimizer steps as the preset gives such a clip (epochs counted on a
+        short clip starve it of steps). Unchanged with ``epochs`` or ``time`` given."""
+        if self.epochs is not None or self.time is not None:
+            return self
+        epochs, batch = PRESET_EPOCHS[self.preset], self.batch_size
+        steps = epochs * -(-PRESET_FRAMES // batch)
+        per_epoch = -(-max(frames, 1) // batch)
+        return replace(self, epochs=min(MAX_EPOCHS, max(epochs, -(-steps // per_epoch))))
 
     def fit_config(self, epochs: int) -> FitConfig:
         """The training settings for ``epochs`` epochs (the model's reference lr and loss by default)."""
@@ -110,6 +128,7 @@ class EncodeOptions:
             loss=cls.default_loss,
             seed=self.seed,
             patch=self.patch or 0,
+            fused=FUSED_ADAM,
         )
 
 
@@ -151,6 +170,14 @@ def _validate(options: EncodeOptions) -> None:
             f"--patch: {options.model} decodes whole frames only (patch training: hinerv)",
         )
         _check(MIN_PATCH <= options.patch <= MAX_PATCH, f"--patch {options.patch}: must be in {MIN_PATCH}..{MAX_PATCH}")
+    if options.time is not None:
+        _check(math.isfinite(options.time) and options.time > 0, f"--time {options.time:g}: must be positive")
+        _check(options.epochs is None, "give at most one of --time and --epochs")
+        _check(
+            options.uses_rd and not options.spec.progressive,
+            "--time plans rate–distortion encodes of one video (not with --no-rd, --prune, --*-bits or pfnr)",
+        )
+        _check(options.patch is None, "--time plans whole-frame training (not with --patch)")
     if options.lam is not None:
         _check(math.isfinite(options.lam) and options.lam > 0, f"--lambda {options.lam}: must be positive")
         _check(options.uses_rd, "--lambda needs the rate–distortion fit (not with --no-rd, --prune or --*-bits)")

@@ -5,8 +5,10 @@ file's integers) -> export integers, steps and Laplace scales -> land the file i
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,9 @@ from nvcodec.models import embedding_layout, solve_config
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
+from nvcodec.pipeline.timing import TIME_SHARE, Costs, plan_epochs, post_seconds, time_steps, timed
 from nvcodec.progress import Reporter
+from nvcodec.render import RENDER_BATCH
 
 WARMUP_SHARE, EXACT_SHARE = 0.5, 0.1
 """Shares of the epochs: distortion-only warm-up, then the ``rd`` stage, then the ``exact`` stage."""
@@ -41,6 +45,10 @@ it; :data:`LANDING_SHARE` then lifts a file left lower)."""
 LANDING_SHARE = 0.93
 """A file the fit leaves below this share of the budget gets finer steps until it reaches it."""
 LAMBDA_START = 1e-3
+RATE_EVERY = 4
+"""The weights' rate term is priced every this many steps, weighted by it (``RDConfig.rate_every``;
+1 prices it every step). Measured on Bunny 80x160 at 0.05 bpp and the synthetic clip at 0.1 bpp
+(30 epochs, hinerv): the same PSNR as every step (see the README's speed section)."""
 
 
 def stage_epochs(epochs: int) -> tuple[int, int, int]:
@@ -105,21 +113,38 @@ def _cheaper(quantizer: LearnedQuantizer, value: torch.Tensor, scale: float) -> 
     return min(plain, predicted, key=lambda q: len(tensor_record(q)))
 
 
-def _fit_stages(model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter) -> RateModel:
-    """Warm-up, then the ``rd`` and ``exact`` stages; returns the trained quantizers (detached)."""
-    warm, _, _ = stage_epochs(options.planned_epochs)
+Replan = Callable[[float], tuple[int, int]]
+"""Given the warm-up's seconds, the ``rd`` and ``exact`` epochs that fit the time left."""
+
+
+def _fit_stages(
+    model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter, replan: Replan | None
+) -> tuple[RateModel, int]:
+    """Warm-up, then the ``rd`` and ``exact`` stages (their epochs re-planned from the warm-up's
+    real speed when the encode is timed); returns the trained quantizers (detached) and the epochs run."""
+    warm, rd_epochs, exact = stage_epochs(options.planned_epochs)
+    started = time.perf_counter()
     fit(model, source, options.fit_config(warm), reporter)
+    if replan is not None:
+        rd_epochs, exact = replan(time.perf_counter() - started)
     rate = RateModel(model, export_embeddings(model, source)).to(source.frames.device)
-    rd_stages(model, rate, source, options, rd, reporter)
-    return rate
+    rd_stages(model, rate, source, options, rd, reporter, (rd_epochs, exact))
+    return rate, warm + rd_epochs + exact
 
 
 def rd_stages(
-    model: Any, rate: RateModel, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter
+    model: Any,
+    rate: RateModel,
+    source: FrameSource,
+    options: EncodeOptions,
+    rd: RDConfig,
+    reporter: Reporter,
+    epochs: tuple[int, int] | None = None,
 ) -> None:
-    """The ``rd`` and ``exact`` stages after a warm-up: steps calibrated to the target rate (when
-    there is one), quantizers attached, trained, frozen at their stored values, detached."""
-    _, rd_epochs, exact = stage_epochs(options.planned_epochs)
+    """The ``rd`` and ``exact`` stages after a warm-up (``epochs`` each; default: the options'
+    split, :func:`stage_epochs`): steps calibrated to the target rate (when there is one),
+    quantizers attached, trained, frozen at their stored values, detached."""
+    rd_epochs, exact = epochs or stage_epochs(options.planned_epochs)[1:]
     if rd.target_bpp is not None:
         rate.calibrate(model, rd.target_bpp * rd.pixels - rate.side_bits - rd.fixed_bits)
     rate.attach(model)
@@ -147,9 +172,12 @@ def encode_rd(video: Video, output: Path, options: EncodeOptions, reporter: Repo
     budget = ratecontrol.Budget(options.budget_bpp, pixels) if options.lam is None and options.budget_bpp else None
     target = TARGET_SHARE * budget.bpp if budget else None
     lam = options.lam if options.lam is not None else LAMBDA_START
-    rd = RDConfig(pixels, target, lam, fixed_bits=8 * cost.entry_bytes({}, {}))  # headers, config, framing
+    rd = RDConfig(pixels, target, lam, fixed_bits=8 * cost.entry_bytes({}, {}), rate_every=RATE_EVERY)
+    planned, options_time, replan = None, options.time, None
+    if options.time is not None:
+        options, planned, replan = _plan_time(model, source, video, options, rd, cost, started)
     fit_started = time.perf_counter()
-    rate = _fit_stages(model, source, options, rd, reporter)
+    rate, epochs = _fit_stages(model, source, options, rd, reporter, replan)
     fit_seconds = time.perf_counter() - fit_started
     floats = {k: v.numpy() for k, v in export_embeddings(model, source).items()}
     fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device)
@@ -159,13 +187,77 @@ def encode_rd(video: Video, output: Path, options: EncodeOptions, reporter: Repo
         scale = ratecontrol.choose_step_scale(size_at, budget, LANDING_SHARE)
     params, embeddings = _export(model, rate, source, scale)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
-    stats = EncodeStats(started, options.planned_epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes)
+    epochs = epochs if replan is not None else options.planned_epochs  # timed: the epochs the re-plan ran
+    stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes)
+    stats.planned_seconds = planned
     estimate = rd.fixed_bits + estimated_bits([*params.values(), *embeddings.values()])
     stats.rate_estimate_bytes = round(estimate / 8)
     stats.notes = list(video.notes)
+    if planned is not None and planned > options_time:
+        stats.notes.append(
+            f"--time {options_time:g}s is less than this clip's shortest encode ({planned:.1f} s planned)"
+        )
     if scale != 1:
         stats.notes.append(f"learned steps scaled by {scale:.3g} to land in the budget")
     return stats, _mean_bits(params, embeddings, nbytes)
+
+
+def _plan_time(
+    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize, started: float
+) -> tuple[EncodeOptions, float, Replan]:
+    """For ``--time``: the options with the planned epochs, the planned seconds of the whole
+    encode, and the re-plan of the ``rd`` and ``exact`` stages once the warm-up's speed is known
+    (the machine's speed drifts; the probe's few steps only estimate it)."""
+    costs, steps = _probe(model, source, video, options, rd, cost), _steps(options, video)
+    post = post_seconds(costs, video.num_frames)
+    spent = time.perf_counter() - started
+    plan = plan_epochs(_fit_seconds(costs, steps), post, options.time - spent)
+    deadline = started + options.time
+
+    def replan(warm_seconds: float) -> tuple[int, int]:
+        warm, rd_epochs, exact = stage_epochs(plan.epochs)
+        slow = warm_seconds / max(steps * warm * costs.fit_step, 1e-9)  # real over probed seconds
+        room = TIME_SHARE * (deadline - time.perf_counter()) - slow * post
+        total = max(2, int(room / max(steps * costs.rd_step * slow, 1e-9)))
+        exact = max(1, round(total * EXACT_SHARE / (1.0 - WARMUP_SHARE)))
+        return max(1, total - exact), exact
+
+    return dataclasses.replace(options, epochs=plan.epochs, time=None), spent + plan.planned_seconds, replan
+
+
+def _fit_seconds(costs: Costs, steps: int) -> Callable[[int], float]:
+    """Seconds of a fit of ``E`` epochs of ``steps`` steps, by stage (:func:`stage_epochs`)."""
+
+    def seconds(epochs: int) -> float:
+        warm, rd, exact = stage_epochs(epochs)
+        return steps * (warm * costs.fit_step + (rd + exact) * costs.rd_step)
+
+    return seconds
+
+
+def _steps(options: EncodeOptions, video: Video) -> int:
+    """Optimizer steps per epoch (whole frames: patch training is not planned in time)."""
+    return -(-video.num_frames // options.batch_size)
+
+
+def _probe(
+    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize
+) -> Costs:
+    """Time, on a copy of ``model``, a few distortion steps, a few rate–distortion steps, one
+    export and the render and measurement of a few frames (:mod:`~nvcodec.pipeline.timing`)."""
+    twin, quiet = copy.deepcopy(model), Reporter()
+    cfg = options.fit_config(1)
+    fit_step = time_steps(lambda k: fit(twin, source, dataclasses.replace(cfg, max_steps=k), quiet))
+    rate = RateModel(twin, export_embeddings(twin, source)).to(source.frames.device)
+    rate.attach(twin)
+    rd_step = time_steps(lambda k: fit_rd(twin, rate, source, dataclasses.replace(cfg, max_steps=k), rd, quiet))
+    rate.detach_from(twin)
+    export = timed(lambda: cost.entry_bytes(*_export(twin, rate, source, 1.0)))
+    k = min(RENDER_BATCH, video.num_frames)
+    few = Video(video.frames[:k], video.fps, video.source)
+    floats = {n: v[:k].numpy() for n, v in export_embeddings(twin, source).items()}
+    frame = timed(lambda: float_quality(twin, floats, few, source.frames.device)) / k
+    return Costs(fit_step, rd_step, frame, export)
 
 
 def _mean_bits(params: dict[str, QTensor], embeddings: dict[str, QTensor], nbytes: int) -> float:

@@ -30,6 +30,7 @@ class EncodeStats:
         embed_bits: quantization depth of the embeddings (0 when there are none).
         notes: remarks for the user.
         rate_estimate_bytes: the rate–distortion fit's own estimate of the file's size (None without it).
+        planned_seconds: with ``--time``: the seconds the encode was planned to take (None without).
     """
 
     started: float
@@ -43,6 +44,7 @@ class EncodeStats:
     embed_bits: int = 0
     notes: list[str] = field(default_factory=list)
     rate_estimate_bytes: int | None = None
+    planned_seconds: float | None = None
 
 
 @dataclass
@@ -71,6 +73,7 @@ class EncodeReport:
     video: int = 0
     archive_bytes: int | None = None
     rate_estimate_bytes: int | None = None
+    planned_seconds: float | None = None
     notes: list[str] = field(default_factory=list)
     reconstruction: np.ndarray | None = field(default=None, repr=False)
 
@@ -134,6 +137,7 @@ def measured_report(
         device=str(device),
         notes=stats.notes + ([note] if note else []),
         rate_estimate_bytes=stats.rate_estimate_bytes,
+        planned_seconds=None if stats.planned_seconds is None else round(stats.planned_seconds, 1),
         reconstruction=rec,
         **extra,
     )
