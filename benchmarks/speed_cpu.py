@@ -4,18 +4,22 @@ Measures, for each model at 160x320 (Big Buck Bunny reduced x4, or the synthetic
 sized for 0.05 bpp:
 
 * the machine's ceiling: GFLOP/s of a 2048 x 2048 float32 matrix product (best of 3);
-* training frames per second of the rate–distortion encode (half its epochs distortion-only
-  steps, half rate–distortion steps), timed over a few steps on copies of one initialised model,
-  with the switches as the code was before (per-tensor Adam, the rate term priced every step), each
-  switch alone, and all of them, the variants interleaved for ``--rounds`` rounds and each step
-  time the least of its rounds (the machine's speed drifts by tens of percent over minutes); the
-  ratio all / before; the fit's achieved GFLOP/s (FLOPs of one distortion step counted by torch's
-  FlopCounterMode, divided by its time);
+* training frames per second of the rate–distortion encode (its steps mixed as a ``--epochs``
+  encode splits them: warm-up steps through the frame encoder, warm-up steps with the embedding
+  table, rate–distortion steps), timed over a few steps on copies of one initialised model, with
+  the switches as the code was before (per-tensor Adam, the rate term priced every step, the
+  encoder trained throughout), each switch alone, and all of them, the variants interleaved for
+  ``--rounds`` rounds and each step time the least of its rounds (the machine's speed drifts by
+  tens of percent over minutes); the ratio all / before; the fit's achieved GFLOP/s (FLOPs of one
+  distortion step through the encoder and one with the table, counted by torch's FlopCounterMode
+  with the grouped-convolution backward corrected, divided by their times);
 * decode frames per second at 160x320 and 640x1280 (the decoder's render, batches of 4);
 * with ``--time S``: PSNR and bpp of a whole ``--time S`` encode with the switches before and after.
 
-The switches are :data:`nvcodec.pipeline.options.FUSED_ADAM` (Adam's fused kernel) and
-:data:`nvcodec.pipeline.rd.RATE_EVERY` (the rate term every few steps); this script sets them.
+The switches are :data:`nvcodec.pipeline.options.FUSED_ADAM` (Adam's fused kernel),
+:data:`nvcodec.pipeline.rd.RATE_EVERY` (the rate term every few steps) and
+:data:`nvcodec.pipeline.rd.ENCODER_SHARE` (the embeddings trained as a table after that share of
+the warm-up); this script sets them.
 
 Usage: python benchmarks/speed_cpu.py [--models hnerv,hinerv] [--steps 12] [--rounds 3] [--time 120]
 Writes benchmarks/results/speed-cpu.json.
@@ -36,11 +40,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.ops import aten
+from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
 
 from nvcodec import __version__, pipeline
 from nvcodec.fit import FrameSource, export_embeddings, fit
 from nvcodec.fit.rd import RateModel, RDConfig, fit_rd
+from nvcodec.fit.train import EmbeddingTable
 from nvcodec.format import VideoMeta
 from nvcodec.io import Video, prepare_video
 from nvcodec.pipeline import options as options_module
@@ -50,8 +56,16 @@ from nvcodec.render import render
 
 RESULTS = Path(__file__).parent / "results"
 BUDGET = 0.05
-SWITCHES = {"before": (False, 1), "fused adam": (True, 1), "rate every 4": (False, 4), "all": (True, 4)}
-"""Variants: (Adam fused, rate term every k steps)."""
+SWITCHES = {
+    "before": (False, 1, None),
+    "fused adam": (True, 1, None),
+    "rate every 4": (False, 4, None),
+    "embedding table": (False, 1, rd_module.ENCODER_SHARE),
+    "all": (True, 4, rd_module.ENCODER_SHARE),
+}
+"""Variants: (Adam fused, rate term every k steps, encoder share of the warm-up: the default's)."""
+EPOCHS = 100
+"""The encode whose stage split weighs the step kinds (the ``medium`` preset's epochs)."""
 
 
 def ceiling_gflops(n: int = 2048) -> float:
@@ -79,37 +93,91 @@ def _build(model: str, video: Video) -> tuple[torch.nn.Module, FrameSource, RDCo
     return net, source, RDConfig(pixels, BUDGET, rd_module.LAMBDA_START), options
 
 
-def step_seconds(model: str, video: Video, fused: bool, every: int, steps: int) -> dict:
-    """Seconds per distortion step and per rate–distortion step of one variant, and the frames per
-    second of an encode that spends half its epochs in each."""
+def _mix(model: torch.nn.Module, share: float | None) -> dict[str, float]:
+    """Shares of an :data:`EPOCHS` encode's steps of each kind (``fit``: through the encoder,
+    ``table``: with the embedding table, ``rd``: rate–distortion), as the pipeline splits them."""
+    rd_module.ENCODER_SHARE = share
+    warm = rd_module.stage_epochs(EPOCHS)[0]
+    through = rd_module.encoder_epochs(warm, model)
+    return {"fit": through / EPOCHS, "table": (warm - through) / EPOCHS, "rd": 1.0 - warm / EPOCHS}
+
+
+def step_seconds(model: str, video: Video, switches: tuple[bool, int, float | None], steps: int) -> dict:
+    """Seconds per step of each kind of one variant (``fit``, ``table``, ``rd``: see :func:`_mix`)."""
+    fused, every, share = switches
     net, source, rd, options = _build(model, video)
-    cfg = dataclasses.replace(options.fit_config(1), fused=fused)
+    few = lambda k: dataclasses.replace(options.fit_config(1), fused=fused, max_steps=k)  # noqa: E731
     twin, quiet = copy.deepcopy(net), Reporter()
-    fit(twin, source, dataclasses.replace(cfg, max_steps=2), quiet)
-    fit_s = _seconds(lambda: fit(twin, source, dataclasses.replace(cfg, max_steps=steps), quiet)) / steps
-    rate = RateModel(twin, export_embeddings(twin, source))
+    table = EmbeddingTable(export_embeddings(twin, source)) if _mix(net, share)["table"] else None
+    seconds = {}
+    for kind, run in (
+        ("fit", lambda k: fit(twin, source, few(k), quiet)),
+        ("table", lambda k: fit(twin, source, few(k), quiet, table=table)),
+    ):
+        run(2)
+        seconds[kind] = _seconds(lambda: run(steps)) / steps  # noqa: B023
+    rate = RateModel(twin, export_embeddings(twin, source, table))
     rate.attach(twin)
     rd = dataclasses.replace(rd, rate_every=every)
-    fit_rd(twin, rate, source, dataclasses.replace(cfg, max_steps=2), rd, quiet)
-    rd_s = _seconds(lambda: fit_rd(twin, rate, source, dataclasses.replace(cfg, max_steps=steps), rd, quiet)) / steps
-    return {"fit_step_s": fit_s, "rd_step_s": rd_s, "train_fps": 2.0 / (fit_s + rd_s)}
+    fit_rd(twin, rate, source, few(2), rd, quiet, table=table)
+    seconds["rd"] = _seconds(lambda: fit_rd(twin, rate, source, few(steps), rd, quiet, table=table)) / steps
+    return seconds
 
 
-def _least(rows) -> dict:
-    """Per field, the least step time over rounds, and the frames per second they give."""
+def _least(rows, mix: dict[str, float]) -> dict:
+    """Per step kind, the least seconds over rounds; the training frames per second they give
+    mixed as ``mix`` says."""
     rows = list(rows)
-    fit_s, rd_s = min(r["fit_step_s"] for r in rows), min(r["rd_step_s"] for r in rows)
-    return {"fit_step_s": fit_s, "rd_step_s": rd_s, "train_fps": 2.0 / (fit_s + rd_s), "rounds": len(rows)}
+    least = {f"{k}_step_s": min(r[k] for r in rows) for k in mix}
+    mean = sum(share * least[f"{k}_step_s"] for k, share in mix.items())
+    return {**least, "mix": mix, "train_fps": 1.0 / mean, "rounds": len(rows)}
 
 
-def fit_gflops(model: str, video: Video, seconds_per_step: float) -> dict:
-    """FLOPs of one distortion step (forward and backward) and the GFLOP/s it achieves."""
+def _conv_backward_flop(
+    grad_out_shape,
+    x_shape,
+    w_shape,
+    _bias,
+    _stride,
+    _padding,
+    _dilation,
+    transposed,
+    _output_padding,
+    groups,
+    output_mask,
+    out_shape,
+    **_,
+) -> int:
+    """FLOPs of a convolution's backward pass: torch's formula (2.13) counts the weight gradient
+    of a grouped convolution as if it were dense, ``groups`` times too many (64x for the ConvNeXt
+    encoder's depthwise 7x7); this one divides that part by ``groups``."""
+
+    def t(shape: list[int]) -> list[int]:
+        return [shape[1], shape[0], *shape[2:]]
+
+    flops = 0
+    if output_mask[0]:
+        flops += conv_flop_count(grad_out_shape, w_shape, out_shape[0], not transposed)
+    if output_mask[1]:
+        a, b = (t(grad_out_shape), t(x_shape)) if transposed else (t(x_shape), t(grad_out_shape))
+        flops += conv_flop_count(a, b, t(out_shape[1]), transposed=False) // groups
+    return flops
+
+
+def fit_gflops(model: str, video: Video, least: dict) -> dict:
+    """FLOPs of one distortion step (forward and backward) through the encoder and with the
+    embedding table, and the GFLOP/s each achieves at the least step times ``least`` (the "all"
+    variant's)."""
     net, source, _, options = _build(model, video)
-    counter = FlopCounterMode(display=False)
-    with counter:
-        fit(net, source, dataclasses.replace(options.fit_config(1), max_steps=1), Reporter())
-    flops = counter.get_total_flops()
-    return {"step_gflop": flops / 1e9, "achieved_gflops": flops / seconds_per_step / 1e9}
+    table = EmbeddingTable(export_embeddings(net, source)) if net.embedding_shapes() else None
+    out = {}
+    for kind, kwargs in (("fit", {}), ("table", {"table": table})):
+        counter = FlopCounterMode(display=False, custom_mapping={aten.convolution_backward: _conv_backward_flop})
+        with counter:
+            fit(net, source, dataclasses.replace(options.fit_config(1), max_steps=1), Reporter(), **kwargs)
+        flops = counter.get_total_flops()
+        out[kind] = {"step_gflop": flops / 1e9, "achieved_gflops": flops / least[f"{kind}_step_s"] / 1e9}
+    return out
 
 
 def decode_fps(model: str, height: int, width: int, frames: int = 16) -> float:
@@ -124,9 +192,9 @@ def decode_fps(model: str, height: int, width: int, frames: int = 16) -> float:
     return frames / _seconds(work)
 
 
-def timed_encode(model: str, video: Video, seconds: float, fused: bool, every: int) -> dict:
+def timed_encode(model: str, video: Video, seconds: float, switches: tuple[bool, int, float | None]) -> dict:
     """A ``--time`` encode with the switches set as given."""
-    options_module.FUSED_ADAM, rd_module.RATE_EVERY = fused, every
+    options_module.FUSED_ADAM, rd_module.RATE_EVERY, rd_module.ENCODER_SHARE = switches
     with tempfile.TemporaryDirectory() as tmp:
         options = pipeline.EncodeOptions(model=model, bpp=BUDGET, time=seconds, device="cpu")
         report = pipeline.encode_video(video, Path(tmp) / "t.nrv", options)
@@ -154,15 +222,15 @@ def main() -> None:
     }
     for model in args.models.split(","):
         rounds = [
-            {n: step_seconds(model, video, f, k, args.steps) for n, (f, k) in SWITCHES.items()}
-            for _ in range(args.rounds)
+            {n: step_seconds(model, video, s, args.steps) for n, s in SWITCHES.items()} for _ in range(args.rounds)
         ]
-        row = {n: _least(r[n] for r in rounds) for n in SWITCHES}
+        net = _build(model, video)[0]
+        row = {n: _least((r[n] for r in rounds), _mix(net, s[2])) for n, s in SWITCHES.items()}
         row["ratio_all_over_before"] = row["all"]["train_fps"] / row["before"]["train_fps"]
-        row["flops"] = fit_gflops(model, video, row["all"]["fit_step_s"])
+        row["flops"] = fit_gflops(model, video, row["all"])
         row["decode_fps"] = {f"{h}x{w}": decode_fps(model, h, w) for h, w in ((160, 320), (640, 1280))}
         if args.time:
-            row["timed"] = {n: timed_encode(model, video, args.time, *SWITCHES[n]) for n in ("before", "all")}
+            row["timed"] = {n: timed_encode(model, video, args.time, SWITCHES[n]) for n in ("before", "all")}
         result["models"][model] = row
         print(json.dumps({model: row}, indent=1), flush=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

@@ -45,7 +45,7 @@ def test_the_plan_takes_the_most_epochs_that_fit() -> None:
     [
         ({"time": 60.0, "epochs": 5}, "at most one of --time and --epochs"),
         ({"time": 60.0, "rd": False}, "--time plans rate–distortion encodes"),
-        ({"time": 60.0, "model": "pfnr"}, "--time plans rate–distortion encodes"),
+        ({"time": 60.0, "prune": 0.2}, "--time plans rate–distortion encodes"),
         ({"time": 60.0, "model": "hinerv", "patch": 32}, "whole-frame"),
         ({"time": -1.0}, "must be positive"),
     ],
@@ -74,3 +74,15 @@ def test_a_timed_encode_reports_its_plan(duration: str, short: bool, cli, clip_d
     report = json.loads(stdout)
     assert report["planned_seconds"] > 0 and report["epochs"] >= 1 and report["encode_seconds"] > 0
     assert any("shortest encode" in n for n in report["notes"]) == short
+
+
+@pytest.mark.parametrize("rd", [[], ["--rd"]])
+def test_a_timed_archive_and_append_report_their_plans(rd: list[str], cli, clip_dir: Path, tmp_path: Path) -> None:
+    out, args = tmp_path / "a.nrv", ["--bpp", "2.0", "--json", "-q", "--time", "3s"]
+    code, stdout, err = cli("encode", clip_dir / "tiny.mkv", "-o", out, "--model", "pfnr", *rd, *args)
+    assert code == 0, err
+    first = json.loads(stdout)
+    code, stdout, err = cli("append", out, clip_dir / "tiny.mkv", *args)
+    assert code == 0, err
+    for report in (first, json.loads(stdout)):
+        assert report["planned_seconds"] > 0 and report["epochs"] >= 1

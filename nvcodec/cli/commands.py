@@ -171,6 +171,7 @@ def append(
     ),
     preset: str | None = typer.Option(None, help=f"{PRESETS} [{EncodeOptions.preset}]."),
     epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
+    time: str | None = typer.Option(None, "--time", help=TIME_HELP),
     weight_bits: int | None = typer.Option(None, help="Bits of the new weights [rate control picks]."),
     frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
     start: int = typer.Option(0, help="First frame to encode."),
@@ -188,7 +189,7 @@ def append(
     check_output(archive, [input] if input else [], overwrite=True)
     options = _options(
         model="pfnr", bpp=bpp, preset=preset, epochs=epochs, weight_bits=weight_bits, batch_size=batch_size, lr=lr,
-        seed=seed, device=device,
+        seed=seed, device=device, time=parse_duration(time) if time else None,
     )  # fmt: skip
     reporter = _reporter(quiet or as_json)
     try:

@@ -29,7 +29,18 @@ from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, la
 from nvcodec.compress.quantize import QTensor, to_bf16_up
 from nvcodec.entropy.context import context_bits
 from nvcodec.fit.losses import make_loss
-from nvcodec.fit.train import FitConfig, FrameSource, _autocast, adam, decode_step, train_steps
+from nvcodec.fit.train import (
+    EmbeddingTable,
+    FitConfig,
+    FrameSource,
+    _autocast,
+    adam,
+    decode_step,
+    embeddings_for,
+    epochs_run,
+    train_steps,
+    trainable,
+)
 from nvcodec.progress import Reporter
 
 SIDE_BITS_PER_SLICE = 32
@@ -251,18 +262,20 @@ def fit_rd(
     rd: RDConfig,
     reporter: Reporter,
     stage: str = "rd",
+    table: EmbeddingTable | None = None,
 ) -> float:
-    """Train ``model`` (with ``rate`` attached) for distortion + λ · bpp; return the final λ."""
-    unique = {id(p): p for p in [*model.parameters(), *rate.parameters()]}  # the quantizers sit in both
-    trainable = [p for p in unique.values() if p.requires_grad]
-    opt = adam(trainable, cfg)
+    """Train ``model`` (with ``rate`` attached, and the embeddings of ``table`` when given) for
+    distortion + λ · bpp; return the final λ."""
+    groups = trainable(model, table)  # the quantizers sit in the model (parametrizations) and in the rate model
+    seen = {id(p) for g in groups for p in g["params"]}
+    opt = adam([*groups, {"params": [p for p in rate.parameters() if id(p) not in seen]}], cfg)
     loss_fn, lam = make_loss(cfg.loss), rd.lam
-    reporter.start(stage, cfg.epochs)
+    reporter.start(stage, epochs_run(cfg))
     model.train()
     weight_bits, every = torch.zeros(()), max(1, rd.rate_every)
     for n, step in enumerate(train_steps(source, cfg, opt)):
         with _autocast(source.frames.device):
-            embeddings, embed_bits = rate.quantize_embeddings(model.encode_frames(step.x), step.idx)
+            embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx)
             out = decode_step(model, step, embeddings, source.height, source.width).float()
         loss = loss_fn(out, step.target)
         if n % every == 0:

@@ -43,6 +43,8 @@ class FitConfig:
         max_steps: stop after this many optimizer steps (0: run every epoch); the schedule
             stays that of ``epochs`` (for timing a few steps, :mod:`nvcodec.pipeline.timing`).
         fused: Adam's fused kernel (one pass over all tensors; False: PyTorch's per-tensor loop).
+        span: the epochs ``(first, end)`` of the schedule this fit runs (None: all of them), so
+            that one schedule can continue across fits (the warm-up's move to the embedding table).
     """
 
     epochs: int
@@ -54,6 +56,7 @@ class FitConfig:
     patch: int = 0
     max_steps: int = 0
     fused: bool = True
+    span: tuple[int, int] | None = None
 
 
 PATCH_MULTIPLE = 8
@@ -74,6 +77,41 @@ class Step:
     last: bool
 
 
+TABLE_LR_SCALE = 10.0
+"""The embedding table's learning rate over the model's (each row steps once an epoch)."""
+
+
+class EmbeddingTable(torch.nn.Module):
+    """Every frame's embeddings held as parameters (trained directly, the frame encoder set aside),
+    started from given values (the encoder's output); they train at ``lr_scale`` times the
+    model's learning rate."""
+
+    def __init__(self, values: dict[str, torch.Tensor], lr_scale: float | None = None) -> None:
+        super().__init__()
+        self.lr_scale = TABLE_LR_SCALE if lr_scale is None else lr_scale
+        self.values = torch.nn.ParameterDict({n: torch.nn.Parameter(v.detach().clone()) for n, v in values.items()})
+
+    def forward(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The embeddings of frames ``idx``."""
+        return {n: v[idx] for n, v in self.values.items()}
+
+
+def embeddings_for(model: Any, step: Step, table: EmbeddingTable | None) -> dict[str, torch.Tensor]:
+    """The embeddings of ``step``'s frames: from the table when there is one, else the model's encoder."""
+    return model.encode_frames(step.x) if table is None else table(step.idx)
+
+
+def trainable(model: torch.nn.Module, table: EmbeddingTable | None) -> list[dict[str, Any]]:
+    """What a fit trains, as optimizer parameter groups: every parameter of ``model``, or, with a
+    table, its transmitted ones (the encoder left out) and the table's at its learning-rate scale."""
+    if table is None:
+        return [{"params": list(model.parameters())}]
+    return [
+        {"params": list(model.transmitted_parameters().values())},
+        {"params": list(table.parameters()), "lr_scale": table.lr_scale},
+    ]
+
+
 def decode_step(model: Any, step: Step, embeddings: dict[str, torch.Tensor], height: int, width: int) -> torch.Tensor:
     """The model's output for ``step``: the whole frames cropped to ``height`` x ``width``, or the patch."""
     if step.window is None:
@@ -81,11 +119,20 @@ def decode_step(model: Any, step: Step, embeddings: dict[str, torch.Tensor], hei
     return model.decode_window(step.idx, embeddings, *step.window)
 
 
-def adam(params: list[torch.nn.Parameter], cfg: FitConfig) -> torch.optim.Adam:
-    """Adam at ``cfg.lr``, fused when ``cfg.fused`` (the fused kernel exists for CPU and CUDA
-    tensors of floating type; other devices take the per-tensor loop)."""
-    fused = cfg.fused and all(p.device.type in ("cpu", "cuda") for p in params)
-    return torch.optim.Adam(params, lr=cfg.lr, betas=(0.9, 0.999), fused=fused or None)
+def epochs_run(cfg: FitConfig) -> int:
+    """How many epochs a fit of ``cfg`` runs (those of its span)."""
+    first, end = cfg.span or (0, cfg.epochs)
+    return end - first
+
+
+def adam(groups: list[dict[str, Any]], cfg: FitConfig) -> torch.optim.Adam:
+    """Adam at ``cfg.lr`` over parameter groups (a group's ``lr_scale`` multiplies its rate), fused
+    when ``cfg.fused`` (the fused kernel exists for CPU and CUDA tensors of floating type; other
+    devices take the per-tensor loop)."""
+    groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
+    groups = [g for g in groups if g["params"]]
+    fused = cfg.fused and all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"])
+    return torch.optim.Adam(groups, lr=cfg.lr, betas=(0.9, 0.999), fused=fused or None)
 
 
 def lr_factor(step: int, total: int, warmup: float) -> float:
@@ -160,15 +207,19 @@ def train_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer)
     ``cfg.seed``."""
     gen, n = torch.Generator().manual_seed(cfg.seed), len(source)
     patches = tiles(source.height, source.width, cfg.patch, PATCH_MULTIPLE) if cfg.patch else [None]
-    total, step = cfg.epochs * -(-n // cfg.batch_size) * len(patches), 0
-    for epoch in range(cfg.epochs):
+    per_epoch = -(-n // cfg.batch_size) * len(patches)
+    first, end = cfg.span or (0, cfg.epochs)
+    total, step = cfg.epochs * per_epoch, first * per_epoch
+    for epoch in range(end):
         plan = _epoch_plan(n, cfg, patches, gen)
+        if epoch < first:
+            continue
         for k, (idx, window) in enumerate(plan):
-            if cfg.max_steps and step >= cfg.max_steps:
+            if cfg.max_steps and step >= first * per_epoch + cfg.max_steps:
                 return
             idx = idx.to(source.frames.device)
             for group in opt.param_groups:
-                group["lr"] = cfg.lr * lr_factor(step, total, cfg.warmup)
+                group["lr"] = cfg.lr * group.get("lr_scale", 1.0) * lr_factor(step, total, cfg.warmup)
             step += 1
             x, target = source.batch(idx)
             if window is not None:
@@ -185,20 +236,22 @@ def fit(
     stage: str = "fit",
     masks: dict[str, torch.Tensor] | None = None,
     after_step: Callable[[], None] | None = None,
+    table: EmbeddingTable | None = None,
 ) -> None:
-    """Train ``model`` on ``source``; keep masked weights at zero if ``masks`` is given, and call
-    ``after_step`` after every optimizer step (PFNR restores its frozen weights there). Each epoch's
-    mean loss and PSNR go to the reporter as ``stage``'s progress."""
-    opt = adam(list(model.parameters()), cfg)
+    """Train ``model`` on ``source`` (with the embeddings of ``table`` when given); keep masked
+    weights at zero if ``masks`` is given, and call ``after_step`` after every optimizer step (PFNR
+    restores its frozen weights there). Each epoch's mean loss and PSNR go to the reporter as
+    ``stage``'s progress."""
+    opt = adam(trainable(model, table), cfg)
     loss_fn = make_loss(cfg.loss)
     params = dict(model.named_parameters())
-    reporter.start(stage, cfg.epochs)
+    reporter.start(stage, epochs_run(cfg))
     model.train()
     loss_sum, mse_sum, count = 0.0, 0.0, 0
     for step in train_steps(source, cfg, opt):
         idx, target = step.idx, step.target
         with _autocast(source.frames.device):
-            out = decode_step(model, step, model.encode_frames(step.x), source.height, source.width).float()
+            out = decode_step(model, step, embeddings_for(model, step, table), source.height, source.width).float()
         loss = loss_fn(out, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -216,8 +269,12 @@ def fit(
 
 
 @torch.no_grad()
-def export_embeddings(model: torch.nn.Module, source: FrameSource, batch_size: int = 8) -> dict[str, torch.Tensor]:
-    """The per-frame embeddings of every frame, on the CPU in float32."""
+def export_embeddings(
+    model: torch.nn.Module, source: FrameSource, table: EmbeddingTable | None = None, batch_size: int = 8
+) -> dict[str, torch.Tensor]:
+    """The per-frame embeddings of every frame (the table's, when given), on the CPU in float32."""
+    if table is not None:
+        return {n: v.detach().float().cpu() for n, v in table.values.items()}
     model.eval()
     parts: dict[str, list[torch.Tensor]] = {}
     for i in range(0, len(source), batch_size):

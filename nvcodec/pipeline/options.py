@@ -174,8 +174,8 @@ def _validate(options: EncodeOptions) -> None:
         _check(math.isfinite(options.time) and options.time > 0, f"--time {options.time:g}: must be positive")
         _check(options.epochs is None, "give at most one of --time and --epochs")
         _check(
-            options.uses_rd and not options.spec.progressive,
-            "--time plans rate–distortion encodes of one video (not with --no-rd, --prune, --*-bits or pfnr)",
+            options.uses_rd or options.spec.progressive,
+            "--time plans rate–distortion encodes and pfnr archives (not --no-rd, --prune or --*-bits encodes)",
         )
         _check(options.patch is None, "--time plans whole-frame training (not with --patch)")
     if options.lam is not None:

@@ -30,10 +30,12 @@ from nvcodec.models import ProgressiveModel, solve_config
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import load_archive, render_archive
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
-from nvcodec.pipeline.progressive_rd import rd_session
+from nvcodec.pipeline.progressive_rd import rd_session, rd_step_seconds
 from nvcodec.pipeline.rd import stage_epochs
 from nvcodec.pipeline.report import EncodeReport, EncodeStats, float_quality, measured_report
+from nvcodec.pipeline.timing import Costs, plan_epochs, post_seconds, time_steps, timed
 from nvcodec.progress import Reporter
+from nvcodec.render import RENDER_BATCH
 
 HEAD_MIN_BITS = 8
 """The head (3 x C, a few dozen values) is never quantized below this depth."""
@@ -173,6 +175,9 @@ def _encode_session(
     model, frozen = session_model(archive, index, video.num_frames, device)
     frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
     source = FrameSource(frames, (archive.config.height, archive.config.width))
+    planned = None
+    if options.time is not None:
+        options, planned = _plan_session(video, options, archive, cost, source, started)
     epochs = options.planned_epochs
     warm = stage_epochs(epochs)[0] if options.uses_rd else epochs
     fit(model, source, options.fit_config(warm), reporter, stage=f"video {index}", after_step=frozen.restore)
@@ -193,8 +198,41 @@ def _encode_session(
     notes.append(claim_note(archive, index))
     added = total - before
     stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, added, weight_bits=bits_of(session))
-    stats.notes = notes
+    stats.notes, stats.planned_seconds = notes, planned
     return _archive_report(video, output, index, device, stats, total)
+
+
+def _plan_session(
+    video: Video, options: EncodeOptions, archive: Archive, cost: CodedSize, source: FrameSource, started: float
+) -> tuple[EncodeOptions, float]:
+    """For ``--time``: the options with the epochs that fill the time, and the planned seconds of
+    the whole append. Timed on a copy of the session's network: a few distortion steps, a few
+    rate–distortion steps (with the rate–distortion fit), one export of the session and the render
+    and measurement of a few frames (:mod:`~nvcodec.pipeline.timing`)."""
+    index, quiet = len(archive.sessions), Reporter()
+    twin, frozen = session_model(archive, index, video.num_frames, source.frames.device)
+    few = lambda k: dataclasses.replace(options.fit_config(1), max_steps=k)  # noqa: E731
+    fit_step = time_steps(lambda k: fit(twin, source, few(k), quiet, after_step=frozen.restore))
+    masks = {name: m.numpy() for name, m in twin.hard_masks().items()}
+    twin.use_masks({name: torch.from_numpy(m) for name, m in masks.items()})
+    rd_step = rd_step_seconds(twin, masks, archive, cost, source, options) if options.uses_rd else fit_step
+    used = archive.replay(index - 1)[1]
+    bits = ratecontrol.DEFAULT_WEIGHT_BITS
+    export = timed(lambda: cost.session_bytes(archive.sessions, _session_at(twin, masks, used, cost, bits)))
+    k = min(RENDER_BATCH, video.num_frames)
+    clip = Video(video.frames[:k], video.fps, video.source)
+    frame = timed(lambda: float_quality(twin, {}, clip, source.frames.device)) / k
+    costs, steps = Costs(fit_step, fit_step, rd_step, frame, export), -(-video.num_frames // options.batch_size)
+
+    def seconds(epochs: int) -> float:
+        if not options.uses_rd:
+            return steps * epochs * fit_step
+        warm, rd_epochs, exact = stage_epochs(epochs)
+        return steps * (warm * fit_step + (rd_epochs + exact) * rd_step)
+
+    spent = time.perf_counter() - started
+    plan = plan_epochs(seconds, post_seconds(costs, video.num_frames), options.time - spent)
+    return dataclasses.replace(options, epochs=plan.epochs, time=None), spent + plan.planned_seconds
 
 
 def _check_unchanged(path: Path, old: list[Section]) -> None:

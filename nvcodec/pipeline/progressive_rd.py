@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -15,12 +16,13 @@ import torch
 from nvcodec import ratecontrol
 from nvcodec.compress.learned import slice_axis
 from nvcodec.fit import FrameSource
-from nvcodec.fit.rd import RateModel, RDConfig
+from nvcodec.fit.rd import RateModel, RDConfig, fit_rd
 from nvcodec.format import Archive, Session
 from nvcodec.models import ProgressiveModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions
 from nvcodec.pipeline.rd import LAMBDA_START, LANDING_SHARE, TARGET_SHARE, rd_stages, zero_tensor
+from nvcodec.pipeline.timing import time_steps
 from nvcodec.progress import Reporter
 
 PREFIX = "weights."
@@ -39,18 +41,12 @@ def _only(model: ProgressiveModel, new: dict[str, torch.Tensor]) -> Iterator[Non
             h.remove()
 
 
-def rd_session(
-    model: ProgressiveModel,
-    masks: dict[str, np.ndarray],
-    archive: Archive,
-    cost: CodedSize,
-    source: FrameSource,
-    options: EncodeOptions,
-    reporter: Reporter,
-) -> Session:
-    """Fit the video's new weights and head (masks fixed on ``model``) for distortion + λ x the
-    bits they add; the session they make, in ``[0.93 B, B]`` of its budget when there is one."""
-    device = source.frames.device
+def _session_rate(
+    model: ProgressiveModel, masks: dict[str, np.ndarray], archive: Archive, cost: CodedSize, options: EncodeOptions
+) -> tuple[RateModel, RDConfig, dict[str, torch.Tensor], ratecontrol.Budget | None]:
+    """The quantizers of the video's new weights and head, the rate side of its fit, the new
+    entries of each masked tensor, and its budget (None: none, or λ fixed)."""
+    device = model.head.device
     _, used = archive.replay(len(archive.sessions) - 1)
     new = {n: torch.from_numpy(masks[n] & ~used[n]).to(device) for n in model.weights}
     rate = RateModel(model, {}, {PREFIX + n: m for n, m in new.items()}).to(device)
@@ -63,6 +59,40 @@ def rd_session(
     lam = options.lam if options.lam is not None else LAMBDA_START
     target = TARGET_SHARE * budget.bpp if budget else None
     rd = RDConfig(pixels, target, lam, fixed_bits=8 * fixed - rate.side_bits)  # masks and headers
+    return rate, rd, new, budget
+
+
+def rd_step_seconds(
+    model: ProgressiveModel,
+    masks: dict[str, np.ndarray],
+    archive: Archive,
+    cost: CodedSize,
+    source: FrameSource,
+    options: EncodeOptions,
+) -> float:
+    """Seconds of one rate–distortion step of the video's fit (for ``--time``), timed on ``model``
+    (a copy: its weights move) with its masks fixed."""
+    rate, rd, new, _ = _session_rate(model, masks, archive, cost, options)
+    rate.attach(model)
+    cfg = options.fit_config(1)
+    with _only(model, {n: m.float() for n, m in new.items()}):
+        seconds = time_steps(lambda k: fit_rd(model, rate, source, replace(cfg, max_steps=k), rd, Reporter()))
+    rate.detach_from(model)
+    return seconds
+
+
+def rd_session(
+    model: ProgressiveModel,
+    masks: dict[str, np.ndarray],
+    archive: Archive,
+    cost: CodedSize,
+    source: FrameSource,
+    options: EncodeOptions,
+    reporter: Reporter,
+) -> Session:
+    """Fit the video's new weights and head (masks fixed on ``model``) for distortion + λ x the
+    bits they add; the session they make, in ``[0.93 B, B]`` of its budget when there is one."""
+    rate, rd, new, budget = _session_rate(model, masks, archive, cost, options)
     with _only(model, {n: m.float() for n, m in new.items()}):
         rd_stages(model, rate, source, options, rd, reporter)
 

@@ -3,11 +3,13 @@ steps, renders and one export on copies of what it is about to fit, then picks t
 whose fit and post-fit work fill the time.
 
 The plan, for a rate–distortion encode of ``n`` frames in batches of ``b``: ``E`` epochs cost
-``ceil(n / b) x (warm(E) x t_fit + (rd(E) + exact(E)) x t_rd)`` seconds, the stages' epochs as
-:func:`nvcodec.pipeline.rd.stage_epochs` splits them (the warm-up trains for distortion alone, the
-``rd`` and ``exact`` stages carry the quantizers and the rate term). The work after the fit costs
-``POST_PASSES x n x t_frame + LANDING_EXPORTS x t_export``: the float model's and the decoder's
-renders with their PSNR and MS-SSIM, and the exports of the step-scale search. The epochs fill
+``ceil(n / b) x (enc(E) x t_fit + (warm(E) - enc(E)) x t_table + (rd(E) + exact(E)) x t_rd)``
+seconds, the stages' epochs as :func:`nvcodec.pipeline.rd.stage_epochs` splits them (the warm-up
+trains for distortion alone, its first ``enc(E)`` epochs through the frame encoder and the rest with
+the embedding table; the ``rd`` and ``exact`` stages carry the quantizers and the rate term).
+The work after the fit costs ``POST_PASSES x n x t_frame + LANDING_EXPORTS x t_export``: the float
+model's and the decoder's renders with their PSNR and MS-SSIM, and the exports of the step-scale
+search. The epochs fill
 :data:`TIME_SHARE` of the time left; the rest absorbs the estimate's error.
 """
 
@@ -68,13 +70,15 @@ class Costs:
     """What the probe measured, in seconds.
 
     Attributes:
-        fit_step: one distortion-only optimizer step.
+        fit_step: one distortion-only optimizer step through the frame encoder.
+        table_step: one distortion-only step with the embedding table (the encoder set aside).
         rd_step: one rate–distortion step (quantizers attached, rate term priced).
         frame: rendering one frame and measuring it (PSNR, MS-SSIM).
         export: quantizing, entropy-coding and packing one candidate file.
     """
 
     fit_step: float
+    table_step: float
     rd_step: float
     frame: float
     export: float

@@ -1,0 +1,83 @@
+"""The embedding table: after a share of the warm-up through the frame encoder, the per-frame
+embeddings train as parameters of their own and the encoder no longer runs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+from nvcodec.fit import FitConfig, FrameSource, export_embeddings, fit
+from nvcodec.fit.train import EmbeddingTable, train_steps
+from nvcodec.io import synthetic_clip
+from nvcodec.models import solve_config, spec
+from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline import rd as rd_module
+from nvcodec.progress import Reporter
+
+
+def _hnerv() -> tuple[torch.nn.Module, FrameSource]:
+    model_spec = spec("hnerv")
+    torch.manual_seed(0)
+    model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
+    return model, FrameSource(torch.from_numpy(synthetic_clip(8, 32, 64, seed=4)), (32, 64))
+
+
+class _Stages(Reporter):
+    """A reporter that records each stage it is told of and its epochs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stages: list[tuple[str, int]] = []
+
+    def start(self, stage: str, total: int) -> None:  # noqa: D102
+        self.stages.append((stage, total))
+
+
+def test_a_table_fit_trains_the_table_and_the_decoder_but_not_the_encoder() -> None:
+    model, source = _hnerv()
+    table = EmbeddingTable(export_embeddings(model, source))
+    start = {n: p.detach().clone() for n, p in model.named_parameters()}
+    rows = {n: v.detach().clone() for n, v in table.values.items()}
+    fit(model, source, FitConfig(epochs=1), Reporter(), table=table)
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p, start[n])}
+    assert moved and all(not n.startswith("encoder.") for n in moved)
+    assert set(model.transmitted_parameters()) <= moved
+    assert all(not torch.equal(v, rows[n]) for n, v in table.values.items())
+    exported = export_embeddings(model, source, table)
+    assert all(torch.equal(exported[n], v.detach()) for n, v in table.values.items())
+    assert torch.equal(table(torch.tensor([3, 1]))["embedding"], table.values["embedding"][[3, 1]])
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"), [(None, [("fit", 4)]), (0.5, [("fit", 2), ("table", 2)]), (0.0, [("fit", 1), ("table", 3)])]
+)
+def test_the_warm_up_moves_to_the_table_after_its_encoder_share(
+    share: float | None, expected: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rd_module, "ENCODER_SHARE", share)
+    model, source = _hnerv()
+    reporter = _Stages()
+    table = rd_module._warm_up(model, source, EncodeOptions(epochs=8, device="cpu"), 4, reporter)
+    assert reporter.stages == expected
+    assert (table is None) == (share is None)
+
+
+def test_models_without_per_frame_embeddings_keep_no_table() -> None:
+    model_spec = spec("nerv")
+    model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
+    assert not rd_module.uses_table(model) and rd_module.encoder_epochs(6, model) == 6
+
+
+def test_a_schedule_split_into_spans_runs_the_same_steps_as_one_fit() -> None:
+    _, source = _hnerv()
+    param = torch.nn.Parameter(torch.zeros(1))
+
+    def steps(cfg: FitConfig) -> list[tuple[float, list[int]]]:
+        opt = torch.optim.SGD([param], lr=1.0)
+        return [(opt.param_groups[0]["lr"], s.idx.tolist()) for s in train_steps(source, cfg, opt)]
+
+    cfg = FitConfig(epochs=5, lr=0.01)
+    split = steps(replace(cfg, span=(0, 2))) + steps(replace(cfg, span=(2, 5)))
+    assert split == steps(cfg) and len(split) == 5 * 8
