@@ -18,6 +18,7 @@ from nvcodec.compress.quantize import LEARNED, PREDICTED, bf16_bits
 from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
 from nvcodec.fit import FitConfig, FrameSource, export_embeddings
+from nvcodec.fit import rd as rd_module
 from nvcodec.fit.rd import RateModel, RDConfig, estimated_bits, fit_rd
 from nvcodec.format import read_qtensor, write_qtensor
 from nvcodec.io import Video, read_video, synthetic_clip
@@ -247,7 +248,10 @@ def test_the_rate_term_is_priced_every_few_steps(every: int, priced: int, monkey
     source = FrameSource(torch.from_numpy(synthetic_clip(8, 32, 64, seed=2)), (32, 64))
     rate = RateModel(model, export_embeddings(model, source))
     rate.attach(model)
-    calls, weight_bits = [], rate.weight_bits
+    calls, weight_bits, embedding_calls = [], rate.weight_bits, []
     monkeypatch.setattr(rate, "weight_bits", lambda: calls.append(1) or weight_bits())
+    priced_frames = rd_module.frame_bits
+    monkeypatch.setattr(rd_module, "frame_bits", lambda *a: embedding_calls.append(1) or priced_frames(*a))
     fit_rd(model, rate, source, FitConfig(epochs=2, max_steps=8), RDConfig(8 * 32 * 64, rate_every=every), Reporter())
     assert len(calls) == priced  # steps 0, every, 2 every, ... of 8
+    assert len(embedding_calls) == priced * len(rate.embeddings)  # the embeddings' rate on the same steps

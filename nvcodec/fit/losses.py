@@ -2,8 +2,9 @@
 
 * ``l2``: mean squared error (HNeRV's reference).
 * ``fusion6``: 0.7 L1 + 0.3 (1 - SSIM) (NeRV's).
-* ``hfe``: fusion6 plus the dynamic weighted frequency loss of HFE-HNeRV, ``mean(W * D)`` with
-  ``D = |FFT(out) - FFT(target)|`` (orthonormal 2D FFT per channel) and ``W = ln(1 + D)`` detached.
+* ``hfe``: HFE-HNeRV's, as its authors' script trains: fusion6 plus 100 x the focal frequency
+  loss ``mean(W * D^2)`` with ``D = |FFT(out) - FFT(target)|`` (orthonormal 2D FFT per channel)
+  and ``W = D / max D`` (per frame and channel) detached.
 * ``hfs``: MSE plus HFS-HNeRV's high-frequency spectrum loss ``beta * MSE(g * HP(out - target))``,
   HP zeroing the centred (2m x 2m) low-frequency square of the shifted spectrum; beta 0.12, g 3,
   m = 17 at 640 px on the short side, scaled with the frame size.
@@ -22,7 +23,7 @@ from torch.nn import functional as F
 from nvcodec.models.wavelet import haar_dwt
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-HFE_MU = 1.0
+HFE_FFL_WEIGHT = 100.0
 HFS_BETA, HFS_GAIN, HFS_M, HFS_M_SIDE = 0.12, 3.0, 17, 640
 
 
@@ -42,10 +43,12 @@ def fusion6(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return 0.7 * F.l1_loss(out, target) + 0.3 * (1.0 - s)
 
 
-def frequency_weighted(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """HFE-HNeRV's dynamic weighted frequency loss (weights detached, as in focal frequency loss)."""
+def focal_frequency(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The focal frequency loss (Jiang et al., ICCV 2021) with alpha 1: squared spectral distances
+    weighted by their own magnitude over its maximum, the weights detached."""
     diff = torch.abs(torch.fft.fft2(out.float(), norm="ortho") - torch.fft.fft2(target.float(), norm="ortho"))
-    return (torch.log1p(diff).detach() * diff).mean()
+    weight = diff / diff.amax(dim=(-2, -1), keepdim=True).clamp_min(1e-12)
+    return (weight.detach() * diff.square()).mean()
 
 
 def high_frequency_spectrum(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -80,7 +83,7 @@ def snerv_loss(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 LOSSES: dict[str, LossFn] = {
     "l2": lambda out, target: F.mse_loss(out.float(), target.float()),
     "fusion6": fusion6,
-    "hfe": lambda out, target: fusion6(out, target) + HFE_MU * frequency_weighted(out, target),
+    "hfe": lambda out, target: fusion6(out, target) + HFE_FFL_WEIGHT * focal_frequency(out, target),
     "hfs": lambda out, target: (
         F.mse_loss(out.float(), target.float()) + HFS_BETA * high_frequency_spectrum(out, target)
     ),

@@ -34,10 +34,11 @@ from nvcodec.fit.train import (
     FitConfig,
     FrameSource,
     _autocast,
-    adam,
     decode_step,
     embeddings_for,
     epochs_run,
+    make_optimizer,
+    optimizer_step,
     train_steps,
     trainable,
 )
@@ -63,9 +64,9 @@ class RDConfig:
         lam: the rate weight: loss = distortion + lam x bpp (the starting value when steered).
         gain: how fast λ follows the rate: each step λ *= exp(gain x (rate / target - 1)).
         fixed_bits: bits of the file that the fit does not change (headers, config), counted in the rate.
-        rate_every: the weights' rate term is evaluated every this many steps, weighted by it (as
-            NVRC does; 1: every step). The steps between train on distortion alone (the
-            embeddings' rate is priced every step) and λ follows the last evaluated rate.
+        rate_every: the rate term (weights and embeddings) is evaluated every this many steps,
+            weighted by it (as NVRC does for its weights; 1: every step). The steps between train on
+            distortion alone and λ follows the last evaluated rate.
     """
 
     pixels: int
@@ -192,15 +193,21 @@ class RateModel(nn.Module):
                 q.log_step.copy_(torch.log(bf16).to(q.log_step.device))
             q.log_step.requires_grad_(False)
 
-    def quantize_embeddings(self, embeddings: dict[str, torch.Tensor], idx: torch.Tensor) -> tuple[dict, torch.Tensor]:
+    def quantize_embeddings(
+        self, embeddings: dict[str, torch.Tensor], idx: torch.Tensor, price: bool = True
+    ) -> tuple[dict, torch.Tensor]:
         """The embeddings of frames ``idx`` as the decoder sees them, and the bits of every frame's
         embedding: the cached values of the other frames with this batch's in place, priced the
         cheaper way (as they are or as frame residuals, :func:`frame_bits`). The batch's gradient
-        is scaled by frames / batch, as if every frame had been in it."""
+        is scaled by frames / batch, as if every frame had been in it. Without ``price`` the bits
+        are not computed (zero) and only the cache takes the batch's values."""
         out, bits = {}, torch.zeros((), device=idx.device)
         for i, (name, q) in enumerate(zip(self.embedding_names, self.embeddings, strict=True)):
             value, cache = embeddings[name], getattr(self, f"cache{i}")
             out[name] = q.restore(q.symbols(value, self.state.mode), value)
+            if not price:
+                cache[idx] = value.detach().to(cache.dtype)
+                continue
             k = cache.shape[0] / value.shape[0]
             v = value.to(cache.dtype)
             full = cache.index_put((idx,), v + (k - 1) * (v - v.detach()))  # value v, gradient k
@@ -268,25 +275,25 @@ def fit_rd(
     distortion + λ · bpp; return the final λ."""
     groups = trainable(model, table)  # the quantizers sit in the model (parametrizations) and in the rate model
     seen = {id(p) for g in groups for p in g["params"]}
-    opt = adam([*groups, {"params": [p for p in rate.parameters() if id(p) not in seen]}], cfg)
+    opt = make_optimizer([*groups, {"params": [p for p in rate.parameters() if id(p) not in seen], "clip": False}], cfg)
     loss_fn, lam = make_loss(cfg.loss), rd.lam
     reporter.start(stage, epochs_run(cfg))
     model.train()
-    weight_bits, every = torch.zeros(()), max(1, rd.rate_every)
+    bits, every = torch.zeros(()), max(1, rd.rate_every)
     for n, step in enumerate(train_steps(source, cfg, opt)):
+        priced = n % every == 0
         with _autocast(source.frames.device):
-            embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx)
+            embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx, priced)
             out = decode_step(model, step, embeddings, source.height, source.width).float()
         loss = loss_fn(out, step.target)
-        if n % every == 0:
-            weight_bits = rate.weight_bits()
-            loss = loss + lam * (every - 1) * weight_bits / rd.pixels
-        bpp = (weight_bits + embed_bits + rate.side_bits + rd.fixed_bits) / rd.pixels
-        loss = loss + lam * bpp
+        if priced:
+            bits = rate.weight_bits() + embed_bits
+            loss = loss + lam * every * bits / rd.pixels
+        bpp = (bits.detach() + rate.side_bits + rd.fixed_bits) / rd.pixels
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        weight_bits = weight_bits.detach()
-        opt.step()
+        bits = bits.detach()
+        optimizer_step(opt, cfg)
         if rd.target_bpp is not None:
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
         if step.last:

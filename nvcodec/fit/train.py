@@ -1,4 +1,4 @@
-"""The overfitting loop: Adam, linear warm-up then cosine decay, mini-batches of frames or of
+"""The overfitting loop: Adam (or Adan), linear warm-up then cosine decay, mini-batches of frames or of
 patches.
 
 Frames stay uint8 on the training device and are turned into padded float batches on the fly.
@@ -43,6 +43,11 @@ class FitConfig:
         max_steps: stop after this many optimizer steps (0: run every epoch); the schedule
             stays that of ``epochs`` (for timing a few steps, :mod:`nvcodec.pipeline.timing`).
         fused: Adam's fused kernel (one pass over all tensors; False: PyTorch's per-tensor loop).
+        optimizer: ``adam`` or ``adan`` (Adan with its authors' defaults, from pytorch-optimizer;
+            HFE-HNeRV's recipe).
+        betas: Adam's betas.
+        clip: largest gradient norm of a step (0: none); a parameter group marked ``clip: False``
+            (the rate model's quantizers) is left out of the norm and of the clipping.
         span: the epochs ``(first, end)`` of the schedule this fit runs (None: all of them), so
             that one schedule can continue across fits (the warm-up's move to the embedding table).
     """
@@ -57,6 +62,9 @@ class FitConfig:
     max_steps: int = 0
     fused: bool = True
     span: tuple[int, int] | None = None
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.9, 0.999)
+    clip: float = 0.0
 
 
 PATCH_MULTIPLE = 8
@@ -125,14 +133,31 @@ def epochs_run(cfg: FitConfig) -> int:
     return end - first
 
 
-def adam(groups: list[dict[str, Any]], cfg: FitConfig) -> torch.optim.Adam:
-    """Adam at ``cfg.lr`` over parameter groups (a group's ``lr_scale`` multiplies its rate), fused
-    when ``cfg.fused`` (the fused kernel exists for CPU and CUDA tensors of floating type; other
-    devices take the per-tensor loop)."""
+OPTIMIZERS = ("adam", "adan")
+
+
+def make_optimizer(groups: list[dict[str, Any]], cfg: FitConfig) -> torch.optim.Optimizer:
+    """``cfg.optimizer`` at ``cfg.lr`` over parameter groups (a group's ``lr_scale`` multiplies its
+    rate). Adam is fused when ``cfg.fused`` (the fused kernel exists for CPU and CUDA tensors of
+    floating type; other devices take the per-tensor loop)."""
     groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]} for g in groups]
     groups = [g for g in groups if g["params"]]
+    if cfg.optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r} (known: {', '.join(OPTIMIZERS)})")
+    if cfg.optimizer == "adan":
+        from pytorch_optimizer import Adan  # imported here: it takes about a second, and only HFE-HNeRV uses it
+
+        return Adan(groups, lr=cfg.lr)
     fused = cfg.fused and all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"])
-    return torch.optim.Adam(groups, lr=cfg.lr, betas=(0.9, 0.999), fused=fused or None)
+    return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas, fused=fused or None)
+
+
+def optimizer_step(opt: torch.optim.Optimizer, cfg: FitConfig) -> None:
+    """``opt.step()``, the gradients first clipped to norm ``cfg.clip`` when it is set."""
+    if cfg.clip:
+        params = [p for g in opt.param_groups if g.get("clip", True) for p in g["params"] if p.grad is not None]
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+    opt.step()
 
 
 def lr_factor(step: int, total: int, warmup: float) -> float:
@@ -242,7 +267,7 @@ def fit(
     weights at zero if ``masks`` is given, and call ``after_step`` after every optimizer step (PFNR
     restores its frozen weights there). Each epoch's mean loss and PSNR go to the reporter as
     ``stage``'s progress."""
-    opt = adam(trainable(model, table), cfg)
+    opt = make_optimizer(trainable(model, table), cfg)
     loss_fn = make_loss(cfg.loss)
     params = dict(model.named_parameters())
     reporter.start(stage, epochs_run(cfg))
@@ -255,7 +280,7 @@ def fit(
         loss = loss_fn(out, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
+        optimizer_step(opt, cfg)
         _apply_masks(masks, params)
         if after_step is not None:
             after_step()

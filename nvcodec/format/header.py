@@ -16,7 +16,7 @@ import torch
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 from nvcodec.container import Section, decode_record, encode_record
 from nvcodec.errors import CorruptFileError
-from nvcodec.models import ModelSpec, config_fields_of, spec_by_id
+from nvcodec.models import RETIRED, ModelSpec, config_fields_of, spec_by_id
 
 MAX_FRAMES = 1 << 20
 MAX_SIDE = 1 << 15
@@ -114,6 +114,8 @@ def read_model(payload: bytes, meta: VideoMeta, coded_bytes: int) -> tuple[Model
     try:
         spec = spec_by_id(model_id)
     except KeyError:
+        if model_id in RETIRED:
+            raise ReadError(f"model id {model_id} is retired ({RETIRED[model_id]})") from None
         raise ReadError(f"unknown model id {model_id}") from None
     try:
         config = spec.config_from_fields(decode_record(r))

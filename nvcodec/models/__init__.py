@@ -5,14 +5,16 @@ returns builds the model, its meta-device skeleton and its config, and says what
 """
 
 from nvcodec.models import hfe_hnerv, hfs_hnerv, hinerv, hnerv, nerv, pfnr, pnerv, snerv, snerv_t  # noqa: F401  (registration side effect)
-from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
-from nvcodec.models.registry import ModelSpec, config_fields_of, names, spec, spec_by_id
+from nvcodec.models.base import NeuralVideoModel, ProgressiveModel, Recipe
+from nvcodec.models.registry import RETIRED, ModelSpec, config_fields_of, names, spec, spec_by_id
 from nvcodec.models.sizing import embedding_layout, solve_config
 
 __all__ = [
+    "RETIRED",
     "ModelSpec",
     "NeuralVideoModel",
     "ProgressiveModel",
+    "Recipe",
     "config_fields_of",
     "embedding_layout",
     "names",

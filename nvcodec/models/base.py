@@ -15,6 +15,27 @@ from nvcodec.models.layers import grid_candidates
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """A model's reference training settings (its paper's or its authors' release's).
+
+    Attributes:
+        lr: peak learning rate.
+        loss: training loss, by name (:data:`nvcodec.fit.losses.LOSSES`).
+        optimizer: ``adam`` or ``adan``.
+        betas: Adam's betas.
+        clip: largest gradient norm of a step (0: no clipping).
+        warmup: fraction of the steps warming up linearly from 0.1 x lr before the cosine decay.
+    """
+
+    lr: float = 1e-3
+    loss: str = "l2"
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.9, 0.999)
+    clip: float = 0.0
+    warmup: float = 0.1
+
+
+@dataclass(frozen=True)
 class VideoGridConfig:
     """The fields every model config starts with (each model's config adds its own).
 
@@ -44,8 +65,8 @@ class NeuralVideoModel(nn.Module, abc.ABC):
 
     Transmitted: every parameter except those under ``encoder`` (the training-only frame encoders),
     plus the per-frame embeddings named by :meth:`embedding_shapes` (every per-frame tensor the file
-    carries, the ``EMBD`` section). ``default_lr`` and ``default_loss`` are the model's reference
-    training settings. ``context`` is how many neighbouring frames before and after the current one
+    carries, the ``EMBD`` section). ``recipe`` is the model's reference training settings.
+    ``context`` is how many neighbouring frames before and after the current one
     the encoder reads (they arrive stacked along channels: previous, current, next).
     ``embedding_min_bits`` gives some embeddings a quantization floor. ``layout_field`` names the
     config field (channels of the per-frame embedding) that a rate-aware sizing may lower, or moves
@@ -55,8 +76,7 @@ class NeuralVideoModel(nn.Module, abc.ABC):
 
     spec: Any
     config: Any
-    default_lr: float = 1e-3
-    default_loss: str = "l2"
+    recipe: Recipe = Recipe()
     context: int = 0
     embedding_min_bits: dict[str, int] = {}
     layout_field: str | None = None

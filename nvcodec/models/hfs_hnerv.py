@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, LayerNorm2d, NervBlock, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.wavelet import haar_dwt
@@ -84,9 +84,8 @@ class HFSCM(nn.Module):
 class HFSHNeRV(NeuralVideoModel):
     """HFS-HNeRV: HNeRV embeddings; decoder of sub-pixel conv + HFSCM blocks; MSFRP to the output."""
 
-    default_lr = 1e-3
+    recipe = Recipe(lr=1e-3, loss="hfs")
     layout_field = "embed_dim"
-    default_loss = "hfs"
 
     def __init__(self, config: HFSHNeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()

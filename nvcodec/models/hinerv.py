@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.patches import Window, crop_or_zero, inside, plan_windows, upsample_window
 from nvcodec.models.registry import register
 
@@ -156,8 +156,7 @@ class Stage(nn.Module):
 class HiNeRV(NeuralVideoModel):
     """HiNeRV: frame index -> base grid at t -> stem -> stages with local grids -> RGB."""
 
-    default_lr = 2e-3
-    default_loss = "fusion6"
+    recipe = Recipe(lr=2e-3, loss="fusion6")
 
     def __init__(self, config: HiNeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()

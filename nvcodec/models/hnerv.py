@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder
 from nvcodec.models.registry import register
 
@@ -40,9 +40,8 @@ class HNeRVConfig(VideoGridConfig):
 class HNeRV(NeuralVideoModel):
     """HNeRV: embeddings from a ConvNeXt encoder, decoded by NeRV blocks."""
 
-    default_lr = 1e-3
+    recipe = Recipe(lr=1e-3, loss="l2")
     layout_field = "embed_dim"
-    default_loss = "l2"
 
     def __init__(self, config: HNeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()

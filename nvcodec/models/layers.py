@@ -70,11 +70,11 @@ class ConvNeXtEncoder(nn.Module):
 
 
 class Harmonic(nn.Module):
-    """HFE-HNeRV's harmonic activation ``w1 sin x + w2 cos x`` with learnable scalars (init 1, 0)."""
+    """HFE-HNeRV's harmonic activation ``w1 sin x + w2 cos x`` with learnable scalars (init 1 and ``cos``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cos: float = 0.0) -> None:
         super().__init__()
-        self.w = nn.Parameter(torch.tensor([1.0, 0.0]))
+        self.w = nn.Parameter(torch.tensor([1.0, cos]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the activation."""

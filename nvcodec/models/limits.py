@@ -14,7 +14,10 @@ FIELD_LIMITS: dict[str, tuple[float, float]] = {
     "strides": (1, 16),  # each stride; a config has 1..12 of them
     "c0": (1, 4096),
     "embed_dim": (1, 1024),
-    "hf_dim": (1, 1024),
+    "hf_dim": (0, 1024),
+    "hf_cell": (1, 4096),
+    "hf_width": (1, 4096),
+    "sft_blocks": (0, 16),
     "diff_dim": (1, 1024),
     "t_dim": (1, 1024),
     "enc_width": (1, 4096),

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import NervDecoder, positional_encoding
 from nvcodec.models.registry import register
 
@@ -43,8 +43,7 @@ class NeRVConfig(VideoGridConfig):
 class NeRV(NeuralVideoModel):
     """NeRV: frame index -> positional encoding -> MLP -> NeRV blocks -> RGB."""
 
-    default_lr = 5e-4
-    default_loss = "fusion6"
+    recipe = Recipe(lr=5e-4, loss="fusion6")
 
     def __init__(self, config: NeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import ProgressiveModel, VideoGridConfig
+from nvcodec.models.base import ProgressiveModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import positional_encoding, stage_widths
 from nvcodec.models.registry import register
 
@@ -115,8 +115,9 @@ class PFNR(ProgressiveModel):
     built ``with_encoder``, the model starts with scores, as the trainable form of every model does).
     """
 
-    default_lr = 5e-3  # the paper's 5e-4 under-trains our small CPU-scale networks (16.2 vs 22.6 dB, see README)
-    default_loss = "fusion6"
+    recipe = Recipe(
+        lr=5e-3, loss="fusion6"
+    )  # the paper's 5e-4 under-trains our small CPU-scale networks (16.2 vs 22.6 dB, see README)
 
     def __init__(self, config: PFNRConfig, with_encoder: bool = False) -> None:
         super().__init__()

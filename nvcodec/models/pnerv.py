@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, embedding_downscale
 from nvcodec.models.registry import register
 
@@ -104,8 +104,7 @@ def interleaved_differences(x: torch.Tensor) -> torch.Tensor:
 class PNeRV(NeuralVideoModel):
     """PNeRV: content + difference embeddings, KFc pyramid, BSM fusion."""
 
-    default_lr = 5e-4
-    default_loss = "l2"
+    recipe = Recipe(lr=5e-4, loss="l2")
     context = 1
 
     def __init__(self, config: PNeRVConfig, with_encoder: bool = False) -> None:

@@ -2,8 +2,9 @@
 
 A model class registers itself with :func:`register`; everything else asks for its
 :class:`ModelSpec` once (:func:`spec` by name, :func:`spec_by_id` from a file) and carries it.
-Ids in use: 1 ``nerv``, 2 ``hnerv``, 3 ``hfe-hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``,
-7 ``pnerv``, 8 ``pfnr``. An id is never reassigned, even if its model is removed.
+Ids in use: 1 ``nerv``, 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``, 7 ``pnerv``,
+8 ``pfnr``, 9 ``hinerv``, 10 ``hfe-hnerv``. Retired (:data:`RETIRED`): 3. An id is never
+reassigned, even if its model is removed.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ import torch
 from nvcodec.errors import UsageError
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
 from nvcodec.models.limits import check_fields
+
+RETIRED = {3: "hfe-hnerv as first built from notes, before the authors' code (now id 10); re-encode the source"}
+"""Ids whose model is gone, with what a reader tells the user."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def register(name: str, model_id: int, config_cls: type) -> Callable[[type], typ
     def wrap(model_cls: type) -> type:
         if not issubclass(model_cls, NeuralVideoModel):
             raise TypeError(f"{model_cls.__name__} does not implement NeuralVideoModel")
-        if name in _BY_NAME or model_id in _BY_ID:
+        if name in _BY_NAME or model_id in _BY_ID or model_id in RETIRED:
             raise ValueError(f"model {name!r} or id {model_id} registered twice")
         spec = ModelSpec(name, model_id, config_cls, model_cls)
         _BY_NAME[name] = spec

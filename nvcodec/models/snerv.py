@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, VideoGridConfig
+from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, half_resolution_candidates, stage_widths
 from nvcodec.models.registry import register
 from nvcodec.models.wavelet import haar_dwt, haar_idwt
@@ -109,9 +109,8 @@ def ll_range(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class SNeRV(NeuralVideoModel):
     """SNeRV backbone: LL-band embeddings, NeRV blocks, MFU, LL and HFR heads, inverse DWT."""
 
-    default_lr = 1e-3
+    recipe = Recipe(lr=1e-3, loss="snerv")
     layout_field = "embed_dim"
-    default_loss = "snerv"
     embedding_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
 
     def __init__(self, config: SNeRVConfig, with_encoder: bool = False) -> None:

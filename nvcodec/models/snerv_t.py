@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel
+from nvcodec.models.base import NeuralVideoModel, Recipe
 from nvcodec.models.layers import (
     ConvNeXtEncoder,
     NervBlock,
@@ -105,8 +105,7 @@ class TUB(nn.Module):
 class SNeRVT(NeuralVideoModel):
     """SNeRV-T: LL + temporal embeddings, spatial blocks then TUBs, LL/HFR heads, inverse DWT."""
 
-    default_lr = 1e-3
-    default_loss = "snerv"
+    recipe = Recipe(lr=1e-3, loss="snerv")
     context = 1
     embedding_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
 

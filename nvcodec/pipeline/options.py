@@ -118,14 +118,17 @@ class EncodeOptions:
         return replace(self, epochs=min(MAX_EPOCHS, max(epochs, -(-steps // per_epoch))))
 
     def fit_config(self, epochs: int) -> FitConfig:
-        """The training settings for ``epochs`` epochs (the model's reference lr and loss by default)."""
-        cls = self.spec.model_cls
-        lr = self.lr if self.lr is not None else cls.default_lr
+        """The training settings for ``epochs`` epochs: the model's recipe (its lr unless ``lr`` is given)."""
+        recipe = self.spec.model_cls.recipe
         return FitConfig(
             epochs=epochs,
-            lr=lr,
+            lr=self.lr if self.lr is not None else recipe.lr,
             batch_size=self.batch_size,
-            loss=cls.default_loss,
+            warmup=recipe.warmup,
+            loss=recipe.loss,
+            optimizer=recipe.optimizer,
+            betas=recipe.betas,
+            clip=recipe.clip,
             seed=self.seed,
             patch=self.patch or 0,
             fused=FUSED_ADAM,

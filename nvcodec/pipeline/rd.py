@@ -48,9 +48,10 @@ LANDING_SHARE = 0.93
 """A file the fit leaves below this share of the budget gets finer steps until it reaches it."""
 LAMBDA_START = 1e-3
 RATE_EVERY = 4
-"""The weights' rate term is priced every this many steps, weighted by it (``RDConfig.rate_every``;
-1 prices it every step). Measured on Bunny 80x160 at 0.05 bpp and the synthetic clip at 0.1 bpp
-(30 epochs, hinerv): the same PSNR as every step (see the README's speed section)."""
+"""The rate term (weights and embeddings) is priced every this many steps, weighted by it
+(``RDConfig.rate_every``; 1 prices it every step). Measured (see the README's speed section): for
+the weights on Bunny 80x160 at 0.05 bpp and the synthetic clip at 0.1 bpp (30 epochs, hinerv), and
+for the embeddings too at 160x320 (30 epochs, hnerv), the same PSNR as every step."""
 ENCODER_SHARE: float | None = 0.25
 """Share of the warm-up's epochs that train the frame encoder; then every frame's embedding becomes
 a parameter of its own (:class:`~nvcodec.fit.train.EmbeddingTable`, started from the encoder's
