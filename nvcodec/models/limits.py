@@ -31,7 +31,7 @@ FIELD_LIMITS: dict[str, tuple[float, float]] = {
     "tap": (1, 31),
     "hfm_layers": (0, 16),
     "res_blocks": (0, 16),
-    "diff_down": (1, 64),
+    "diff_cell": (1, 4096),
     "t_down": (1, 64),
     "pe_levels": (1, 128),
     "pe_base": (1.0, 4.0),

@@ -43,7 +43,7 @@ class NeRVConfig(VideoGridConfig):
 class NeRV(NeuralVideoModel):
     """NeRV: frame index -> positional encoding -> MLP -> NeRV blocks -> RGB."""
 
-    recipe = Recipe(lr=5e-4, loss="fusion6")
+    recipe = Recipe(lr=5e-4, loss="fusion6", betas=(0.5, 0.999), warmup=0.2)  # as released (haochen-rye/NeRV)
 
     def __init__(self, config: NeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()

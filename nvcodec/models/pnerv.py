@@ -1,21 +1,22 @@
-"""PNeRV (Pyramidal NeRV, CVPR 2024): a content embedding (HNeRV's encoder) plus a small two-channel
-difference embedding per frame, from the frame's differences to its neighbours; the difference
-embedding is projected to every decoder scale by KFc (per channel ``A_c E_c B_c``, a fully connected
-map factorized as a Kronecker product), normalized per sample, and fused into the decoder features by
-BSM gates ``a F + (1 - a) r``. Decoder: a 1x1 stem with PixelShuffle, then constant-width 3x3 conv +
-PixelShuffle + GELU blocks; sigmoid head; MSE loss.
+"""PNeRV (Pyramidal NeRV, CVPR 2024), shaped after its authors' release (QiZhao-NJU, d46afa4): a
+content embedding (HNeRV's encoder) plus a two-channel difference embedding per frame, from the
+frame's differences to its neighbours; the difference embedding is projected to every decoder scale
+by KFc (per channel ``A_c E_c B_c``, a fully connected map factorized as a Kronecker product),
+normalized per sample, and fused into the decoder features by BSM gates ``a F + (1 - a) r``.
 
-Choices for any frame size (../shared/reference/pfnr_pnerv.md part B): the stem up-samples by the
-first stride; BSM follows every block but the last; the difference embedding sits at the first
-block's output resolution divided by ``diff_down``, which the sizer sets to the smallest power of two
-that keeps it within four times the content embedding (PNeRV's Table C.7 trades its size for
-quality); KFc's normalization is per-sample (instance norm with affine), as the released code
-effectively does at test time, and KFc has no bias (its zero-initialized rank-1 bias never trains).
+Decoder as released: a 1x1 stem that keeps the embedding's 16 channels and up-samples with
+PixelShuffle (x10 at 640x1280), then up to five constant-width 3x3 conv + PixelShuffle (x2 or x3) +
+GELU blocks, a BSM after every block but the last, a 3x3 sigmoid head. The difference embedding
+sits at the pyramid level nearest 16-pixel cells (40x80 at 640x1280, where that is the first
+block's output and needs no KFc). Recipe: MSE, Adam at 5e-4 with betas (0.5, 0.999), gradient
+norm clipped at 0.1, 20 % warm-up. KFc's normalization is per sample (instance norm with affine;
+the release's batch norm stays in training mode with batch 1) and KFc has no bias (the release's
+zero-initialized rank-1 bias never trains). The paper counts its "3M" as the decoder alone; our
+budget counts everything the file holds (see the README's model zoo).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -25,33 +26,67 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
-from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, embedding_downscale
+from nvcodec.models.layers import ConvNeXtEncoder, NervBlock, grid_candidates
 from nvcodec.models.registry import register
+
+DIFF_CELL = 16
+"""Pixels per cell of the released difference embedding at 640x1280 (40x80)."""
+MAX_BLOCKS = 5
+
+
+def pyramid_strides(total: int) -> tuple[int, ...]:
+    """The release's up-sampling for a total stride: the stem's factor, then up to five block
+    strides of 2 (or 3), peeled from the total while the stem keeps a factor of at least 5
+    (640x1280, total 320: stem 10, blocks 2,2,2,2,2)."""
+    blocks: list[int] = []
+    rest = total
+    for factor in (2, 3):
+        while len(blocks) < MAX_BLOCKS and rest % factor == 0 and rest // factor >= 5:
+            blocks.append(factor)
+            rest //= factor
+    return (rest, *blocks)
+
+
+def pnerv_grid_candidates(height: int, width: int) -> list[tuple[tuple[int, ...], int, int]]:
+    """:func:`grid_candidates`, each stride list regrouped as :func:`pyramid_strides`."""
+    return [(pyramid_strides(math.prod(s)), ph, pw) for s, ph, pw in grid_candidates(height, width)]
+
+
+def encoder_strides(cell: int) -> tuple[int, ...]:
+    """Strides of the difference encoder's stages for a cell (16: 4, 2, 2, as released)."""
+    out, rest = [], cell
+    if rest % 4 == 0 and rest > 4:
+        out.append(4)
+        rest //= 4
+    for factor in (2, 3, 5):
+        while rest % factor == 0:
+            out.append(factor)
+            rest //= factor
+    return (*out, rest) if rest > 1 else (tuple(out) or (1,))
 
 
 @dataclass(frozen=True)
 class PNeRVConfig(VideoGridConfig):
     """Everything the decoder needs to rebuild a PNeRV network: the fields of
-    :class:`VideoGridConfig` and these.
+    :class:`VideoGridConfig` (``strides``: the stem's factor first, then the blocks') and these.
 
     Attributes:
-        embed_dim: channels of the content embedding.
+        embed_dim: channels of the content embedding, kept by the stem (16).
         diff_dim: channels of the difference embedding (2).
-        diff_down: the difference embedding's resolution is the first block's output divided by this.
+        diff_cell: pixels per cell of the difference embedding (the cell of one pyramid level).
         enc_width: width of the training-only encoders.
     """
 
     embed_dim: int = 16
     diff_dim: int = 2
-    diff_down: int = 1
+    diff_cell: int = DIFF_CELL
     enc_width: int = 64
 
     def level_sizes(self) -> list[tuple[int, int]]:
-        """Output size of every block after the stem."""
+        """Feature size after the stem and after every block."""
         h, w = self.grid
-        h, w = h * self.strides[0], w * self.strides[0]
         sizes = []
-        for s in self.strides[1:]:
+        for s in self.strides:
             h, w = h * s, w * s
             sizes.append((h, w))
         return sizes
@@ -59,8 +94,13 @@ class PNeRVConfig(VideoGridConfig):
     @property
     def diff_grid(self) -> tuple[int, int]:
         """Difference embedding height and width."""
-        h, w = self.level_sizes()[0] if len(self.strides) > 1 else self.grid
-        return h // self.diff_down, w // self.diff_down
+        return self.height // self.diff_cell, self.width // self.diff_cell
+
+
+def diff_cell_for(strides: tuple[int, ...], target: int = DIFF_CELL) -> int:
+    """The cell of the pyramid level (after the stem or a block but the last) nearest ``target``."""
+    cells = [math.prod(strides[i:]) for i in range(1, max(2, len(strides)))]
+    return min(cells, key=lambda c: (abs(math.log(c / target)), c))
 
 
 class KFc(nn.Module):
@@ -100,30 +140,31 @@ def interleaved_differences(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([cur - prev, nxt - cur], dim=2).flatten(1, 2)
 
 
-@register("pnerv", 7, PNeRVConfig)
+@register("pnerv", 11, PNeRVConfig)
 class PNeRV(NeuralVideoModel):
     """PNeRV: content + difference embeddings, KFc pyramid, BSM fusion."""
 
-    recipe = Recipe(lr=5e-4, loss="l2")
+    recipe = Recipe(lr=5e-4, loss="l2", betas=(0.5, 0.999), clip=0.1, warmup=0.2)
     context = 1
+    grid_options = staticmethod(pnerv_grid_candidates)
 
     def __init__(self, config: PNeRVConfig, with_encoder: bool = False) -> None:
         super().__init__()
         c = self.config = config
         s0 = c.strides[0]
-        self.stem = nn.Conv2d(c.embed_dim, c.c0 * s0 * s0, 1)
+        self.stem = nn.Conv2d(c.embed_dim, c.embed_dim * s0 * s0, 1)
         self.stem_shuffle = nn.PixelShuffle(s0)
-        self.blocks = nn.ModuleList(NervBlock(c.c0, c.c0, s, 3) for s in c.strides[1:])
-        levels = c.level_sizes()[:-1]
+        widths = [c.embed_dim] + [c.c0] * (len(c.strides) - 1)
+        self.blocks = nn.ModuleList(NervBlock(widths[i], c.c0, s, 3) for i, s in enumerate(c.strides[1:]))
+        levels = c.level_sizes()[1:-1]
         self.kfc = nn.ModuleList(
             KFc(c.diff_dim, c.diff_grid, size) if size != c.diff_grid else nn.Identity() for size in levels
         )
         self.bsm = nn.ModuleList(BSM(c.c0, c.diff_dim) for _ in levels)
-        self.head = nn.Conv2d(c.c0, 3, 3, padding=1)
+        self.head = nn.Conv2d(c.c0 if len(c.strides) > 1 else c.embed_dim, 3, 3, padding=1)
         if with_encoder:
             self.encoder = ConvNeXtEncoder(c.strides, c.enc_width, c.embed_dim)
-            diff_strides = tuple(c.strides[2:]) + ((c.diff_down,) if c.diff_down > 1 else ())
-            self.encoder_diff = ConvNeXtEncoder(diff_strides or (1,), c.enc_width, c.enc_width, in_channels=6)
+            self.encoder_diff = ConvNeXtEncoder(encoder_strides(c.diff_cell), c.enc_width, c.enc_width, in_channels=6)
             self.encoder_diff_out = nn.Conv2d(c.enc_width, c.diff_dim, 1)
 
     @classmethod
@@ -131,13 +172,9 @@ class PNeRV(NeuralVideoModel):
         cls, height: int, width: int, frames: int, strides: tuple[int, ...], c0: int, params: int = 0, **fields: Any
     ) -> PNeRVConfig:
         """The config for a padded frame size, frame count, strides and width, ``fields`` set as given;
-        unless set, ``diff_down`` keeps the difference embedding within four times the content
-        embedding's size."""
-        cfg = PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
-        if "diff_down" in fields:
-            return cfg
-        limit = 4 * cfg.embed_dim * cfg.grid[0] * cfg.grid[1]
-        return dataclasses.replace(cfg, diff_down=embedding_downscale(*cfg.diff_grid, cfg.diff_dim, limit))
+        unless set, the difference embedding sits at the level nearest 16-pixel cells."""
+        fields.setdefault("diff_cell", diff_cell_for(strides))
+        return PNeRVConfig(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """Content and difference embeddings, frames first."""

@@ -2,8 +2,8 @@
 
 A model class registers itself with :func:`register`; everything else asks for its
 :class:`ModelSpec` once (:func:`spec` by name, :func:`spec_by_id` from a file) and carries it.
-Ids in use: 1 ``nerv``, 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``, 7 ``pnerv``,
-8 ``pfnr``, 9 ``hinerv``, 10 ``hfe-hnerv``. Retired (:data:`RETIRED`): 3. An id is never
+Ids in use: 1 ``nerv``, 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``, 8 ``pfnr``,
+9 ``hinerv``, 10 ``hfe-hnerv``, 11 ``pnerv``. Retired (:data:`RETIRED`): 3, 7. An id is never
 reassigned, even if its model is removed.
 """
 
@@ -21,7 +21,10 @@ from nvcodec.errors import UsageError
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel
 from nvcodec.models.limits import check_fields
 
-RETIRED = {3: "hfe-hnerv as first built from notes, before the authors' code (now id 10); re-encode the source"}
+RETIRED = {
+    3: "hfe-hnerv as first built from notes, before the authors' code (now id 10); re-encode the source",
+    7: "pnerv with HNeRV's decoder shape, before the authors' release (now id 11); re-encode the source",
+}
 """Ids whose model is gone, with what a reader tells the user."""
 
 

@@ -105,7 +105,7 @@ class TUB(nn.Module):
 class SNeRVT(NeuralVideoModel):
     """SNeRV-T: LL + temporal embeddings, spatial blocks then TUBs, LL/HFR heads, inverse DWT."""
 
-    recipe = Recipe(lr=1e-3, loss="snerv")
+    recipe = Recipe(lr=1e-3, loss="snerv", clip=1.0, warmup=0.2)  # as released (qwertja/SNeRV, train_snerv_t.py)
     context = 1
     embedding_min_bits = {"ll_range": 10}  # the ranges scale the whole LL band
 
