@@ -81,3 +81,25 @@ def test_a_schedule_split_into_spans_runs_the_same_steps_as_one_fit() -> None:
     cfg = FitConfig(epochs=5, lr=0.01)
     split = steps(replace(cfg, span=(0, 2))) + steps(replace(cfg, span=(2, 5)))
     assert split == steps(cfg) and len(split) == 5 * 8
+
+
+def test_the_table_keeps_the_models_order_of_embeddings() -> None:
+    values = {"embedding": torch.zeros(4, 2), "diff_embedding": torch.ones(4, 3)}  # not sorted
+    assert list(EmbeddingTable(values).values) == ["embedding", "diff_embedding"]
+
+
+@pytest.mark.parametrize("model", ["pnerv", "hfe-hnerv"])
+def test_an_encode_through_the_table_decodes_to_its_report(model: str, tmp_path) -> None:
+    # 4 epochs: a 2-epoch warm-up, the second through the table (pnerv's embeddings are not in sorted order)
+    from fractions import Fraction
+
+    from nvcodec.io import Video
+    from nvcodec.metrics import mean_psnr
+    from nvcodec.pipeline import decode_frames, encode_video
+
+    video = Video(synthetic_clip(8, 64, 128, seed=6), Fraction(25, 1), "synthetic")
+    net = spec(model).skeleton(solve_config(spec(model), 64, 128, 8, 20_000))
+    warm = rd_module.stage_epochs(4)[0]
+    assert rd_module.encoder_epochs(warm, net) < warm  # the table takes over within the warm-up
+    report = encode_video(video, tmp_path / "t.nrv", EncodeOptions(model=model, bpp=1.0, epochs=4, device="cpu"))
+    assert mean_psnr(video.frames, decode_frames(tmp_path / "t.nrv", device="cpu")[1]) == pytest.approx(report.psnr)

@@ -97,7 +97,8 @@ class EmbeddingTable(torch.nn.Module):
     def __init__(self, values: dict[str, torch.Tensor], lr_scale: float | None = None) -> None:
         super().__init__()
         self.lr_scale = TABLE_LR_SCALE if lr_scale is None else lr_scale
-        self.values = torch.nn.ParameterDict({n: torch.nn.Parameter(v.detach().clone()) for n, v in values.items()})
+        # from pairs, not a dict: ParameterDict sorts a plain dict's keys, and the order is the file's
+        self.values = torch.nn.ParameterDict([(n, torch.nn.Parameter(v.detach().clone())) for n, v in values.items()])
 
     def forward(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         """The embeddings of frames ``idx``."""

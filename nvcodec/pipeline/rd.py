@@ -115,8 +115,8 @@ def _export(
     """The file's quantized parameters and embeddings, every step multiplied by ``scale``."""
     params = rate.export(model, scale)
     values = export_embeddings(model, source, table)
-    embeddings = {n: _cheaper(q, values[n], scale) for n, q in zip(rate.embedding_names, rate.embeddings, strict=True)}
-    return params, embeddings
+    quantizers = dict(zip(rate.embedding_names, rate.embeddings, strict=True))
+    return params, {n: _cheaper(quantizers[n], values[n], scale) for n in model.embedding_shapes()}
 
 
 def _cheaper(quantizer: LearnedQuantizer, value: torch.Tensor, scale: float) -> QTensor:
