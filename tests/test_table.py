@@ -103,3 +103,21 @@ def test_an_encode_through_the_table_decodes_to_its_report(model: str, tmp_path)
     assert rd_module.encoder_epochs(warm, net) < warm  # the table takes over within the warm-up
     report = encode_video(video, tmp_path / "t.nrv", EncodeOptions(model=model, bpp=1.0, epochs=4, device="cpu"))
     assert mean_psnr(video.frames, decode_frames(tmp_path / "t.nrv", device="cpu")[1]) == pytest.approx(report.psnr)
+
+
+def test_an_encode_whose_file_its_reader_refuses_leaves_no_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fractions import Fraction
+
+    from nvcodec.errors import CorruptFileError
+    from nvcodec.io import Video
+    from nvcodec.pipeline import encode as encode_module
+    from nvcodec.pipeline import encode_video
+
+    def refuse(path):
+        raise CorruptFileError(str(path), "invalid quantization step")
+
+    monkeypatch.setattr(encode_module, "load_entries", refuse)
+    video = Video(synthetic_clip(4, 32, 64, seed=2), Fraction(25, 1), "synthetic")
+    with pytest.raises(CorruptFileError):
+        encode_video(video, tmp_path / "bad.nrv", EncodeOptions(bpp=1.0, epochs=1, device="cpu"))
+    assert not (tmp_path / "bad.nrv").exists()

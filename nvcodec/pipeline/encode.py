@@ -210,8 +210,13 @@ def _pick_bits(
 
 
 def _report(video: Video, output: Path, device: torch.device, stats: EncodeStats) -> EncodeReport:
-    """The report, measured on the frames the decoder renders from the file just written."""
-    entry = load_entries(output)[0]
+    """The report, measured on the frames the decoder renders from the file just written (a file
+    the reader refuses is removed: an encode leaves a good file or none)."""
+    try:
+        entry = load_entries(output)[0]
+    except NvcError:
+        output.unlink(missing_ok=True)
+        raise
     rec = np.stack(list(render_entry(entry, list(range(entry.meta.frames)), device)))
     count = entry.spec.transmitted_count(entry.config)
     return measured_report(video, rec, entry.spec.name, count, device, stats)
