@@ -121,3 +121,15 @@ def test_an_encode_whose_file_its_reader_refuses_leaves_no_file(tmp_path, monkey
     with pytest.raises(CorruptFileError):
         encode_video(video, tmp_path / "bad.nrv", EncodeOptions(bpp=1.0, epochs=1, device="cpu"))
     assert not (tmp_path / "bad.nrv").exists()
+
+
+def test_a_step_clips_the_gradient_norm_except_in_groups_marked_not_to() -> None:
+    from nvcodec.fit.train import make_optimizer, optimizer_step
+
+    weights, steps = torch.nn.Parameter(torch.zeros(4)), torch.nn.Parameter(torch.zeros(2))
+    cfg = FitConfig(epochs=1, lr=1.0, clip=0.1, fused=False)
+    opt = make_optimizer([{"params": [weights]}, {"params": [steps], "clip": False}], cfg)
+    weights.grad, steps.grad = torch.full((4,), 3.0), torch.full((2,), 3.0)
+    optimizer_step(opt, cfg)
+    assert torch.linalg.vector_norm(weights.grad).item() == pytest.approx(0.1, rel=1e-4)
+    assert torch.equal(steps.grad, torch.full((2,), 3.0))
