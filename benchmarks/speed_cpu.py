@@ -7,8 +7,8 @@ sized for 0.05 bpp:
 * training frames per second of the rate–distortion encode (its steps mixed as a ``--epochs``
   encode splits them: warm-up steps through the frame encoder, warm-up steps with the embedding
   table, rate–distortion steps), timed over a few steps on copies of one initialised model, with
-  the switches as the code was before (per-tensor Adam, the rate term priced every step, the
-  encoder trained throughout), each switch alone, and all of them, the variants interleaved for
+  the switches as the code was before (per-tensor Adam, the rate term priced every step and
+  tensor by tensor, the encoder trained throughout), each switch alone, and all of them, the variants interleaved for
   ``--rounds`` rounds and each step time the least of its rounds (the machine's speed drifts by
   tens of percent over minutes); the ratio all / before; the fit's achieved GFLOP/s (FLOPs of one
   distortion step through the encoder and one with the table, counted by torch's FlopCounterMode
@@ -16,10 +16,11 @@ sized for 0.05 bpp:
 * decode frames per second at 160x320 and 640x1280 (the decoder's render, batches of 4);
 * with ``--time S``: PSNR and bpp of a whole ``--time S`` encode with the switches before and after.
 
-The switches are :data:`nvcodec.pipeline.options.FUSED_ADAM` (Adam's fused kernel),
-:data:`nvcodec.pipeline.rd.RATE_EVERY` (the rate term every few steps) and
-:data:`nvcodec.pipeline.rd.ENCODER_SHARE` (the embeddings trained as a table after that share of
-the warm-up); this script sets them.
+The switches (:class:`Switches`) are :data:`nvcodec.pipeline.options.FUSED_ADAM` (Adam's fused
+kernel), :data:`nvcodec.pipeline.rd.RATE_EVERY` (the rate term every few steps, noisy weights read
+without their symbols between), :data:`nvcodec.pipeline.rd.JOINT_RATE` (the weights' rate in one
+pass) and :data:`nvcodec.pipeline.rd.ENCODER_SHARE` (the embeddings trained as a table after that
+share of the warm-up); this script sets them.
 
 Usage: python benchmarks/speed_cpu.py [--models hnerv,hinerv] [--steps 12] [--rounds 3] [--time 120]
 Writes benchmarks/results/speed-cpu.json.
@@ -56,14 +57,39 @@ from nvcodec.render import render
 
 RESULTS = Path(__file__).parent / "results"
 BUDGET = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class Switches:
+    """One variant of the speed switches (the defaults: the code as it is)."""
+
+    fused: bool = options_module.FUSED_ADAM
+    """Adam's fused kernel (:data:`nvcodec.pipeline.options.FUSED_ADAM`)."""
+    every: int = rd_module.RATE_EVERY
+    """The rate term priced every this many steps, the steps between reading noisy weights
+    without forming their symbols (:data:`nvcodec.pipeline.rd.RATE_EVERY`)."""
+    share: float | None = rd_module.ENCODER_SHARE
+    """The warm-up's share through the frame encoder, then the embedding table
+    (:data:`nvcodec.pipeline.rd.ENCODER_SHARE`; None: the encoder throughout)."""
+    joint: bool = rd_module.JOINT_RATE
+    """The weights' rate priced in one pass (:data:`nvcodec.pipeline.rd.JOINT_RATE`)."""
+
+    def apply(self) -> None:
+        """Set the pipeline's module switches to this variant."""
+        options_module.FUSED_ADAM, rd_module.RATE_EVERY = self.fused, self.every
+        rd_module.ENCODER_SHARE, rd_module.JOINT_RATE = self.share, self.joint
+
+
+BEFORE = Switches(fused=False, every=1, share=None, joint=False)
 SWITCHES = {
-    "before": (False, 1, None),
-    "fused adam": (True, 1, None),
-    "rate every 4": (False, 4, None),
-    "embedding table": (False, 1, rd_module.ENCODER_SHARE),
-    "all": (True, 4, rd_module.ENCODER_SHARE),
+    "before": BEFORE,
+    "fused adam": dataclasses.replace(BEFORE, fused=True),
+    f"rate every {rd_module.RATE_EVERY}": dataclasses.replace(BEFORE, every=rd_module.RATE_EVERY),
+    "joint rate": dataclasses.replace(BEFORE, joint=True),
+    "embedding table": dataclasses.replace(BEFORE, share=rd_module.ENCODER_SHARE),
+    "all": Switches(),
 }
-"""Variants: (Adam fused, rate term every k steps, encoder share of the warm-up: the default's)."""
+"""The variants: the code as it was before the speed work, each switch alone, and all of them."""
 EPOCHS = 100
 """The encode whose stage split weighs the step kinds (the ``medium`` preset's epochs)."""
 
@@ -96,19 +122,19 @@ def _build(model: str, video: Video) -> tuple[torch.nn.Module, FrameSource, RDCo
 def _mix(model: torch.nn.Module, share: float | None) -> dict[str, float]:
     """Shares of an :data:`EPOCHS` encode's steps of each kind (``fit``: through the encoder,
     ``table``: with the embedding table, ``rd``: rate–distortion), as the pipeline splits them."""
-    rd_module.ENCODER_SHARE = share
+    kept, rd_module.ENCODER_SHARE = rd_module.ENCODER_SHARE, share
     warm = rd_module.stage_epochs(EPOCHS)[0]
     through = rd_module.encoder_epochs(warm, model)
+    rd_module.ENCODER_SHARE = kept
     return {"fit": through / EPOCHS, "table": (warm - through) / EPOCHS, "rd": 1.0 - warm / EPOCHS}
 
 
-def step_seconds(model: str, video: Video, switches: tuple[bool, int, float | None], steps: int) -> dict:
+def step_seconds(model: str, video: Video, switches: Switches, steps: int) -> dict:
     """Seconds per step of each kind of one variant (``fit``, ``table``, ``rd``: see :func:`_mix`)."""
-    fused, every, share = switches
     net, source, rd, options = _build(model, video)
-    few = lambda k: dataclasses.replace(options.fit_config(1), fused=fused, max_steps=k)  # noqa: E731
+    few = lambda k: dataclasses.replace(options.fit_config(1), fused=switches.fused, max_steps=k)  # noqa: E731
     twin, quiet = copy.deepcopy(net), Reporter()
-    table = EmbeddingTable(export_embeddings(twin, source)) if _mix(net, share)["table"] else None
+    table = EmbeddingTable(export_embeddings(twin, source)) if _mix(net, switches.share)["table"] else None
     seconds = {}
     for kind, run in (
         ("fit", lambda k: fit(twin, source, few(k), quiet)),
@@ -118,7 +144,7 @@ def step_seconds(model: str, video: Video, switches: tuple[bool, int, float | No
         seconds[kind] = _seconds(lambda: run(steps)) / steps  # noqa: B023
     rate = RateModel(twin, export_embeddings(twin, source, table))
     rate.attach(twin)
-    rd = dataclasses.replace(rd, rate_every=every)
+    rd = dataclasses.replace(rd, rate_every=switches.every, joint_rate=switches.joint)
     fit_rd(twin, rate, source, few(2), rd, quiet, table=table)
     seconds["rd"] = _seconds(lambda: fit_rd(twin, rate, source, few(steps), rd, quiet, table=table)) / steps
     return seconds
@@ -192,12 +218,13 @@ def decode_fps(model: str, height: int, width: int, frames: int = 16) -> float:
     return frames / _seconds(work)
 
 
-def timed_encode(model: str, video: Video, seconds: float, switches: tuple[bool, int, float | None]) -> dict:
-    """A ``--time`` encode with the switches set as given."""
-    options_module.FUSED_ADAM, rd_module.RATE_EVERY, rd_module.ENCODER_SHARE = switches
+def timed_encode(model: str, video: Video, seconds: float, switches: Switches) -> dict:
+    """A ``--time`` encode with the switches set as given (the defaults restored after)."""
+    switches.apply()
     with tempfile.TemporaryDirectory() as tmp:
         options = pipeline.EncodeOptions(model=model, bpp=BUDGET, time=seconds, device="cpu")
         report = pipeline.encode_video(video, Path(tmp) / "t.nrv", options)
+    Switches().apply()
     return {k: getattr(report, k) for k in ("epochs", "bpp", "psnr", "ms_ssim", "encode_seconds", "planned_seconds")}
 
 
@@ -225,7 +252,7 @@ def main() -> None:
             {n: step_seconds(model, video, s, args.steps) for n, s in SWITCHES.items()} for _ in range(args.rounds)
         ]
         net = _build(model, video)[0]
-        row = {n: _least((r[n] for r in rounds), _mix(net, s[2])) for n, s in SWITCHES.items()}
+        row = {n: _least((r[n] for r in rounds), _mix(net, s.share)) for n, s in SWITCHES.items()}
         row["ratio_all_over_before"] = row["all"]["train_fps"] / row["before"]["train_fps"]
         row["flops"] = fit_gflops(model, video, row["all"])
         row["decode_fps"] = {f"{h}x{w}": decode_fps(model, h, w) for h, w in ((160, 320), (640, 1280))}

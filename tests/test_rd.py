@@ -13,7 +13,15 @@ import torch
 from helpers import with_version
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, slice_axis
+from nvcodec.compress.learned import (
+    LearnedQuantizer,
+    as_slices,
+    frame_bits,
+    laplace_bits,
+    ml_bits,
+    ml_bits_joint,
+    slice_axis,
+)
 from nvcodec.compress.quantize import LEARNED, PREDICTED, bf16_bits
 from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
@@ -249,9 +257,43 @@ def test_the_rate_term_is_priced_every_few_steps(every: int, priced: int, monkey
     rate = RateModel(model, export_embeddings(model, source))
     rate.attach(model)
     calls, weight_bits, embedding_calls = [], rate.weight_bits, []
-    monkeypatch.setattr(rate, "weight_bits", lambda: calls.append(1) or weight_bits())
+    monkeypatch.setattr(rate, "weight_bits", lambda *a: calls.append(1) or weight_bits(*a))
     priced_frames = rd_module.frame_bits
     monkeypatch.setattr(rd_module, "frame_bits", lambda *a: embedding_calls.append(1) or priced_frames(*a))
     fit_rd(model, rate, source, FitConfig(epochs=2, max_steps=8), RDConfig(8 * 32 * 64, rate_every=every), Reporter())
     assert len(calls) == priced  # steps 0, every, 2 every, ... of 8
     assert len(embedding_calls) == priced * len(rate.embeddings)  # the embeddings' rate on the same steps
+
+
+@pytest.mark.parametrize(("shape", "axis"), [((21, 16, 3, 3), 0), ((21,), None)])
+def test_a_perturbed_parameter_is_the_noisy_round_trip_of_its_symbols(shape: tuple[int, ...], axis: int | None) -> None:
+    x = torch.randn(shape)
+    q = LearnedQuantizer(x, axis)
+    torch.manual_seed(3)
+    through_symbols = q.restore(q.symbols(x, "noise"), x)
+    torch.manual_seed(3)
+    assert torch.allclose(q.perturbed(x), through_symbols, atol=1e-6)  # same draws, fewer operations
+
+
+def test_the_joint_rate_is_the_sum_of_the_tensors_rates_with_the_same_gradients() -> None:
+    torch.manual_seed(4)
+    shapes = [(21, 900), (1, 21), (5, 1), (3, 72), (1, 3), (4, 10)]
+    ys = [(torch.randn(s) * torch.rand(s[0], 1) * 6).requires_grad_() for s in shapes]
+    ys[-1].data.zero_()  # an all-zero tensor: its scale sits at the floor
+    apart, joint = sum(ml_bits(y) for y in ys), ml_bits_joint(ys)
+    assert torch.allclose(joint, apart, rtol=1e-5)
+    for a, b in zip(torch.autograd.grad(apart, ys), torch.autograd.grad(joint, ys), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_a_model_s_weights_cost_the_same_priced_jointly_or_apart() -> None:
+    model_spec = spec("hnerv")
+    model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
+    source = FrameSource(torch.from_numpy(synthetic_clip(8, 32, 64, seed=2)), (32, 64))
+    rate = RateModel(model, export_embeddings(model, source))
+    rate.attach(model)
+    for name in rate.names:  # read every parameter once, recording its symbols
+        owner, attr = name.rsplit(".", 1)
+        getattr(model.get_submodule(owner), attr)
+    assert len(rate.state.symbols) == len(rate.names) > 2
+    assert torch.allclose(rate.weight_bits(joint=True), rate.weight_bits(joint=False), rtol=1e-5)

@@ -60,6 +60,26 @@ def ml_bits(y: torch.Tensor) -> torch.Tensor:
     return laplace_bits(y, scale)
 
 
+def ml_bits_joint(ys: list[torch.Tensor]) -> torch.Tensor:
+    """The sum of :func:`ml_bits` over several symbol tensors (each slices x n, its own n), from
+    per-slice sums over their concatenation: a slice of ``n`` symbols with ``n0`` below one half in
+    magnitude and the rest summing to ``A`` costs ``n0 zero + (n - n0) offset - A / scale`` nats
+    (``zero``, ``offset``: the Laplace's terms, see :func:`laplace_bits`). The same bits up to the
+    order of float sums, in a few dozen operations however many tensors (a network's weights)."""
+    if not ys:
+        return torch.zeros(())
+    a = torch.cat([y.reshape(-1) for y in ys]).abs()
+    big = (a >= 0.5).to(a.dtype)
+    widths = torch.tensor([y.shape[1] for y in ys for _ in range(y.shape[0])], device=a.device)
+    sums = torch.segment_reduce(torch.stack([a, a * big, big], 1), "sum", lengths=widths, axis=0)
+    total, tail_sum, n_big = sums.unbind(1)
+    scale = (total / widths).clamp_min(MIN_SCALE)
+    zero = torch.log1p(-torch.exp(-0.5 / scale))
+    offset = math.log(0.5) + 0.5 / scale + torch.log1p(-torch.exp(-1.0 / scale))
+    log_p = (widths - n_big) * zero + n_big * offset - tail_sum / scale
+    return -log_p.sum() / math.log(2.0)
+
+
 def slice_frame_residuals(y: torch.Tensor, frames: int) -> torch.Tensor:
     """Slices (slices x frames*k, frame-major within a slice) minus the previous frame's values."""
     s = y.reshape(y.shape[0], frames, -1)
@@ -100,6 +120,15 @@ class LearnedQuantizer(nn.Module):
         if mode == "clean":
             return y
         return y + (torch.round(y) - y).detach()
+
+    def perturbed(self, x: torch.Tensor) -> torch.Tensor:
+        """``x + u step`` with ``u`` uniform in [-0.5, 0.5): the value ``restore(symbols(x, "noise"))``
+        gives (the same noise draws, in the same order, for slices along the first axis or one
+        slice), without forming the symbols."""
+        shape = [1] * x.dim()
+        if self.axis is not None:
+            shape[self.axis] = -1
+        return x + torch.empty_like(x).uniform_(-0.5, 0.5) * self.log_step.exp().reshape(shape)
 
     def restore(self, y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         """Symbols (slices x n) back to values in ``like``'s shape: ``y * step``."""

@@ -25,7 +25,15 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from nvcodec.compress.context import CONTEXT, GridContext, context_tensor
-from nvcodec.compress.learned import LearnedQuantizer, as_slices, frame_bits, laplace_bits, ml_bits, slice_axis
+from nvcodec.compress.learned import (
+    LearnedQuantizer,
+    as_slices,
+    frame_bits,
+    laplace_bits,
+    ml_bits,
+    ml_bits_joint,
+    slice_axis,
+)
 from nvcodec.compress.quantize import QTensor, to_bf16_up
 from nvcodec.entropy.context import context_bits
 from nvcodec.fit.losses import make_loss
@@ -67,6 +75,9 @@ class RDConfig:
         rate_every: the rate term (weights and embeddings) is evaluated every this many steps,
             weighted by it (as NVRC does for its weights; 1: every step). The steps between train on
             distortion alone and λ follows the last evaluated rate.
+        joint_rate: the weights' rate in one pass over all of them (:func:`ml_bits_joint`); False
+            prices each tensor on its own (the same bits up to float rounding, several times the
+            operations: the speed benchmark's "before").
     """
 
     pixels: int
@@ -75,11 +86,17 @@ class RDConfig:
     gain: float = 0.05
     fixed_bits: float = 0.0
     rate_every: int = 1
+    joint_rate: bool = True
 
 
 @dataclass
 class _State:
+    """How the parametrizations quantize: ``mode`` (see :meth:`LearnedQuantizer.symbols`); with
+    ``price`` False a noisy parameter is read as ``x + u step`` without its symbols (the same
+    values, fewer operations), as on the steps that do not price the rate."""
+
     mode: str = "noise"
+    price: bool = True
     symbols: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
@@ -93,9 +110,12 @@ class _Quantized(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         part = x if self.select is None else x[self.select]
-        y = self.quantizer.symbols(part, self.state.mode)
-        self.state.symbols[self.name] = y
-        value = self.quantizer.restore(y, part)
+        if self.state.mode == "noise" and not self.state.price:
+            value = self.quantizer.perturbed(part)
+        else:
+            y = self.quantizer.symbols(part, self.state.mode)
+            self.state.symbols[self.name] = y
+            value = self.quantizer.restore(y, part)
         return value if self.select is None else x.masked_scatter(self.select, value)
 
 
@@ -218,18 +238,22 @@ class RateModel(nn.Module):
             cache[idx] = value.detach().to(cache.dtype)
         return out, bits
 
-    def weight_bits(self) -> torch.Tensor:
-        """Bits of the weights' symbols of the last forward pass (grids under the context model)."""
+    def weight_bits(self, joint: bool = True) -> torch.Tensor:
+        """Bits of the weights' symbols of the last forward pass (grids under the context model),
+        the others priced in one pass (``joint``) or tensor by tensor."""
         grids = list(self.grid_shapes)
         total = torch.zeros((), device=self.weights[0].log_step.device) if self.weights else torch.zeros(())
+        plain = []
         for n, q in zip(self.names, self.weights, strict=True):
             y = self.state.symbols[n]
             if n in self.grid_shapes:
                 log_multiplier = self.log_multipliers[str(grids.index(n))]
                 total = total + self.context.bits(y.view(self.grid_shapes[n]), log_multiplier)
+            elif joint:
+                plain.append(y)
             else:
                 total = total + q.bits(y)
-        return total
+        return total + ml_bits_joint(plain) if plain else total
 
     @torch.no_grad()
     def export(self, model: nn.Module, step_scale: float = 1.0) -> dict[str, QTensor]:
@@ -281,13 +305,13 @@ def fit_rd(
     model.train()
     bits, every = torch.zeros(()), max(1, rd.rate_every)
     for n, step in enumerate(train_steps(source, cfg, opt)):
-        priced = n % every == 0
+        priced = rate.state.price = n % every == 0
         with _autocast(source.frames.device):
             embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx, priced)
             out = decode_step(model, step, embeddings, source.height, source.width).float()
         loss = loss_fn(out, step.target)
         if priced:
-            bits = rate.weight_bits() + embed_bits
+            bits = rate.weight_bits(rd.joint_rate) + embed_bits
             loss = loss + lam * every * bits / rd.pixels
         bpp = (bits.detach() + rate.side_bits + rd.fixed_bits) / rd.pixels
         opt.zero_grad(set_to_none=True)
@@ -298,4 +322,5 @@ def fit_rd(
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
         if step.last:
             reporter.advance(1, epoch=step.epoch + 1, bpp=float(bpp.detach()), lam=lam)
+    rate.state.price = True
     return lam

@@ -47,11 +47,16 @@ it; :data:`LANDING_SHARE` then lifts a file left lower)."""
 LANDING_SHARE = 0.93
 """A file the fit leaves below this share of the budget gets finer steps until it reaches it."""
 LAMBDA_START = 1e-3
-RATE_EVERY = 4
+RATE_EVERY = 8
 """The rate term (weights and embeddings) is priced every this many steps, weighted by it
-(``RDConfig.rate_every``; 1 prices it every step). Measured (see the README's speed section): for
-the weights on Bunny 80x160 at 0.05 bpp and the synthetic clip at 0.1 bpp (30 epochs, hinerv), and
-for the embeddings too at 160x320 (30 epochs, hnerv), the same PSNR as every step."""
+(``RDConfig.rate_every``; 1 prices it every step). Measured at equal epochs (see the README's speed
+section): every 4th step gave the same PSNR as every step (the weights: Bunny 80x160 at 0.05 bpp and
+the synthetic clip at 0.1 bpp, 30 epochs, hinerv; the embeddings too: 160x320, 30 epochs, hnerv);
+every 8th against every 4th, 160x320: hnerv 30 epochs, Bunny 0.05 bpp 24.30 / 24.29 dB, the
+synthetic clip 0.1 bpp 25.99 / 26.01 dB; hinerv 15 epochs, synthetic 0.1 bpp 23.88 / 23.72 dB."""
+JOINT_RATE = True
+"""The weights' rate priced in one pass over all of them (``RDConfig.joint_rate``); False prices
+tensor by tensor (the same bits up to float rounding; the speed benchmark's "before")."""
 ENCODER_SHARE: float | None = 0.25
 """Share of the warm-up's epochs that train the frame encoder; then every frame's embedding becomes
 a parameter of its own (:class:`~nvcodec.fit.train.EmbeddingTable`, started from the encoder's
@@ -214,7 +219,9 @@ def encode_rd(video: Video, output: Path, options: EncodeOptions, reporter: Repo
     budget = ratecontrol.Budget(options.budget_bpp, pixels) if options.lam is None and options.budget_bpp else None
     target = TARGET_SHARE * budget.bpp if budget else None
     lam = options.lam if options.lam is not None else LAMBDA_START
-    rd = RDConfig(pixels, target, lam, fixed_bits=8 * cost.entry_bytes({}, {}), rate_every=RATE_EVERY)
+    rd = RDConfig(
+        pixels, target, lam, fixed_bits=8 * cost.entry_bytes({}, {}), rate_every=RATE_EVERY, joint_rate=JOINT_RATE
+    )
     planned, options_time, replan = None, options.time, None
     if options.time is not None:
         options, planned, replan = _plan_time(model, source, video, options, rd, cost, started)
