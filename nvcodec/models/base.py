@@ -80,6 +80,12 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     context: int = 0
     embedding_min_bits: dict[str, int] = {}
     layout_field: str | None = None
+    tapers_lower_width: bool = True
+    """Whether sizing may lower the config's ``lower_width`` for tiny budgets
+    (:func:`~nvcodec.models.sizing.solve_config`); False where the model sets it from the budget."""
+    refine_field: str | None = "reduce"
+    """The config field sizing moves by up to 8% when integer stem widths land too far from the
+    budget (:func:`~nvcodec.models.sizing.solve_config`); None: no refinement."""
 
     grid_options = staticmethod(grid_candidates)
     """Decoder stride lists and padded frame sizes for a frame size, best first (see

@@ -130,7 +130,7 @@ def positional_encoding(t: torch.Tensor, levels: int, base: float) -> torch.Tens
     return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1)
 
 
-def _stride_lists() -> dict[int, tuple[int, ...]]:
+def stride_lists() -> dict[int, tuple[int, ...]]:
     """Every product of 2..5 stages of strides in {2,3,4,5}, mapped to its preferred stride list."""
     best: dict[int, tuple[int, ...]] = {}
     for n in (5, 4, 3, 2):
@@ -147,7 +147,7 @@ def grid_candidates(height: int, width: int) -> list[tuple[tuple[int, ...], int,
     ``log S - 20 log(overhead)`` where ``overhead`` is the padded area over the frame area (1.0 when
     S divides both sides): a coarse embedding grid is preferred unless it costs padding."""
     scored = []
-    for s, strides in _stride_lists().items():
+    for s, strides in stride_lists().items():
         ph, pw = -(-height // s) * s, -(-width // s) * s
         if ph // s < 2 or pw // s < 2:
             continue

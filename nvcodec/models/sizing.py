@@ -41,18 +41,24 @@ def _nearest_c0(spec: ModelSpec, make: Any, params: int) -> int:
 
 
 def _refine_reduce(spec: ModelSpec, config: Any, params: int) -> Any:
-    """If the count is more than 2% off the budget, try stem widths c0 - 1 .. c0 + 1 with width
-    ratios within 8% of the model's reference and keep the nearest (ties: the reference ratio)."""
-    if not hasattr(config, "reduce") or abs(count_for(spec, config) - params) <= REFINE_TOLERANCE * params:
+    """If the count is more than 2% off the budget, try stem widths c0 - 1 .. c0 + 1 with the
+    model's refined field (:attr:`~nvcodec.models.base.NeuralVideoModel.refine_field`: the width
+    ratio between stages for most) within 8% of its reference value and keep the nearest (ties: the
+    reference value)."""
+    name = spec.model_cls.refine_field
+    if name is None or not hasattr(config, name):
         return config
-    base = config.reduce
+    if abs(count_for(spec, config) - params) <= REFINE_TOLERANCE * params:
+        return config
+    base = getattr(config, name)
     best, best_key = config, (abs(count_for(spec, config) - params), 0.0)
     for c0 in (config.c0 - 1, config.c0, config.c0 + 1):
         for step in range(-8, 9):
-            reduce = round(base * (1 + step / 100), 4)
-            if c0 < MIN_C0 or reduce <= 1.0:
+            value = round(base * (1 + step / 100), 4)
+            value = round(value) if isinstance(base, int) else value
+            if c0 < MIN_C0 or value <= 1.0:
                 continue
-            cand = dataclasses.replace(config, c0=c0, reduce=reduce)
+            cand = dataclasses.replace(config, c0=c0, **{name: value})
             key = (abs(count_for(spec, cand) - params), abs(step))
             if key < best_key:
                 best, best_key = cand, key
@@ -73,14 +79,15 @@ def solve_config(
 
     For decoders whose widths taper, the smallest width (12 in HNeRV) is lowered step by step for
     budgets so small that the stem would otherwise be narrower than twice that floor. Where integer stem widths are too
-    coarse to land within 2% of the budget (small models), the width ratio between stages is
-    adjusted by up to 8% around the model's reference value. ``fixed`` sets config fields that are
-    not solved for (PFNR's capacity, the embedding channels, for instance) before counting; ``grid``
-    replaces the model's preferred strides and padded size (see :func:`embedding_layout`).
+    coarse to land within 2% of the budget (small models), the model's refined field (the width
+    ratio between stages for most) is adjusted by up to 8% around its reference value. ``fixed``
+    sets config fields that are not solved for (PFNR's capacity, the embedding channels, for
+    instance) before counting; ``grid`` replaces the model's preferred strides and padded size (see
+    :func:`embedding_layout`).
     """
     cls = spec.model_cls
     strides, ph, pw = grid or cls.grid_for(height, width)
-    tapered = "lower_width" in {f.name for f in dataclasses.fields(spec.config_cls)}
+    tapered = cls.tapers_lower_width and "lower_width" in {f.name for f in dataclasses.fields(spec.config_cls)}
     for lower in LOWER_WIDTHS if tapered else (0,):
 
         def make(c0: int, lower: int = lower) -> Any:
