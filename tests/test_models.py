@@ -11,18 +11,18 @@ from nvcodec.models.layers import choose_grid
 from nvcodec.models.limits import check_fields
 from nvcodec.models.sizing import MAX_PADDING, count_for, per_frame_values
 
-MODELS = ["hnerv", "hfs-hnerv", "snerv", "snerv-t", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv"]
+MODELS = ["hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t"]
 
 
 def test_registry_names_and_fixed_ids() -> None:
     assert names() == MODELS
-    assert [spec(n).model_id for n in MODELS] == [2, 4, 5, 6, 8, 9, 10, 11, 12]
+    assert [spec(n).model_id for n in MODELS] == [2, 4, 5, 8, 9, 10, 11, 12, 13]
     assert spec_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
         spec("vvc")
     with pytest.raises(KeyError):
         spec_by_id(3)  # retired: the first hfe-hnerv
-    assert set(RETIRED) == {1, 3, 7}  # the first nerv, hfe-hnerv and pnerv builds
+    assert set(RETIRED) == {1, 3, 6, 7}  # the first nerv, hfe-hnerv, snerv-t and pnerv builds
 
 
 def test_hnerv_bunny_1_5m_matches_reference() -> None:

@@ -17,6 +17,7 @@ from nvcodec.errors import NvcError
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.io import prepare_video, synthetic_clip, write_video
 from nvcodec.models import solve_config, spec
+from nvcodec.models.base import Recipe
 from nvcodec.pipeline import DEFAULT_BPP, EncodeOptions, load_entries
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.progressive import FrozenWeights
@@ -104,3 +105,12 @@ def test_input_door_crops_and_scales_files_and_the_sample(tmp_path: Path, monkey
     assert prepare_video(None, frames=2, crop=(64, 128), on_gpu=True).frames.shape == (2, 64, 128, 3)
     with pytest.raises(NvcError, match="--scale 0"):
         prepare_video(clip, scale=0)
+
+
+def test_a_recipe_replaces_the_model_s_own_and_lr_still_overrides_it() -> None:
+    common = Recipe(lr=2e-3, loss="fusion6", clip=0.5)
+    own = EncodeOptions(model="pnerv", params=10_000, epochs=2).fit_config(2)
+    assert (own.lr, own.loss, own.clip) == (5e-4, "l2", 0.1)
+    cfg = EncodeOptions(model="pnerv", params=10_000, epochs=2, recipe=common).fit_config(2)
+    assert (cfg.lr, cfg.loss, cfg.clip, cfg.betas, cfg.warmup) == (2e-3, "fusion6", 0.5, (0.9, 0.999), 0.1)
+    assert EncodeOptions(model="pnerv", params=10_000, epochs=2, recipe=common, lr=1e-4).fit_config(2).lr == 1e-4

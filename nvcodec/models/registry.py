@@ -2,8 +2,8 @@
 
 A model class registers itself with :func:`register`; everything else asks for its
 :class:`ModelSpec` once (:func:`spec` by name, :func:`spec_by_id` from a file) and carries it.
-Ids in use: 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 6 ``snerv-t``, 8 ``pfnr``, 9 ``hinerv``,
-10 ``hfe-hnerv``, 11 ``pnerv``, 12 ``nerv``. Retired (:data:`RETIRED`): 1, 3, 7. An id is never
+Ids in use: 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 8 ``pfnr``, 9 ``hinerv``, 10 ``hfe-hnerv``,
+11 ``pnerv``, 12 ``nerv``, 13 ``snerv-t``. Retired (:data:`RETIRED`): 1, 3, 6, 7. An id is never
 reassigned, even if its model is removed.
 """
 
@@ -24,6 +24,7 @@ from nvcodec.models.limits import check_fields
 RETIRED = {
     1: "nerv as first built, a conv decoder fed by a small MLP on a 2x4 grid (now id 12); re-encode the source",
     3: "hfe-hnerv as first built from notes, before the authors' code (now id 10); re-encode the source",
+    6: "snerv-t without the MFU and with one shared up-sampler per TUB (now id 13); re-encode the source",
     7: "pnerv with HNeRV's decoder shape, before the authors' release (now id 11); re-encode the source",
 }
 """Ids whose model is gone, with what a reader tells the user."""

@@ -20,6 +20,7 @@ Grid = tuple[tuple[int, ...], int, int]
 MIN_C0, MAX_C0 = 4, 2048
 LOWER_WIDTHS = (12, 10, 8, 6, 4)
 REFINE_TOLERANCE = 0.02
+REFINE_SPANS = (1, 3)
 
 
 def count_for(spec: ModelSpec, config: Any) -> int:
@@ -41,18 +42,26 @@ def _nearest_c0(spec: ModelSpec, make: Any, params: int) -> int:
 
 
 def _refine_reduce(spec: ModelSpec, config: Any, params: int) -> Any:
-    """If the count is more than 2% off the budget, try stem widths c0 - 1 .. c0 + 1 with the
-    model's refined field (:attr:`~nvcodec.models.base.NeuralVideoModel.refine_field`: the width
-    ratio between stages for most) within 8% of its reference value and keep the nearest (ties: the
-    reference value)."""
+    """If the count is more than 2% off the budget, try stem widths c0 - 1 .. c0 + 1 (then, if
+    still more than 2% off, c0 - 3 .. c0 + 3) with the model's refined field
+    (:attr:`~nvcodec.models.base.NeuralVideoModel.refine_field`: the width ratio between stages for
+    most) within 8% of its reference value and keep the nearest (ties: the reference value)."""
     name = spec.model_cls.refine_field
     if name is None or not hasattr(config, name):
         return config
-    if abs(count_for(spec, config) - params) <= REFINE_TOLERANCE * params:
-        return config
-    base = getattr(config, name)
     best, best_key = config, (abs(count_for(spec, config) - params), 0.0)
-    for c0 in (config.c0 - 1, config.c0, config.c0 + 1):
+    for span in REFINE_SPANS:
+        if best_key[0] <= REFINE_TOLERANCE * params:
+            break
+        best, best_key = _refine_around(spec, config, params, name, span, (best, best_key))
+    return best
+
+
+def _refine_around(spec: ModelSpec, config: Any, params: int, name: str, span: int, best: tuple) -> tuple:
+    """The nearest of ``best`` and the configs with stem widths within ``span`` of ``config``'s and
+    the field ``name`` within 8% of its value, with its key (distance to ``params``, |step|)."""
+    base = getattr(config, name)
+    for c0 in range(config.c0 - span, config.c0 + span + 1):
         for step in range(-8, 9):
             value = round(base * (1 + step / 100), 4)
             value = round(value) if isinstance(base, int) else value
@@ -60,8 +69,8 @@ def _refine_reduce(spec: ModelSpec, config: Any, params: int) -> Any:
                 continue
             cand = dataclasses.replace(config, c0=c0, **{name: value})
             key = (abs(count_for(spec, cand) - params), abs(step))
-            if key < best_key:
-                best, best_key = cand, key
+            if key < best[1]:
+                best = (cand, key)
     return best
 
 

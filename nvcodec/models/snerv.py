@@ -6,8 +6,8 @@ high-frequency reconstruction (HFR) heads produce the four bands, and the invers
 Loss: L1/SSIM (alpha 0.7) on the image plus on the wavelet coefficients.
 
 Generalizations for any frame size (choices): the MFU starts at the third-to-last block and its
-transposed convs use kernel = stride = that block's stride; residual blocks per MFB follow the
-paper's sizes by budget (2 below 0.5M values, 3 below 1M, 4 below 2M, else 6).
+transposed convs use kernel = stride = that block's stride; residual blocks per MFB follow the stem
+width C0 (2 below 50, 3 below 70, 4 below 100, else 6: the paper's 2/3/4/6 at its 0.35/0.75/1.5/3M widths).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import torch
 from nvcodec.errors import NvcError, UsageError
 from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES, FitConfig
 from nvcodec.models import ModelSpec, spec
+from nvcodec.models.base import Recipe
 
 DEFAULT_BPP = 0.05
 DEVICES = ("auto", "cpu", "cuda")
@@ -59,6 +60,8 @@ class EncodeOptions:
         time: seconds the encode may take (``--time``): the encoder times its own steps and
             plans the epochs to fill them (:mod:`~nvcodec.pipeline.timing`), instead of the
             preset's epochs; rate–distortion encodes of whole frames only.
+        recipe: training settings replacing the model's reference recipe (ablations train every
+            model with one recipe); None: the model's own.
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -80,6 +83,7 @@ class EncodeOptions:
     lam: float | None = None
     patch: int | None = None
     time: float | None = None
+    recipe: Recipe | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -118,8 +122,9 @@ class EncodeOptions:
         return replace(self, epochs=min(MAX_EPOCHS, max(epochs, -(-steps // per_epoch))))
 
     def fit_config(self, epochs: int) -> FitConfig:
-        """The training settings for ``epochs`` epochs: the model's recipe (its lr unless ``lr`` is given)."""
-        recipe = self.spec.model_cls.recipe
+        """The training settings for ``epochs`` epochs: the model's recipe, or ``recipe`` if given
+        (its lr unless ``lr`` is given)."""
+        recipe = self.recipe or self.spec.model_cls.recipe
         return FitConfig(
             epochs=epochs,
             lr=self.lr if self.lr is not None else recipe.lr,
