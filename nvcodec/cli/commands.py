@@ -14,7 +14,16 @@ from nvcodec.cli.output import print_bd_rates, print_info, print_result
 from nvcodec.errors import NvcError, UsageError
 from nvcodec.files import check_output
 from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES
-from nvcodec.io import PIX_FMTS, SAMPLE_CPU_SCALE, Video, check_output_type, is_pattern, pattern_files, prepare_video
+from nvcodec.io import (
+    PIX_FMTS,
+    SAMPLE_CPU_SCALE,
+    InputSpec,
+    Video,
+    check_output_type,
+    is_pattern,
+    pattern_files,
+    prepare_video,
+)
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions
 from nvcodec.pipeline.timing import parse_duration
@@ -61,6 +70,10 @@ PRESETS = (
 )
 SCALE_HELP = f"Box-downscale by this integer factor [1; the sample on CPU: {SAMPLE_CPU_SCALE}]."
 PFNR = spec("pfnr").config_cls
+SEGMENT_HELP = (
+    "Code the video as consecutive segments of at most this many frames, each with its own network "
+    "[300 for inputs longer than 600 frames, else one segment]."
+)
 OVERWRITE = typer.Option(False, "--overwrite", "-y", help="Replace an existing output.")
 
 
@@ -105,6 +118,23 @@ def _input(
     return video
 
 
+def _input_spec(
+    input: Path | None, sample: bool, start: int, frames: int | None, crop: str | None, scale: int | None,
+    options: EncodeOptions, reporter: Reporter,
+) -> InputSpec:  # fmt: skip
+    """The input of an encode, unread (the sample is announced)."""
+    if sample == (input is not None):
+        raise UsageError("give an input video or --sample (not both)")
+    on_gpu = pipeline.resolve_device(options.device).type == "cuda"
+    source = InputSpec(input, start, frames, _parse_size(crop) if crop else None, scale, on_gpu)
+    if sample:
+        video = source.read()
+        reporter.note(
+            f"sample: {video.source}, {video.num_frames} frames, {video.prepared} to {video.height}x{video.width}"
+        )
+    return source
+
+
 @app.command(cls=_Command)
 def encode(
     input: Path | None = typer.Argument(None, metavar="INPUT", help="Video to encode (anything FFmpeg reads)."),
@@ -141,11 +171,15 @@ def encode(
         "and search bit depths (also implied by --prune/--weight-bits/--embed-bits).",
     ),
     lam: float | None = typer.Option(None, "--lambda", help="Fixed rate weight: distortion + lambda x bpp."),
+    segment: int | None = typer.Option(None, help=SEGMENT_HELP),
+    workers: int = typer.Option(1, help="Segments fitted at a time, each in its own process [1]."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted segmented encode from OUTPUT.parts."),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Fit a network to a video and write it as one .nrv file (with --model pfnr: a growing archive)."""
+    """Fit a network to a video and write it as one .nrv file (with --model pfnr: a growing archive);
+    a long video is coded as segments, each with its own network (under torchrun: spread over the ranks)."""
     out = output or (Path(input.name).with_suffix(".nrv") if input else Path("sample.nrv"))
     options = _options(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
@@ -155,11 +189,12 @@ def encode(
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)
     try:
-        video = _input(input, sample, start, frames, crop, scale, options, reporter)
-        report = pipeline.encode_video(video, out, options, reporter)
+        source = _input_spec(input, sample, start, frames, crop, scale, options, reporter)
+        report = pipeline.encode_input(source, out, options, reporter, segment, workers, resume)
     finally:
         reporter.close()
-    print_result({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
+    if report is not None:  # under torchrun, rank 0 reports
+        print_result({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
 
 
 @app.command(cls=_Command)

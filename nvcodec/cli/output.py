@@ -33,13 +33,16 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         print(json.dumps(result))
         return
-    print_result({k: v for k, v in result.items() if k not in ("videos", "sections")}, False, title)
-    videos = Table(title="videos")
-    for col in ("video", "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes", "bpp"):
+    print_result({k: v for k, v in result.items() if k not in ("videos", "segments", "sections")}, False, title)
+    kind = "segment" if "segments" in result else "video"
+    videos = Table(title=f"{kind}s")
+    first = ("first frame",) if kind == "segment" else ()
+    for col in (kind, *first, "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes", "bpp"):
         videos.add_column(col)
-    for v in result["videos"]:
+    for v in result[f"{kind}s"]:
         videos.add_row(
-            str(v["video"]),
+            str(v[kind]),
+            *((str(v["first_frame"]),) if first else ()),
             v["model"],
             str(v["frames"]),
             f"{v['width']}x{v['height']}",
@@ -51,7 +54,7 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
             f"{v['bpp']:.4f}",
         )
     Console().print(videos)
-    for v in result["videos"]:
+    for v in result[f"{kind}s"]:
         if "note" in v:
             Console().print(f"note: {v['note']}")
     table = Table(title="sections")

@@ -26,7 +26,7 @@ from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
 FORMAT_MAJOR = 4
-FORMAT_MINOR = 0
+FORMAT_MINOR = 1
 END_TAG = b"END "
 END_VIDEO = 0xFFFF
 MAX_SECTIONS = 1 << 16
@@ -163,6 +163,100 @@ def read_nrv(path: Path) -> list[Section]:
     except OSError as exc:
         raise NvcError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return parse_nrv(data, str(path))
+
+
+@dataclass(frozen=True)
+class SectionRef:
+    """Where a section's payload sits in a file, found without reading it (see :func:`index_nrv`)."""
+
+    tag: bytes
+    video: int
+    offset: int
+    length: int
+    flags: int = 0
+
+
+def index_nrv(path: Path) -> list[SectionRef]:
+    """The sections of the ``.nrv`` file at ``path`` from their 12-byte heads alone (payloads are
+    skipped, not read or CRC-checked: :func:`read_payloads` does that for the ones needed). The
+    header, the framing and the END section are checked as :func:`parse_nrv` checks them."""
+    path = Path(path)
+    name, size = str(path), _size_of(path)
+    with open(path, "rb") as f:
+        header = f.read(HEADER_SIZE)
+        if len(header) < HEADER_SIZE or header[: len(MAGIC)] != MAGIC:
+            parse_nrv(header, name)  # raises the bad-magic or truncated-header error
+        refs, pos = [], HEADER_SIZE
+        while True:
+            f.seek(pos)
+            head = f.read(_SECTION_HEAD.size)
+            if len(head) < _SECTION_HEAD.size:
+                raise CorruptFileError(name, f"truncated at byte {pos} (no END section)")
+            tag, video, flags, length = _SECTION_HEAD.unpack(head)
+            end = pos + _SECTION_HEAD.size + length
+            if end + 4 > size:
+                label = tag.decode("ascii", "replace")
+                raise CorruptFileError(name, f"section {label!r} at byte {pos} runs past the end of the file")
+            if tag == END_TAG:
+                break
+            refs.append(SectionRef(tag, video, pos, length, flags))
+            if len(refs) > MAX_SECTIONS:
+                raise CorruptFileError(name, "too many sections")
+            pos = end + 4
+    _check_end(path, header, pos, length, len(refs), size)
+    return refs
+
+
+def _size_of(path: Path) -> int:
+    """The size of the file at ``path`` (one-line errors for a missing file or a directory)."""
+    try:
+        if path.is_dir():
+            raise NvcError(f"{path}: is a directory")
+        return path.stat().st_size
+    except FileNotFoundError:
+        raise NvcError(f"{path}: no such file") from None
+
+
+def _read_at(path: Path, offset: int, length: int) -> bytes:
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read(length)
+
+
+def _check_end(path: Path, header: bytes, pos: int, length: int, count: int, size: int) -> None:
+    """The END section at ``pos``: its CRC, the header CRC, the section count, nothing after it."""
+    name = str(path)
+    major, minor = version_of(header)
+    raw = _read_at(path, pos, _SECTION_HEAD.size + length + 4)
+    (crc,) = struct.unpack_from("<I", raw, len(raw) - 4)
+    if zlib.crc32(raw[:-4]) != crc:
+        raise CorruptFileError(name, f"CRC mismatch in section 'END ' at byte {pos}")
+    payload = raw[_SECTION_HEAD.size : -4]
+    if major > FORMAT_MAJOR:
+        raise _newer(name, major, minor)
+    old = len(payload) == 4 and (major, minor) == (1, 0)
+    if not old and (len(payload) != 8 or struct.unpack("<I", payload[4:])[0] != zlib.crc32(header)):
+        raise CorruptFileError(name, "damaged version field or END section")
+    if struct.unpack("<I", payload[:4])[0] != count:
+        raise CorruptFileError(name, "END section does not match the section count")
+    if pos + len(raw) != size:
+        raise CorruptFileError(name, f"{size - pos - len(raw)} bytes after the END section")
+
+
+def read_payloads(path: Path, refs: Iterable[SectionRef]) -> list[Section]:
+    """The sections ``refs`` of the file at ``path`` (from :func:`index_nrv`), read and CRC-checked;
+    nothing else of the file is read."""
+    out = []
+    with open(path, "rb") as f:
+        for ref in refs:
+            f.seek(ref.offset)
+            raw = f.read(_SECTION_HEAD.size + ref.length + 4)
+            (crc,) = struct.unpack_from("<I", raw, len(raw) - 4)
+            if zlib.crc32(raw[:-4]) != crc:
+                label = ref.tag.decode("ascii", "replace")
+                raise CorruptFileError(str(path), f"CRC mismatch in section {label!r} at byte {ref.offset}")
+            out.append(Section(ref.tag, ref.video, raw[_SECTION_HEAD.size : -4], ref.flags))
+    return out
 
 
 def read_version(path: Path) -> tuple[int, int]:

@@ -5,6 +5,7 @@ Input comes in through one door, :func:`prepare_video` (path or sample, frame ra
 
 from nvcodec.io.prepare import SAMPLE_CPU_SCALE, prepare_video, sample_scale
 from nvcodec.io.sample import SAMPLE_CROP, find_bunny, load_sample
+from nvcodec.io.stream import InputSpec, Span
 from nvcodec.io.synthetic import synthetic_clip
 from nvcodec.io.video import (
     PIX_FMTS,
@@ -20,6 +21,8 @@ from nvcodec.io.video import (
 )
 
 __all__ = [
+    "InputSpec",
+    "Span",
     "PIX_FMTS",
     "SAMPLE_CPU_SCALE",
     "SAMPLE_CROP",

@@ -2,6 +2,8 @@
 
 * :mod:`~nvcodec.pipeline.options`: every user choice, its default, validated once; the device.
 * :mod:`~nvcodec.pipeline.encode`: one video -> one file (size, fit, prune, quantize, write, report).
+* :mod:`~nvcodec.pipeline.segments`, :mod:`~nvcodec.pipeline.parallel`: a long video as segments, fitted
+  one by one, in worker processes or over torchrun's ranks.
 * :mod:`~nvcodec.pipeline.progressive`: archives (``pfnr``): sessions with frozen weights, ``append``.
 * :mod:`~nvcodec.pipeline.decode`: file -> network -> frames -> video file.
 * :mod:`~nvcodec.pipeline.inspect`: ``info``.
@@ -13,6 +15,7 @@ from nvcodec.pipeline.decode import decode_file, decode_frames, load_archive, lo
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.inspect import file_info
 from nvcodec.pipeline.options import DEFAULT_BPP, EncodeOptions, resolve_device
+from nvcodec.pipeline.parallel import encode_input
 from nvcodec.pipeline.progressive import append_video, encode_archive
 from nvcodec.pipeline.report import DecodeReport, EncodeReport
 
@@ -25,6 +28,7 @@ __all__ = [
     "decode_file",
     "decode_frames",
     "encode_archive",
+    "encode_input",
     "encode_video",
     "file_info",
     "load_archive",

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nvcodec.container import read_nrv
+from nvcodec.container import SectionRef, index_nrv, read_nrv, read_payloads
 from nvcodec.errors import NvcError
 from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
+from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments, segments_for
 from nvcodec.io import PIX_FMTS, write_video
 from nvcodec.pipeline.options import resolve_device
 from nvcodec.pipeline.report import DecodeReport
@@ -61,8 +62,40 @@ def render_archive(archive: Archive, index: int, indices: list[int], device: tor
     return render(archive_decoder(archive, index, device), {}, indices, (meta.height, meta.width), device)
 
 
+def segmented(path: Path) -> tuple[list[SectionRef], VideoMeta, list[Segment]] | None:
+    """The section index, whole video and segments of a segmented file (None for other files),
+    reading only the section heads and the ``VHDR`` and ``SEGM`` payloads."""
+    refs = index_nrv(Path(path))
+    heads = read_payloads(Path(path), [r for r in refs if r.tag in (b"VHDR", SEGMENT_TAG)])
+    found = read_segments(heads, str(path))
+    return None if found is None else (refs, *found)
+
+
+def segment_entry(path: Path, refs: list[SectionRef], k: int) -> Entry:
+    """Entry ``k`` of a segmented file, reading only its sections."""
+    (entry,) = unpack_entries(read_payloads(Path(path), [r for r in refs if r.video == k]), str(path))
+    return entry
+
+
+def render_segments(
+    path: Path, refs: list[SectionRef], segments: list[Segment], indices: list[int], device: torch.device
+) -> Iterator[np.ndarray]:
+    """Frames ``indices`` (ascending) of a segmented file: each segment that holds some is read,
+    built and rendered in turn; the others are not read."""
+    for seg in segments_for(segments, min(indices), max(indices) + 1):
+        local = [i - seg.first for i in indices if seg.first <= i < seg.end]
+        if local:
+            yield from render_entry(segment_entry(path, refs, seg.index), local, device)
+
+
 def open_video(path: Path, video: int) -> tuple[VideoMeta, FramesOf]:
     """Metadata of video ``video`` of a ``.nrv`` file and a function (indices, device) -> frames."""
+    found = segmented(Path(path))
+    if found is not None:
+        refs, whole, segments = found
+        if video != 0:
+            raise NvcError(f"{path}: no video {video} (the file holds one video, in {len(segments)} segments)")
+        return whole, lambda idx, dev: render_segments(Path(path), refs, segments, idx, dev)
     sections = read_nrv(Path(path))
     if is_archive(sections):
         archive = unpack_archive(sections, str(path))

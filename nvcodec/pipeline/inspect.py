@@ -8,7 +8,8 @@ from typing import Any
 
 from nvcodec.compress import QTensor
 from nvcodec.container import read_nrv, read_version, section_size
-from nvcodec.format import Archive, Entry, is_archive, unpack_archive, unpack_entries
+from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
+from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments
 from nvcodec.metrics import bpp
 from nvcodec.models import config_fields_of
 from nvcodec.pipeline.progressive import bits_of, claim_note
@@ -88,6 +89,9 @@ def file_info(path: Path) -> dict[str, Any]:
     for i, row in enumerate(rows):
         nbytes = sum(section_size(s) for s in sections if s.video == i) + (framing if i == 0 else 0)
         videos.append(_video_record(i, row, nbytes))
+    found = read_segments([s for s in sections if s.tag in (b"VHDR", SEGMENT_TAG)], str(path))
+    if found is not None:
+        return _segmented_info(path, size, found[0], found[1], videos, sections)
     first = videos[0]
     pixels = sum(v["frames"] * v["width"] * v["height"] for v in videos)
     return {
@@ -101,6 +105,32 @@ def file_info(path: Path) -> dict[str, Any]:
         "fps": first["fps"],
         "bpp": 8.0 * size / pixels,
         "videos": videos,
+        "sections": [
+            {"tag": s.tag.decode("ascii", "replace"), "video": s.video, "bytes": section_size(s)} for s in sections
+        ],
+    }
+
+
+def _segmented_info(
+    path: Path, size: int, whole: VideoMeta, segments: list[Segment], rows: list[dict[str, Any]], sections: list
+) -> dict[str, Any]:
+    """``info`` of a segmented file: the one video, and one row per segment (its first frame,
+    frames, bytes, bpp, model and values)."""
+    for seg, row in zip(segments, rows, strict=True):
+        row.pop("video")
+        row.update(segment=seg.index, first_frame=seg.first)
+    return {
+        "format_version": "{}.{}".format(*read_version(Path(path))),
+        "bytes": size,
+        "model": rows[0]["model"],
+        "videos_count": 1,
+        "segments_count": len(segments),
+        "frames": whole.frames,
+        "width": whole.width,
+        "height": whole.height,
+        "fps": float(whole.fps),
+        "bpp": bpp(size, whole.frames, whole.height, whole.width),
+        "segments": rows,
         "sections": [
             {"tag": s.tag.decode("ascii", "replace"), "video": s.video, "bytes": section_size(s)} for s in sections
         ],

@@ -71,6 +71,7 @@ class EncodeReport:
     epochs: int
     device: str
     video: int = 0
+    segments: int = 1
     archive_bytes: int | None = None
     rate_estimate_bytes: int | None = None
     planned_seconds: float | None = None
