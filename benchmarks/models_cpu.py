@@ -16,8 +16,10 @@ from HNeRV at the same budget and seed, with their mean and spread (max - min).
 
 Usage: python benchmarks/models_cpu.py [--epochs 6] [--scale 4] [--budgets 94000] [--seeds 0,1]
        [--arms hnerv,snerv,...] [--resume]
-The defaults are the committed run (13 arms x 2 seeds at 94k: about 95 minutes on 2 cores); the
-3M-equivalent budget is ``--budgets 188000 --resume`` (as long again).
+The committed run is the defaults (13 arms x seeds 0 and 1 at 94k), made in several ``--resume``
+invocations with ``--seeds``/``--arms`` subsets; the first ones ran beside other jobs, so the
+seconds and fps of a run are not timings (the PSNR figures do not depend on them).
+The 3M-equivalent budget is ``--budgets 188000 --resume`` (as long again).
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ def write(out: Path, rows: list[dict], args: argparse.Namespace, video, seconds:
             "epochs": args.epochs,
             "budgets_params": args.budgets,
             "budgets_at_640x1280": [round(int(b) * 640 * 1280 / pixels) for b in args.budgets.split(",")],
-            "seeds": args.seeds,
+            "seeds": ",".join(str(x) for x in sorted({r["seed"] for r in rows})),
             "arms": {a: asdict(ARMS[a]) for a in dict.fromkeys(r["arm"] for r in rows)},
             "compression": "no pruning, 8-bit weights, 6-bit embeddings, entropy-coded (--params mode)",
         },

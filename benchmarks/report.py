@@ -66,29 +66,34 @@ def bench(name: str) -> None:
 
 
 def models_cpu() -> None:
-    """The zoo ablation: means per model and budget, gain over HNeRV."""
+    """The zoo protocol: means per arm and budget, and the paired PSNR differences from HNeRV."""
     path = RESULTS / "models-cpu.json"
     if not path.is_file():
         return
     d = json.loads(path.read_text())
     s = d["setting"]
     print(
-        f"Setting: {s['clip']}; {s['epochs']} epochs; budgets {s['budgets_params']} values; seeds {s['seeds']}; "
+        f"Setting: {s['clip']}; {s['epochs']} epochs; budgets {s['budgets_params']} values "
+        f"({', '.join(f'{b:,}' for b in s['budgets_at_640x1280'])} at 640x1280); seeds {s['seeds']}; "
         f"{s['compression']}. Wall time {d['wall_seconds'] / 60:.0f} min.\n"
     )
-    print("| model | budget | params | fit PSNR | fit MS-SSIM | PSNR | MS-SSIM | bpp | encode s | decode fps |")
+    print("| arm | budget | seeds | values | fit PSNR | PSNR | MS-SSIM | bpp | encode s | decode fps |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for m, per in d["means"].items():
+    counts: dict = {}
+    for r in d["runs"]:
+        counts[(r["arm"], str(r["budget"]))] = counts.get((r["arm"], str(r["budget"])), 0) + 1
+    for a, per in d["means"].items():
         for b, v in per.items():
             print(
-                f"| {m} | {b} | {v['params']:.0f} | {v['fit_psnr']:.2f} | {v['fit_ms_ssim']:.4f} | {v['psnr']:.2f} | "
-                f"{v['ms_ssim']:.4f} | {v['bpp']:.3f} | "
-                f"{v['encode_seconds']:.0f} | {v['decode_fps']:.0f} |"
+                f"| {a} | {b} | {counts[(a, b)]} | {v['params']:.0f} | {v['fit_psnr']:.2f} | {v['psnr']:.2f} | "
+                f"{v['ms_ssim']:.4f} | {v['bpp']:.3f} | {v['encode_seconds']:.0f} | {v['decode_fps']:.0f} |"
             )
-    print("\n| model | mean PSNR gain over HNeRV after compression (dB) |")
-    print("|---|---|")
-    for m, g in d["gain_over_hnerv_db"].items():
-        print(f"| {m} | {g:+.2f} |")
+    print("\n| arm | budget | PSNR minus HNeRV's, by seed (dB) | mean | spread |")
+    print("|---|---|---|---|---|")
+    for a, per in d["paired_psnr_diff_vs_hnerv_db"].items():
+        for b, v in per.items():
+            seeds = ", ".join(f"{k}: {x:+.2f}" for k, x in v["by_seed"].items())
+            print(f"| {a} | {b} | {seeds} | {v['mean']:+.2f} | {v['spread']:.2f} |")
     print()
 
 

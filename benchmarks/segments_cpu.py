@@ -3,7 +3,7 @@ frames against one shared λ on a clip with an easy and a hard half.
 
 1. **Acceptance**: a 96-frame clip with ``--segment 32`` (three entries, 96 decoded frames), and the
    same encode under ``torchrun --nproc_per_node 2`` (byte-identical).
-2. **Memory**: peak RSS (``wait4``) of an encode of a 360x640 clip of 96 and of 384 frames, both
+2. **Memory**: peak RSS (``wait4``) of an encode of a 180x320 clip of 96 and of 384 frames, both
    with ``--segment 32``, and of the 384 frames as one segment (what it was before segments).
 3. **Allocation**: a 64-frame 80x160 clip whose first half is the synthetic clip and whose second
    half is another synthetic clip under Gaussian noise (sigma 12, incompressible detail); two
@@ -79,7 +79,7 @@ def acceptance(d: Path, epochs: int) -> dict:
 def memory(d: Path) -> dict:
     """Peak RSS for 1x and 4x the frames at the same segment size, and 4x as one segment."""
     rows = {}
-    base = synthetic_clip(96, 360, 640, seed=5)
+    base = synthetic_clip(96, 180, 320, seed=5)
     for name, frames in (("96", base), ("384", np.concatenate([base] * 4))):
         write_video(d / f"m{name}.mkv", frames, Fraction(25, 1))
     quick = ["--params", "3000", "--epochs", "1", "--no-rd"]
@@ -88,7 +88,7 @@ def memory(d: Path) -> dict:
         report, _, peak = encode([d / f"{clip}.mkv", "-o", d / f"{clip}-{segment}.nrv", "--segment", segment, *quick])
         rows[label] = {"segment": segment, "segments": report["segments"], "peak_rss_mib": round(peak, 1)}
     rows["ratio_4x_over_1x"] = rows["4x (384 frames)"]["peak_rss_mib"] / rows["1x (96 frames)"]["peak_rss_mib"]
-    rows["setting"] = "360x640 synthetic, --segment 32, --params 3000 --epochs 1 --no-rd (memory, not quality)"
+    rows["setting"] = "180x320 synthetic, --segment 32, --params 3000 --epochs 1 --no-rd (memory, not quality)"
     return rows
 
 
@@ -102,7 +102,7 @@ def allocation(d: Path, epochs: int, bpp: float = 0.3) -> dict:
     common = [clip, "--segment", "32", "--bpp", bpp, "--epochs", epochs, "-o", d / "a.nrv", "-y"]
     split, _, _ = encode(common)
     target, lo, hi, tries = split["bytes"], math.log(1e-4), math.log(10.0), []
-    for _ in range(7):
+    for _ in range(5):
         lam = math.exp((lo + hi) / 2)
         shared, _, _ = encode([*common, "--lambda", f"{lam:.6g}"])
         tries.append({"lambda": lam, "bytes": shared["bytes"], "bpp": shared["bpp"], "psnr": shared["psnr"]})
@@ -137,8 +137,8 @@ def main() -> None:
             else:
                 result[part] = allocation(Path(tmp), args.epochs)
             result[part]["wall_seconds"] = time.perf_counter() - started
-    result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count()}
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
+            result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count()}
+            RESULTS.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
-from nvcodec.errors import UsageError
+from nvcodec.errors import NvcError, UsageError
 from nvcodec.io import InputSpec, Span, Video
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.options import EncodeOptions
@@ -59,10 +59,10 @@ def encode_input(
     rank, world, local = launched_ranks()
     total = source.count() if not options.spec.progressive else 0
     spans = plan_segments(total, segment_length(total, segment)) if total else [(0, 0)]
-    if len(spans) == 1 and world == 1:
+    if len(spans) == 1:  # one network for the whole input (under torchrun: rank 0's, the others idle)
         if resume:
             raise UsageError("--resume: this input is one segment; there is nothing to resume")
-        return encode_video(source.read(), output, options, reporter)
+        return encode_video(source.read(), output, options, reporter) if rank == 0 else None
     if options.time is not None:
         raise UsageError(f"--time: not supported for a segmented encode ({len(spans)} segments); give --epochs")
     options_of = [segment_options(options, spans, k) for k in range(len(spans))]
@@ -74,17 +74,12 @@ def encode_input(
     reporter.advance(sum(work.done(k) for k in range(len(spans))))
     todo = [k for k in range(len(spans)) if not work.done(k)]
     if workers == 1:
-        for k, video in zip(todo, source.spans([spans[k] for k in todo]), strict=True):
+        for k, video in read_spans(source, spans, todo):
             encode_one(video, k, work, options_of[k])
             reporter.advance(1, segment=k)
     else:
         _pool(source, work, options_of, spans, todo, workers, reporter)
     return finish(output, work, spans, started)
-
-
-def _init_worker(threads: int) -> None:
-    """A worker process's setup: its share of the CPU threads."""
-    torch.set_num_threads(threads)
 
 
 def _pool(
@@ -97,12 +92,11 @@ def _pool(
     reporter: Reporter,
 ) -> None:
     """Fit segments ``todo`` in ``workers`` processes, at most that many segments read at a time."""
-    threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(threads,)) as pool:
+    with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
         pending: dict[cf.Future, int] = {}
         try:
-            for k, video in zip(todo, source.spans([spans[k] for k in todo]), strict=True):
+            for k, video in read_spans(source, spans, todo):
                 while len(pending) >= workers:
                     _collect(pending, reporter, cf.FIRST_COMPLETED)
                 pending[pool.submit(encode_one, video, k, work, options[k])] = k
@@ -168,4 +162,16 @@ def _distributed(
 def _own_spans(source: InputSpec, spans: list[Span], mine: list[int]) -> Iterator[tuple[int, Video]]:
     """The frames of segments ``mine``, read in one pass (the others decoded and dropped), one at a time."""
     wanted = set(mine)
-    return ((k, video) for k, video in enumerate(source.spans(spans)) if k in wanted)
+    return ((k, video) for k, video in read_spans(source, spans, list(range(len(spans)))) if k in wanted)
+
+
+def read_spans(source: InputSpec, spans: list[Span], todo: list[int]) -> Iterator[tuple[int, Video]]:
+    """Segments ``todo`` with their frames, in one decoding pass; an input that ends before a
+    segment is complete (fewer frames than its container declares) is an error naming the frame."""
+    for k, video in zip(todo, source.spans([spans[k] for k in todo]), strict=False):
+        if video.num_frames != spans[k][1]:
+            raise NvcError(f"{source.path}: the input ends inside segment {k} (truncated? it declares more frames)")
+        yield k, video
+        todo = todo[1:]
+    if todo:
+        raise NvcError(f"{source.path}: the input ends before segment {todo[0]} (truncated? it declares more frames)")

@@ -8,7 +8,8 @@ in a work folder beside the output (``OUT.parts``); the output is assembled from
 are done, so an interrupted encode leaves no output, and ``--resume`` fits only what is missing.
 Segments are fitted one after another, ``--workers K`` at a time in K processes, or spread over
 the ranks of ``torchrun`` (:mod:`~nvcodec.pipeline.parallel`); a segment's bytes depend only on its
-frames, the options and the device, so every way gives the same file.
+frames, the options and the device (on the CPU each segment is fitted on one thread), so every way
+gives the same file.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from nvcodec.container import read_nrv, write_nrv
 from nvcodec.errors import NvcError, UsageError
@@ -37,6 +40,10 @@ DEFAULT_SEGMENT = 300
 LONG_INPUT = 600
 """Inputs of more frames than this are segmented by default (the papers fit one network to up to
 600 frames: UVG's sequences; 300 1080p frames are 1.9 GB of RGB, a tenth of it at 640x1280)."""
+SEGMENT_THREADS = 1
+"""CPU threads of one segment's fit, in every mode: float sums on the CPU depend on how many threads
+share them, so a fixed count is what makes one process, ``--workers`` and ``torchrun`` write the same
+bytes; the machine's cores are used by fitting segments in parallel instead."""
 SUMMED = ("bytes", "params", "fit_seconds")
 WEIGHTED = ("psnr", "ms_ssim", "fit_psnr", "fit_ms_ssim", "prune")
 
@@ -140,8 +147,14 @@ def segment_options(options: EncodeOptions, spans: list[Span], k: int) -> Encode
 
 
 def encode_one(video: Any, k: int, work: WorkDir, options: EncodeOptions) -> dict[str, Any]:
-    """Fit segment ``k`` (frames ``video``) into its file in ``work``; its report as JSON."""
-    report = encode_video(video, work.segment(k), options, Reporter())
+    """Fit segment ``k`` (frames ``video``) into its file in ``work``; its report as JSON. On the
+    CPU the fit runs on one thread (:data:`SEGMENT_THREADS`), whichever process runs it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(SEGMENT_THREADS)
+    try:
+        report = encode_video(video, work.segment(k), options, Reporter())
+    finally:
+        torch.set_num_threads(threads)
     work.save_report(k, report)
     return work.load_report(k)
 
