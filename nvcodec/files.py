@@ -75,7 +75,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """
     path = Path(path)
     if path.is_symlink():
-        path = path.resolve()
+        path = resolved(path)
     parent = _parent(path)
     if not parent.is_dir():
         raise NvcError(f"{path}: cannot write: directory {parent} does not exist")
@@ -93,9 +93,20 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a quota, a read-only or vanished folder, an I/O error
+        tmp.unlink(missing_ok=True)
+        raise NvcError(f"{path}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def resolved(path: Path) -> Path:
+    """``path`` with every symbolic link followed; a loop is a one-line :class:`NvcError`."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # Python 3.11 raises RuntimeError("Symlink loop ...")
+        raise NvcError(f"{path}: cannot resolve: symbolic link loop ({exc})") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -111,7 +122,7 @@ def check_output(path: Path, inputs: Sequence[Path] = (), overwrite: bool = Fals
     exists already (``existing``: the caller found files of a pattern output)."""
     parent = _parent(path)
     for source in inputs:
-        if _same_file(path, Path(source)) or path.resolve() == Path(source).resolve():
+        if _same_file(path, Path(source)) or resolved(path) == resolved(Path(source)):
             raise NvcError(f"{path}: is the input too; choose another output name")
     if path.is_dir():
         raise NvcError(f"{path}: cannot write: is a directory")

@@ -11,7 +11,7 @@ import typer
 from nvcodec import __version__, pipeline
 from nvcodec.bench import BenchConfig
 from nvcodec.cli.output import print_bd_rates, print_info, print_result
-from nvcodec.errors import NvcError, UsageError
+from nvcodec.errors import UsageError
 from nvcodec.files import check_output
 from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES
 from nvcodec.io import (
@@ -23,6 +23,7 @@ from nvcodec.io import (
     is_pattern,
     pattern_files,
     prepare_video,
+    spooled,
 )
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions
@@ -119,14 +120,17 @@ def _input(
 
 
 def _input_spec(
-    input: Path | None, sample: bool, start: int, frames: int | None, crop: str | None, scale: int | None,
+    input: Path | None, readable: Path | None, sample: bool, window: tuple[int, int | None, str | None, int | None],
     options: EncodeOptions, reporter: Reporter,
 ) -> InputSpec:  # fmt: skip
-    """The input of an encode, unread (the sample is announced)."""
+    """The input of an encode, unread (the sample is announced): ``input`` as the user named it,
+    read from ``readable`` (a copy of a pipe's bytes), ``window``: start, frames, crop, scale."""
     if sample == (input is not None):
         raise UsageError("give an input video or --sample (not both)")
+    start, frames, crop, scale = window
     on_gpu = pipeline.resolve_device(options.device).type == "cuda"
-    source = InputSpec(input, start, frames, _parse_size(crop) if crop else None, scale, on_gpu)
+    size = _parse_size(crop) if crop else None
+    source = InputSpec(readable, start, frames, size, scale, on_gpu, str(input) if input else None)
     if sample:
         video = source.read()
         reporter.note(
@@ -135,9 +139,12 @@ def _input_spec(
     return source
 
 
+VIDEO_HELP = "Video to encode (anything FFmpeg reads; - for standard input, read once)."
+
+
 @app.command(cls=_Command)
 def encode(
-    input: Path | None = typer.Argument(None, metavar="INPUT", help="Video to encode (anything FFmpeg reads)."),
+    input: Path | None = typer.Argument(None, metavar="INPUT", readable=False, help=VIDEO_HELP),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
     bpp: float | None = typer.Option(None, help=f"Budget in bits per pixel of the real file [{pipeline.DEFAULT_BPP}]."),
     params: int | None = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
@@ -189,8 +196,9 @@ def encode(
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)
     try:
-        source = _input_spec(input, sample, start, frames, crop, scale, options, reporter)
-        report = pipeline.encode_input(source, out, options, reporter, segment, workers, resume)
+        with spooled(input) as readable:  # a pipe or fifo is read once, into a temporary copy
+            source = _input_spec(input, readable, sample, (start, frames, crop, scale), options, reporter)
+            report = pipeline.encode_input(source, out, options, reporter, segment, workers, resume)
     finally:
         reporter.close()
     if report is not None:  # under torchrun, rank 0 reports
@@ -199,8 +207,12 @@ def encode(
 
 @app.command(cls=_Command)
 def append(
-    archive: Path = typer.Argument(..., metavar="ARCHIVE", help="A .nrv archive made with encode --model pfnr."),
-    input: Path | None = typer.Argument(None, metavar="INPUT", help="Video to add (same frame size as the archive)."),
+    archive: Path = typer.Argument(
+        ..., metavar="ARCHIVE", readable=False, help="A .nrv archive made with encode --model pfnr."
+    ),
+    input: Path | None = typer.Argument(
+        None, metavar="INPUT", readable=False, help="Video to add (same frame size as the archive)."
+    ),
     bpp: float | None = typer.Option(
         None, help=f"Budget of this video in bits per pixel of what it adds to the file [{pipeline.DEFAULT_BPP}]."
     ),
@@ -242,12 +254,12 @@ def _parse_range(text: str | None) -> tuple[int, int] | None:
         a, b = text.split(":")
         return int(a), int(b)
     except ValueError:
-        raise NvcError(f"--frames {text}: expected a:b, e.g. 0:10") from None
+        raise UsageError(f"--frames {text}: expected a:b, e.g. 0:10") from None
 
 
 @app.command(cls=_Command)
 def decode(
-    input: Path = typer.Argument(..., metavar="INPUT", help="The .nrv file."),
+    input: Path = typer.Argument(..., metavar="INPUT", readable=False, help="The .nrv file (- for standard input)."),
     output: Path = typer.Option(
         ..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%%04d.png (file k: frame k)."
     ),
@@ -265,9 +277,10 @@ def decode(
     check_output(output, [input], overwrite, existing=is_pattern(output) and bool(pattern_files(output)))
     reporter = _reporter(quiet or as_json)
     try:
-        report = pipeline.decode_file(
-            input, output, _parse_range(frames), device, lossless, video, reporter, pix_fmt=pix_fmt
-        )
+        with spooled(input) as readable:  # a piped file is read once, into a temporary copy
+            report = pipeline.decode_file(
+                readable, output, _parse_range(frames), device, lossless, video, reporter, pix_fmt=pix_fmt
+            )
     finally:
         reporter.close()
     print_result(report.to_json(), as_json, f"decoded {input}")
@@ -275,18 +288,19 @@ def decode(
 
 @app.command(cls=_Command)
 def info(
-    input: Path = typer.Argument(..., metavar="INPUT", help="The .nrv file."),
+    input: Path = typer.Argument(..., metavar="INPUT", readable=False, help="The .nrv file (- for standard input)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Describe a .nrv file: format version, videos, model, sections."""
-    print_info(pipeline.file_info(input), as_json, str(input))
+    with spooled(input) as readable:
+        print_info(pipeline.file_info(readable), as_json, str(input))
 
 
 def _floats(text: str, flag: str) -> tuple[float, ...]:
     try:
         return tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise NvcError(f"{flag} {text}: expected comma-separated numbers") from None
+        raise UsageError(f"{flag} {text}: expected comma-separated numbers") from None
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -2,13 +2,49 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
+from nvcodec.errors import NvcError
 
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def to_stdout(printer: F) -> F:
+    """``printer``, with a failure to write standard output (a full disk, a closed pipe) turned
+    into a one-line :class:`NvcError`; what is left unwritten goes to the null device, so that
+    Python's own flush at exit does not fail again."""
+
+    @functools.wraps(printer)
+    def wrapped(*args: Any, **kwargs: Any) -> None:
+        try:
+            printer(*args, **kwargs)
+            sys.stdout.flush()
+        except OSError as exc:
+            discard_stdout()
+            raise NvcError(f"<stdout>: cannot write: {exc.strerror or exc}") from None
+
+    return wrapped  # type: ignore[return-value]
+
+
+def discard_stdout() -> None:
+    """Point standard output at the null device (its buffer is dropped there)."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass  # a replaced sys.stdout (tests) has no descriptor: nothing to do
+
+
+@to_stdout
 def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
     """``result`` as one JSON line (``as_json``) or as a two-column table titled ``title``, then its notes."""
     if as_json:
@@ -28,6 +64,7 @@ def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
         Console().print(f"note: {note}")
 
 
+@to_stdout
 def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
     """``info``'s result: the file's figures, one row per video, one per section (or one JSON line)."""
     if as_json:
@@ -69,6 +106,7 @@ def _fmt(v: float | None, spec: str) -> str:
     return "n/a" if v is None else format(v, spec)
 
 
+@to_stdout
 def print_bd_rates(result: dict[str, Any]) -> None:
     """The bench's BD-rate list as a table."""
     table = Table(title=f"BD-rate against the anchors ({result['config']['out']})")

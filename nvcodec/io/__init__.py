@@ -5,6 +5,7 @@ Input comes in through one door, :func:`prepare_video` (path or sample, frame ra
 
 from nvcodec.io.prepare import SAMPLE_CPU_SCALE, prepare_video, sample_scale
 from nvcodec.io.sample import SAMPLE_CROP, find_bunny, load_sample
+from nvcodec.io.spool import readable_once, spooled
 from nvcodec.io.stream import InputSpec, Span
 from nvcodec.io.synthetic import synthetic_clip
 from nvcodec.io.video import (
@@ -37,7 +38,9 @@ __all__ = [
     "pattern_files",
     "prepare_video",
     "read_video",
+    "readable_once",
     "sample_scale",
+    "spooled",
     "synthetic_clip",
     "write_video",
 ]

@@ -28,12 +28,14 @@ def prepare_video(
     crop: tuple[int, int] | None = None,
     scale: int | None = None,
     on_gpu: bool = False,
+    name: str | None = None,
 ) -> Video:
     """Frames ``start .. start + frames`` of the video at ``path`` (the sample clip when None),
     centre-cropped to ``crop`` (height, width) and box-downscaled by ``scale``.
 
     ``scale`` None means 1, except for the sample (see :func:`sample_scale`), whose crop defaults
-    to ``SAMPLE_CROP``. ``Video.prepared`` says what was done, ``Video.notes`` what looked wrong.
+    to ``SAMPLE_CROP``. ``Video.prepared`` says what was done, ``Video.notes`` what looked wrong;
+    ``name`` is what messages call the input (default: its path).
     """
     if scale is not None and not 1 <= scale <= MAX_SCALE:
         raise UsageError(f"--scale {scale}: must be an integer in 1..{MAX_SCALE}")
@@ -43,6 +45,6 @@ def prepare_video(
         raise UsageError(f"--start {start} --frames {frames}: the start must be >= 0 and the count >= 1")
     if path is None:
         return load_sample(crop or SAMPLE_CROP, sample_scale(scale, on_gpu), frames, start)
-    video = read_video(path, start=start, frames=frames)
+    video = read_video(path, start=start, frames=frames, name=name)
     video.frames, video.prepared = crop_and_downscale(video.frames, crop, scale or 1)
     return video

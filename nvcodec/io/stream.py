@@ -18,7 +18,7 @@ import numpy as np
 
 from nvcodec.errors import NvcError
 from nvcodec.io.prepare import prepare_video
-from nvcodec.io.video import DEFAULT_FPS, Video, _open_input, crop_and_downscale
+from nvcodec.io.video import DEFAULT_FPS, Video, _open_input, crop_and_downscale, declared_frames, shortfall
 
 Span = tuple[int, int]
 """First frame (counted from the input's ``start``) and number of frames."""
@@ -35,6 +35,8 @@ class InputSpec:
         crop: centre crop (height, width) before scaling, or None.
         scale: box-downscale factor (None: 1, the sample's default for the sample).
         on_gpu: whether the encode runs on a GPU (the sample's default scale depends on it).
+        name: what messages call the input (None: its path); the path may be a copy of it
+            (:func:`~nvcodec.io.spool.spooled`).
     """
 
     path: Path | None
@@ -43,30 +45,44 @@ class InputSpec:
     crop: tuple[int, int] | None = None
     scale: int | None = None
     on_gpu: bool = False
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The input's name in messages."""
+        return self.name or str(self.path)
 
     def read(self) -> Video:
         """Every frame of this input, prepared (the sample is read once and kept: it is small)."""
         if self.path is None:
             return _sample(self.start, self.frames, self.crop, self.scale, self.on_gpu)
-        return prepare_video(self.path, self.start, self.frames, self.crop, self.scale, self.on_gpu)
+        return prepare_video(self.path, self.start, self.frames, self.crop, self.scale, self.on_gpu, self.label)
 
     def count(self) -> int:
+        """Frames this input holds (see :meth:`survey`)."""
+        return self.survey()[0]
+
+    def survey(self) -> tuple[int, list[str]]:
         """Frames this input holds, from the container's frame count (or its packets, when it
-        declares none) without decoding; the sample is read."""
+        declares none) without decoding, and the notes a whole read would give (a file shorter than
+        it declares, fewer frames than asked for); the sample is read."""
         if self.path is None:
-            return self.read().num_frames
-        container = _open_input(Path(self.path))
+            return self.read().num_frames, []
+        container = _open_input(Path(self.path), self.label)
         try:
             if not container.streams.video:
-                raise NvcError(f"{self.path}: not a video (no video stream)")
+                raise NvcError(f"{self.label}: not a video (no video stream)")
             stream = container.streams.video[0]
+            fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+            declared = declared_frames(container, stream, fps)
             total = int(stream.frames) or sum(1 for p in container.demux(stream) if p.size)
         except av.error.FFmpegError as exc:
-            raise NvcError(f"{self.path}: not a decodable video ({exc.__class__.__name__})") from None
+            raise NvcError(f"{self.label}: not a decodable video ({exc.__class__.__name__})") from None
         finally:
             container.close()
-        total = max(0, total - self.start)
-        return total if self.frames is None else min(total, self.frames)
+        there = max(0, total - self.start)
+        count = there if self.frames is None else min(there, self.frames)
+        return count, shortfall(self.label, self.start, self.frames, count, declared)
 
     def spans(self, spans: list[Span]) -> Iterator[Video]:
         """The frames of each span (consecutive, in order) as prepared videos, decoding the input
@@ -87,7 +103,7 @@ def _sample(start: int, frames: int | None, crop: tuple[int, int] | None, scale:
 
 def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
     """:meth:`InputSpec.spans` for a file: one pass of PyAV's decoder."""
-    container = _open_input(Path(spec.path))
+    container = _open_input(Path(spec.path), spec.label)
     try:
         stream = container.streams.video[0]
         fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
@@ -105,7 +121,7 @@ def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
         if buffer:
             yield _prepared(spec, np.stack(buffer), fps)
     except av.error.FFmpegError as exc:
-        raise NvcError(f"{spec.path}: not a decodable video ({exc.__class__.__name__})") from None
+        raise NvcError(f"{spec.label}: not a decodable video ({exc.__class__.__name__})") from None
     finally:
         container.close()
 
@@ -113,4 +129,4 @@ def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
 def _prepared(spec: InputSpec, frames: np.ndarray, fps: Fraction) -> Video:
     """A span's frames cropped and scaled as the input asks."""
     reduced, steps = crop_and_downscale(frames, spec.crop, spec.scale or 1)
-    return Video(reduced, fps, str(spec.path), steps)
+    return Video(reduced, fps, spec.label, steps)

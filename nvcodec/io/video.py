@@ -8,6 +8,7 @@ output is written under a temporary name and renamed.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -72,33 +73,50 @@ class Video:
         return int(self.frames.shape[2])
 
 
-def _open_input(path: Path) -> av.container.InputContainer:
+def _open_input(path: Path, name: str | None = None) -> av.container.InputContainer:
+    """PyAV's container for ``path`` (a file or an image pattern); errors call it ``name`` (default: the path)."""
+    label = name or str(path)
     pattern = is_pattern(path) and not path.exists()  # frame_%04d.png; a file named 100%.mkv is a file
     if pattern:  # the first image must exist
         if not any((path.parent / (path.name % i)).is_file() for i in (0, 1)):
-            raise NvcError(f"{path}: no image matches the pattern")
+            raise NvcError(f"{label}: no image matches the pattern")
     elif not path.exists():
-        raise NvcError(f"{path}: no such file")
+        raise NvcError(f"{label}: {'symbolic link loop' if _loops(path) else 'no such file'}")
     if path.is_dir():
-        raise NvcError(f"{path}: is a directory")
+        raise NvcError(f"{label}: is a directory")
+    if not os.access(path, os.R_OK) and not pattern:
+        raise NvcError(f"{label}: cannot read: permission denied")
     try:
         return av.open(str(path), format="image2" if pattern else None)
+    except InterruptedError:
+        raise KeyboardInterrupt from None  # a signal while blocked on the input: the signal's own exit
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
-        raise NvcError(f"{path}: not a video ({exc.__class__.__name__})") from None
+        raise NvcError(f"{label}: not a video ({exc.__class__.__name__})") from None
 
 
-def read_video(path: Path | str, start: int = 0, frames: int | None = None) -> Video:
-    """Decode frames ``start .. start + frames`` (all to the end if None) of the first video stream."""
+def _loops(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link that never reaches a file (a loop)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def read_video(path: Path | str, start: int = 0, frames: int | None = None, name: str | None = None) -> Video:
+    """Decode frames ``start .. start + frames`` (all to the end if None) of the first video stream
+    (``name``: what messages call the input; default: its path)."""
     path = Path(path)
+    label = name or str(path)
     if start < 0 or (frames is not None and frames <= 0):
-        raise NvcError(f"{path}: invalid frame range (start {start}, frames {frames})")
-    container = _open_input(path)
+        raise NvcError(f"{label}: invalid frame range (start {start}, frames {frames})")
+    container = _open_input(path, label)
     try:
         if not container.streams.video:
-            raise NvcError(f"{path}: not a video (no video stream)")
+            raise NvcError(f"{label}: not a video (no video stream)")
         stream = container.streams.video[0]
         fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
-        declared = _declared_frames(container, stream, fps)
+        declared = declared_frames(container, stream, fps)
         out: list[np.ndarray] = []
         for i, frame in enumerate(container.decode(stream)):
             if i < start:
@@ -107,15 +125,15 @@ def read_video(path: Path | str, start: int = 0, frames: int | None = None) -> V
                 break
             out.append(frame.to_ndarray(format="rgb24"))
     except av.error.FFmpegError as exc:
-        raise NvcError(f"{path}: not a decodable video ({exc.__class__.__name__})") from None
+        raise NvcError(f"{label}: not a decodable video ({exc.__class__.__name__})") from None
     finally:
         container.close()
     if not out:
-        raise NvcError(f"{path}: no frames to encode (start {start})")
-    return Video(np.stack(out), fps, str(path), notes=_shortfall(path, start, frames, len(out), declared))
+        raise NvcError(f"{label}: no frames to encode (start {start})")
+    return Video(np.stack(out), fps, label, notes=shortfall(label, start, frames, len(out), declared))
 
 
-def _declared_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream, fps: Fraction) -> int:
+def declared_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream, fps: Fraction) -> int:
     """Frames the file says it holds (its frame count, else duration x frame rate); 0 if unknown."""
     if stream.frames:
         return int(stream.frames)
@@ -124,7 +142,7 @@ def _declared_frames(container: av.container.InputContainer, stream: av.video.st
     return 0
 
 
-def _shortfall(path: Path, start: int, frames: int | None, read: int, declared: int) -> list[str]:
+def shortfall(path: Path | str, start: int, frames: int | None, read: int, declared: int) -> list[str]:
     """Warnings when fewer frames were read than asked for or than the file declares."""
     notes = []
     if frames is not None and read < frames:
@@ -233,6 +251,10 @@ def _encode_checked(path: Path, codec: str, *args: object) -> int:
     """:func:`_encode_to`, with the encoder's refusals (e.g. FFV1 and 1-pixel-wide frames) as one-line errors."""
     try:
         return _encode_to(*args)
+    except OSError as exc:  # PyAV's errors of the system (ENOSPC, EIO...) are OSErrors too
+        if exc.errno is not None and exc.errno not in (errno.EINVAL, errno.ENOSYS):
+            raise NvcError(f"{path}: cannot write: {os.strerror(exc.errno)}") from None
+        raise NvcError(f"{path}: {codec} cannot write these frames ({exc}); try another output type") from None
     except (av.error.FFmpegError, ValueError) as exc:
         raise NvcError(f"{path}: {codec} cannot write these frames ({exc}); try another output type") from None
 
