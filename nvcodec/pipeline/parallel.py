@@ -7,8 +7,6 @@ schedules beyond a round-robin split. See :mod:`~nvcodec.pipeline.segments` for 
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -18,19 +16,14 @@ import torch
 import torch.distributed as dist
 
 from nvcodec.errors import NvcError, UsageError
+from nvcodec.files import write_atomic
 from nvcodec.io import InputSpec, Span, Video
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.options import EncodeOptions
 from nvcodec.pipeline.report import EncodeReport
-from nvcodec.pipeline.segments import (
-    WorkDir,
-    encode_one,
-    fingerprint,
-    finish,
-    plan_segments,
-    segment_length,
-    segment_options,
-)
+from nvcodec.pipeline.segments import encode_one, finish, plan_segments, reusable, segment_length, segment_options
+from nvcodec.pipeline.workdir import WorkDir, fingerprint, fingerprint_digest
+from nvcodec.pipeline.workers import run_jobs
 from nvcodec.progress import Reporter
 
 
@@ -57,7 +50,7 @@ def encode_input(
     if options.spec.progressive and (segment is not None or workers > 1 or resume):
         raise UsageError("--segment, --workers and --resume do not apply to pfnr archives (a video is one segment)")
     rank, world, local = launched_ranks()
-    total = source.count() if not options.spec.progressive else 0
+    total, notes = source.survey() if not options.spec.progressive else (0, [])
     spans = plan_segments(total, segment_length(total, segment)) if total else [(0, 0)]
     if len(spans) == 1:  # one network for the whole input (under torchrun: rank 0's, the others idle)
         if resume:
@@ -65,55 +58,25 @@ def encode_input(
         return encode_video(source.read(), output, options, reporter) if rank == 0 else None
     if options.time is not None:
         raise UsageError(f"--time: not supported for a segmented encode ({len(spans)} segments); give --epochs")
+    for note in notes:
+        reporter.note(f"warning: {note}")
     options_of = [segment_options(options, spans, k) for k in range(len(spans))]
     work, plan = WorkDir(output), fingerprint(source, options, spans)
     if world > 1:
-        return _distributed(source, work, options_of, spans, reporter, (rank, world, local), (plan, resume), started)
-    work.open(plan, resume)
+        opening = (plan, resume, notes)
+        return _distributed(source, work, options_of, spans, reporter, (rank, world, local), opening, started)
+    work = work.open(plan, resume)
+    todo, redone = reusable(work, spans, reporter)
     reporter.start("segments", len(spans))
-    reporter.advance(sum(work.done(k) for k in range(len(spans))))
-    todo = [k for k in range(len(spans)) if not work.done(k)]
+    reporter.advance(len(spans) - len(todo))
+    jobs = ((k, (video, k, spans[k], work, options_of[k])) for k, video in read_spans(source, spans, todo))
     if workers == 1:
-        for k, video in read_spans(source, spans, todo):
-            encode_one(video, k, work, options_of[k])
+        for k, args in jobs:
+            encode_one(*args)
             reporter.advance(1, segment=k)
     else:
-        _pool(source, work, options_of, spans, todo, workers, reporter)
-    return finish(output, work, spans, started)
-
-
-def _pool(
-    source: InputSpec,
-    work: WorkDir,
-    options: list[EncodeOptions],
-    spans: list[Span],
-    todo: list[int],
-    workers: int,
-    reporter: Reporter,
-) -> None:
-    """Fit segments ``todo`` in ``workers`` processes, at most that many segments read at a time."""
-    context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        pending: dict[cf.Future, int] = {}
-        try:
-            for k, video in read_spans(source, spans, todo):
-                while len(pending) >= workers:
-                    _collect(pending, reporter, cf.FIRST_COMPLETED)
-                pending[pool.submit(encode_one, video, k, work, options[k])] = k
-            while pending:
-                _collect(pending, reporter, cf.FIRST_COMPLETED)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def _collect(pending: dict[cf.Future, int], reporter: Reporter, when: str) -> None:
-    """Wait for finished segments, advance the bar for each; a failed one raises its error."""
-    done, _ = cf.wait(pending, return_when=when)
-    for future in done:
-        k = pending.pop(future)
-        future.result()
-        reporter.advance(1, segment=k)
+        run_jobs(encode_one, jobs, workers, lambda k: reporter.advance(1, segment=k), name="segment")
+    return finish(output, work, spans, started, notes + redone)
 
 
 def _distributed(
@@ -123,38 +86,43 @@ def _distributed(
     spans: list[Span],
     reporter: Reporter,
     ranks: tuple[int, int, int],
-    opening: tuple[dict, bool],
+    opening: tuple[dict, bool, list[str]],
     started: float,
 ) -> EncodeReport | None:
     """One rank of a ``torchrun`` encode: fit its share of the segments on its device, gather
-    every segment's file and report to rank 0, which writes the output (``opening``: the work
-    folder's plan and whether to resume it, for rank 0)."""
+    every segment's file and manifest to rank 0, which writes the output (``opening``: the work
+    folder's plan, whether to resume it, and the input's notes, for rank 0)."""
     rank, world, local = ranks
+    plan, resume, notes = opening
     if torch.cuda.is_available() and options[0].device in ("auto", "cuda"):
         torch.cuda.set_device(local)
     dist.init_process_group("gloo")
     try:
+        redone: list[str] = []
         if rank == 0:
-            work.open(*opening)
+            work = work.open(plan, resume)
+            redone = reusable(work, spans, reporter)[1]
         dist.barrier()
+        work = WorkDir(work.output, fingerprint_digest(plan))
         work.path.mkdir(exist_ok=True)  # a rank on another machine without a shared folder
-        mine = [k for k in range(rank, len(spans), world) if not work.done(k)]
+        ours = range(rank, len(spans), world)
+        mine = [k for k in ours if work.check(k, spans[k]) is not None]
         quiet = Reporter() if rank else reporter
-        quiet.start("segments", len(range(rank, len(spans), world)))
+        quiet.start("segments", len(ours))
         for k, video in _own_spans(source, spans, mine):
-            encode_one(video, k, work, options[k])
+            encode_one(video, k, spans[k], work, options[k])
             quiet.advance(1, segment=k)
-        parts = {k: (work.segment(k).read_bytes(), work.report(k).read_text()) for k in range(rank, len(spans), world)}
+        parts = {k: (work.segment(k).read_bytes(), work.manifest(k).read_bytes()) for k in ours}
         gathered: list[dict | None] = [None] * world if rank == 0 else []
         dist.gather_object(parts, gathered if rank == 0 else None, dst=0)
         if rank != 0:
             return None
         for share in gathered:
-            for k, (data, report) in (share or {}).items():
-                if not work.done(k):
-                    work.segment(k).write_bytes(data)
-                    work.report(k).write_text(report)
-        return finish(work.output, work, spans, started)
+            for k, (data, manifest) in (share or {}).items():
+                if work.check(k, spans[k]) is not None:
+                    write_atomic(work.segment(k), lambda tmp, data=data: tmp.write_bytes(data))
+                    write_atomic(work.manifest(k), lambda tmp, manifest=manifest: tmp.write_bytes(manifest))
+        return finish(work.output, work, spans, started, notes + redone)
     finally:
         dist.destroy_process_group()
 
@@ -170,8 +138,8 @@ def read_spans(source: InputSpec, spans: list[Span], todo: list[int]) -> Iterato
     segment is complete (fewer frames than its container declares) is an error naming the frame."""
     for k, video in zip(todo, source.spans([spans[k] for k in todo]), strict=False):
         if video.num_frames != spans[k][1]:
-            raise NvcError(f"{source.path}: the input ends inside segment {k} (truncated? it declares more frames)")
+            raise NvcError(f"{source.label}: the input ends inside segment {k} (truncated? it declares more frames)")
         yield k, video
         todo = todo[1:]
     if todo:
-        raise NvcError(f"{source.path}: the input ends before segment {todo[0]} (truncated? it declares more frames)")
+        raise NvcError(f"{source.label}: the input ends before segment {todo[0]} (truncated? it declares more frames)")
