@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -64,19 +65,31 @@ def test_a_fifo_is_read_once_and_the_copy_removed(cli, clip_dir: Path, tmp_path:
     writer.join(5)
 
 
-def test_standard_input_works_for_encode_and_decode(clip_dir: Path, small: Path, tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "nvcodec"]
-    clip = (clip_dir / "tiny.mkv").read_bytes()
-    done = subprocess.run([*cmd, "encode", "-", "-o", str(tmp_path / "p.nrv"), *FAST], input=clip, capture_output=True)
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_waiting_on_a_fifo(cli, tmp_path: Path, signum: int, status: int) -> None:
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signum))
+    timer.start()
+    code, _, err = cli("encode", fifo, "-o", tmp_path / "f.nrv", *FAST)
+    timer.join()
+    assert code == status and _one_line(err) and not (tmp_path / "f.nrv").exists()
+
+
+def test_standard_input_and_a_piped_nrv(clip_dir: Path, small: Path, cli, tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "nvcodec", "encode", "-", "-o", str(tmp_path / "p.nrv"), *FAST]
+    done = subprocess.run(cmd, input=(clip_dir / "tiny.mkv").read_bytes(), capture_output=True)
     assert done.returncode == 0, done.stderr
-    done = subprocess.run(
-        [*cmd, "decode", "/dev/stdin", "-o", str(tmp_path / "p.mkv"), "-q"],
-        input=small.read_bytes(),
-        capture_output=True,
-    )
-    assert done.returncode == 0, done.stderr
-    done = subprocess.run([*cmd, "info", "-"], input=b"garbage", capture_output=True, text=False)
-    assert done.returncode == 1 and done.stderr.startswith(b"nvcodec: error: -: ")
+    fifo = tmp_path / "nrv.fifo"
+    os.mkfifo(fifo)
+    writer = _feed(fifo, small.read_bytes(), 1)
+    code, _, err = cli("decode", fifo, "-o", tmp_path / "p.mkv", "-q")
+    assert code == 0, err
+    writer.join(5)
+    writer = _feed(fifo, b"garbage", 1)
+    code, _, err = cli("info", fifo)
+    assert code == 1 and _one_line(err) and err.startswith(f"nvcodec: error: {fifo}: ")
+    writer.join(5)
 
 
 def _full(*args: object, **kwargs: object) -> None:

@@ -1,14 +1,12 @@
 """Long videos as segments: the plan, a 48-frame clip in three segments end to end, a frame range
-that reads only its segments, worker processes and torchrun giving the same bytes as one process,
-and resuming an encode whose process was killed."""
+that reads only its segments, worker processes and torchrun giving the same bytes as one process
+(resuming: tests/test_resume.py)."""
 
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -91,21 +89,6 @@ def test_workers_torchrun_and_a_resumed_encode_give_one_process_s_bytes(cli, cli
         warnings.warn(f"torchrun failed once, then ran: {first[-500:]}", stacklevel=1)
     assert json.loads(done.stdout.strip().splitlines()[-1])["segments"] == 3  # rank 0 alone reports
     assert (tmp_path / "t.nrv").read_bytes() == reference
-    # kill an encode once its first segment is done: no output; --resume fits the rest
-    out = tmp_path / "r.nrv"
-    proc = subprocess.Popen([sys.executable, "-m", "nvcodec", "encode", *map(str, args), "-o", str(out)])
-    first = tmp_path / "r.nrv.parts" / "segment-00000.json"
-    deadline = time.monotonic() + 120
-    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert first.exists() and not out.exists()
-    code, _, err = cli("encode", *args, "-o", out)
-    assert code != 0 and "--resume" in err
-    code, _, err = cli("encode", *args, "-o", out, "--resume")
-    assert code == 0, err
-    assert out.read_bytes() == reference and not (tmp_path / "r.nrv.parts").exists()
 
 
 def test_an_archive_is_one_segment(cli, clips: Path, tmp_path: Path) -> None:

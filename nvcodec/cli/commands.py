@@ -240,7 +240,8 @@ def append(
     )  # fmt: skip
     reporter = _reporter(quiet or as_json)
     try:
-        video = _input(input, sample, start, frames, crop, scale, options, reporter)
+        with spooled(input) as readable:  # "-" (standard input) too
+            video = _input(readable, sample, start, frames, crop, scale, options, reporter)
         report = pipeline.append_video(archive, video, options, reporter)
     finally:
         reporter.close()
