@@ -42,11 +42,15 @@ class RichReporter(Reporter):
             console=self.console,
             transient=False,
         )
-        self.progress.start()
         self.task: Any = None
+        self.live = False
 
     def start(self, name: str, total: int) -> int:
-        """Open a new bar for the stage."""
+        """Open a new bar for the stage (the display starts with the first bar, so a command that
+        fails before any work prints nothing but its error line)."""
+        if not self.live:
+            self.progress.start()
+            self.live = True
         self.task = self.progress.add_task(name, total=max(total, 1), info="")
         return int(self.task)
 
@@ -61,4 +65,6 @@ class RichReporter(Reporter):
 
     def close(self) -> None:
         """Stop redrawing."""
-        self.progress.stop()
+        if self.live:
+            self.progress.stop()
+            self.live = False

@@ -145,8 +145,8 @@ def test_link_loops_newlines_and_bad_ranges(cli, clip_dir: Path, small: Path, tm
         assert code == 1 and _one_line(err) and "symbolic link loop" in err
     code, _, err = cli("info", a)
     assert code == 1 and _one_line(err) and "A.nrv" in err
-    code, _, err = cli("encode", tmp_path / "no\nsuch.mkv", "-o", tmp_path / "z.nrv", *FAST)
-    assert code == 1 and _one_line(err) and "no\\nsuch.mkv: no such file" in err
+    code, _, err = cli("encode", tmp_path / "no\nsuch.mkv", "-o", tmp_path / "z.nrv")  # progress bar on: no bar
+    assert code == 1 and err.count("\n") == 1 and "no\\nsuch.mkv: no such file" in err
     for bad in ("abc", "1:2:3"):
         code, _, err = cli("decode", small, "-o", tmp_path / "r.mkv", "--frames", bad)
         assert code == 2 and _one_line(err)
