@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.compress.context import CONTEXT, GridContext, grid_taps
+from nvcodec.compress import Coding
 from nvcodec.compress.quantize import QTensor
 from nvcodec.entropy.context import all_taps, context_bits, decode_context, encode_context, predict, row_taps
+from nvcodec.fit.context import GridContext, grid_taps
 from nvcodec.format import read_qtensor, write_qtensor
 from nvcodec.format.tensors import pack_context_net, read_context_net
 
@@ -101,7 +102,7 @@ def test_a_context_coded_record_needs_the_context_model_and_a_grid_shape() -> No
     volume = _grid(4, (2, 6, 3, 4))
     fixed = GridContext().export()
     steps = np.full(2, 0.5, np.float32)
-    q = QTensor(volume, steps, 0, CONTEXT, np.ones(2, np.float32), context=fixed)
+    q = QTensor(volume, steps, 0, 0, np.ones(2, np.float32), fixed, Coding.CONTEXT)
     w = ByteWriter()
     write_qtensor(w, q)
     back = read_qtensor(ByteReader(w.getvalue()), volume.shape, fixed)

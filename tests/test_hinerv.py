@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nvcodec.compress.context import CONTEXT
+from nvcodec.compress import Coding
 from nvcodec.fit import FitConfig, FrameSource
 from nvcodec.fit.train import train_steps
 from nvcodec.io import read_video, synthetic_clip
@@ -92,8 +92,8 @@ def test_grids_are_context_coded_and_the_context_model_travels_in_the_file(clip_
     report = encode_video(read_video(clip_dir / "tiny.mkv"), tmp_path / "g.nrv", options)
     (entry,) = load_entries(tmp_path / "g.nrv")
     model = spec("hinerv").build(entry.config)
-    kinds = {n: q.bits for n, q in entry.params.items()}
-    assert {n for n, b in kinds.items() if b == CONTEXT} == set(model.grid_parameters()) != set()
+    kinds = {n: q.kind for n, q in entry.params.items()}
+    assert {n for n, b in kinds.items() if b is Coding.CONTEXT} == set(model.grid_parameters()) != set()
     assert report.bpp <= 2.0
 
 

@@ -22,13 +22,14 @@ from nvcodec.compress.learned import (
     ml_bits_joint,
     slice_axis,
 )
-from nvcodec.compress.quantize import LEARNED, PREDICTED, bf16_bits
+from nvcodec.compress.quantize import Coding, bf16_bits
 from nvcodec.entropy.laplace import decode_laplace, encode_laplace
 from nvcodec.entropy.laplace import laplace_bits as coder_bits
 from nvcodec.fit import FitConfig, FrameSource, export_embeddings
 from nvcodec.fit import rd as rd_module
 from nvcodec.fit.rd import RateModel, RDConfig, estimated_bits, fit_rd
 from nvcodec.format import read_qtensor, write_qtensor
+from nvcodec.format.tensors import TAG_PREDICTED
 from nvcodec.io import Video, read_video, synthetic_clip
 from nvcodec.metrics import mean_psnr
 from nvcodec.models import names, solve_config, spec
@@ -87,14 +88,14 @@ def test_predicted_record_round_trip_is_exact_and_cheaper_for_slow_frames() -> N
     quantizer = LearnedQuantizer(x, 1)
     plain, predicted = quantizer.export(x), quantizer.export(x, predicted=True)
     np.testing.assert_array_equal(plain.symbols, predicted.symbols)
-    assert predicted.bits == PREDICTED and plain.bits == LEARNED
+    assert predicted.kind is Coding.PREDICTED and plain.kind is Coding.LEARNED
     records = []
     for q in (plain, predicted):
         w = ByteWriter()
         write_qtensor(w, q)
         back = read_qtensor(ByteReader(w.getvalue()), tuple(x.shape))
         np.testing.assert_array_equal(back.symbols, q.symbols)
-        assert back.bits == q.bits
+        assert back.kind is q.kind and back.bits == q.bits
         records.append(len(w.getvalue()))
     assert records[1] < 0.7 * records[0]
     assert abs(8 * records[1] - estimated_bits([predicted])) <= 0.05 * 8 * records[1] + 64
@@ -115,7 +116,7 @@ def test_the_reader_bounds_predicted_records(axis: int, residual: int, error: st
     symbols = np.full((3, 2), residual, dtype=np.int64)  # the coded residuals
     ones = np.ones(symbols.shape[axis], np.float32)  # steps and scales
     w = ByteWriter()
-    w.u8(PREDICTED)
+    w.u8(TAG_PREDICTED)
     w.u8(axis)
     w.raw(bf16_bits(ones).astype("<u2").tobytes() * 2)
     w.raw(encode_laplace(np.moveaxis(symbols, axis, 0).reshape(symbols.shape[axis], -1), ones))
@@ -135,7 +136,7 @@ def test_rate_estimate_is_within_5_percent_of_the_file(cli, clip_dir: Path, tmp_
     assert report["bytes"] == (tmp_path / "e.nrv").stat().st_size
     assert abs(report["rate_estimate_bytes"] - report["bytes"]) <= 0.05 * report["bytes"]
     entry = load_entries(tmp_path / "e.nrv")[0]
-    assert all(q.bits == 0 and q.scales is not None for q in entry.params.values())
+    assert all(q.learned and q.scales is not None for q in entry.params.values())
 
 
 def test_a_larger_lambda_gives_a_smaller_file(cli, clip_dir: Path, tmp_path: Path) -> None:
@@ -181,7 +182,7 @@ def test_progressive_videos_take_a_rate_distortion_fit(clip_dir: Path, tmp_path:
     archive = load_archive(path)
     for index, report in enumerate((first, second)):
         session = archive.sessions[index]
-        assert all(q.bits == LEARNED for q in [*session.values.values(), session.head])
+        assert all(q.kind is Coding.LEARNED for q in [*session.values.values(), session.head])
         assert 0.85 * 2.0 <= report.bpp <= 2.0
         _, frames = decode_frames(path, device="cpu", video=index)
         np.testing.assert_array_equal(frames, report.reconstruction)
@@ -224,7 +225,7 @@ def test_a_format_2_file_of_learned_records_still_decodes(clip_dir: Path, tmp_pa
     video = read_video(clip_dir / "tiny.mkv")
     new, old = tmp_path / "new.nrv", tmp_path / "old.nrv"
     encode_video(video, new, EncodeOptions(model="nerv", bpp=2.0, epochs=1, device="cpu"))
-    assert all(q.bits == LEARNED for q in load_entries(new)[0].params.values())
+    assert all(q.kind is Coding.LEARNED for q in load_entries(new)[0].params.values())
     old.write_bytes(with_version(new.read_bytes(), 2, 0))
     np.testing.assert_array_equal(decode_frames(old, device="cpu")[1], decode_frames(new, device="cpu")[1])
 

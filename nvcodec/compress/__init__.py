@@ -5,6 +5,6 @@ Nothing here knows a model class or a byte layout; callers pass named arrays, an
 """
 
 from nvcodec.compress.prune import global_magnitude_masks
-from nvcodec.compress.quantize import DepthCache, QTensor, quantize, quantize_best_axis
+from nvcodec.compress.quantize import Coding, DepthCache, QTensor, quantize, quantize_best_axis
 
-__all__ = ["DepthCache", "QTensor", "global_magnitude_masks", "quantize", "quantize_best_axis"]
+__all__ = ["Coding", "DepthCache", "QTensor", "global_magnitude_masks", "quantize", "quantize_best_axis"]

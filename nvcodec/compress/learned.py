@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nvcodec.compress.quantize import LEARNED, PREDICTED, QTensor, frame_residuals, to_bf16_up
+from nvcodec.compress.quantize import Coding, QTensor, frame_residuals, to_bf16_up
 
 MIN_SCALE = 0.05
 MAX_SYMBOL = 32000
@@ -161,4 +161,4 @@ class LearnedQuantizer(nn.Module):
         coded = frame_residuals(symbols) if predicted else symbols
         magnitude = np.abs(as_slices(torch.from_numpy(coded), self.axis).numpy()).mean(axis=1)
         scales = to_bf16_up(np.maximum(magnitude, MIN_SCALE).astype(np.float32))
-        return QTensor(symbols, steps, self.axis, PREDICTED if predicted else LEARNED, scales)
+        return QTensor(symbols, steps, self.axis, 0, scales, kind=Coding.PREDICTED if predicted else Coding.LEARNED)

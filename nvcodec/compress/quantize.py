@@ -9,6 +9,7 @@ bfloat16, the precision in which the file stores them, before quantizing.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +35,18 @@ def from_bf16_bits(b: np.ndarray) -> np.ndarray:
     return (b.astype(np.uint32) << 16).view(np.float32)
 
 
-LEARNED, PREDICTED = 0, 1
-"""``bits`` of a learned tensor coded as it is (``LEARNED``) or as residuals from the previous
-entry along its first axis, the previous frame of an embedding (``PREDICTED``)."""
+class Coding(enum.Enum):
+    """How a quantized tensor's integers are modelled (the format gives each its record layout)."""
+
+    UNIFORM = "uniform"
+    """Steps from the tensor's range at a bit depth (``bits`` 2..16), adaptive symbol coding."""
+    LEARNED = "learned"
+    """Steps learned by the rate–distortion fit, a Laplace of a learned scale per slice."""
+    PREDICTED = "predicted"
+    """As ``LEARNED``, coded as residuals from the previous entry along the first axis (the
+    previous frame of an embedding)."""
+    CONTEXT = "context"
+    """A learned feature grid coded with the grid context model (scales predicted per value)."""
 
 
 def frame_residuals(symbols: np.ndarray) -> np.ndarray:
@@ -44,26 +54,33 @@ def frame_residuals(symbols: np.ndarray) -> np.ndarray:
     return np.diff(symbols, axis=0, prepend=np.zeros_like(symbols[:1])) if symbols.ndim else symbols
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class QTensor:
     """A quantized tensor: integer symbols in the tensor's shape and one step per slice of ``axis``,
-    either uniform at a bit depth (``bits`` 2..16) or learned by the rate–distortion fit (``bits``
-    ``LEARNED`` or ``PREDICTED``, with per-slice ``scales``). Never changed once made (the format
-    keeps its coded bytes on it)."""
+    either uniform at a bit depth (``kind`` ``UNIFORM``, ``bits`` 2..16) or learned by the
+    rate–distortion fit (``LEARNED``, ``PREDICTED``, ``CONTEXT``; ``bits`` 0, per-slice ``scales``).
+    Immutable, compared by identity (a packer may cache its bytes by the object)."""
 
     symbols: np.ndarray
     steps: np.ndarray
     axis: int | None
     bits: int
+    """The bit depth of a uniform tensor; 0 for learned kinds."""
     scales: np.ndarray | None = None
     """Per-slice Laplace scales of a learned tensor: its coded symbols (:meth:`coded`) use them; for a
     context-coded grid, the per-channel multipliers of the predicted scales."""
     context: Any = None
-    """The :class:`~nvcodec.compress.context.ContextNet` a context-coded grid is coded with."""
+    """The :class:`~nvcodec.entropy.context.ContextNet` a context-coded grid is coded with."""
+    kind: Coding = Coding.UNIFORM
+
+    @property
+    def learned(self) -> bool:
+        """Whether the steps were learned (any kind but ``UNIFORM``)."""
+        return self.kind is not Coding.UNIFORM
 
     def coded(self) -> np.ndarray:
         """The integers the entropy coder sees: the symbols, or their frame residuals (``PREDICTED``)."""
-        return frame_residuals(self.symbols) if self.bits == PREDICTED else self.symbols
+        return frame_residuals(self.symbols) if self.kind is Coding.PREDICTED else self.symbols
 
     def _bshape(self) -> tuple[int, ...]:
         shape = [1] * self.symbols.ndim

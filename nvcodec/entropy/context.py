@@ -1,9 +1,16 @@
 """Code a grid (channels x time steps x height x width of integers) with the context model:
 each value's Laplace mean and scale predicted, in integer arithmetic, from already-coded neighbours.
 
-The predictor and its fixed-point units are defined in :mod:`nvcodec.compress.context` (the fit
-trains the same function in floating point); here it is evaluated in int64, which gives the same
-integers on every machine, so the encoder's and the decoder's probability models are identical.
+The predictor and its fixed-point units (the contract between the file and the fit) are defined
+here; :mod:`nvcodec.fit.context` trains the same function in floating point with the weights
+rounded to these units. Here it is evaluated in int64, which gives the same integers on every
+machine, so the encoder's and the decoder's probability models are identical. The value at
+``(c, t, y, x)`` is predicted from :data:`TAPS` = 12 neighbours of the same channel: the 3x3 window
+around ``(y, x)`` at ``t - 1`` and the three values above it at ``t``; taps clipped to
+``±TAP_CLIP``; ``h = max(0, W1 · taps + b1)`` with ``W1``, ``b1`` in units of ``2^-FRAC``;
+``(m, s) = W2 · h + b2`` with ``W2`` in units of ``2^-FRAC`` and ``b2`` in ``2^-2FRAC``; the scale is
+``2^(k / SCALE_STEPS)``, ``k`` the nearest integer to ``s · SCALE_STEPS / 2^(2 FRAC)`` clamped to
+``SCALE_INDEX``, times the channel's multiplier.
 The only floating-point values handed to the coder are the mean ``m / 2^(2 FRAC)`` (exact), the
 table scale ``2^(k / SCALE_STEPS)`` (built from eight float64 literals by exact powers of two) and
 its product with the channel's multiplier (one IEEE multiplication).
@@ -18,12 +25,55 @@ over ``[lo, hi]`` with one mean and one scale per value (an empty blob when ``lo
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import constriction
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.compress.context import FRAC, MIN_SCALE, SCALE_INDEX, SCALE_STEPS, TAP_CLIP, TAPS, ContextNet
+
+TAPS = 12
+"""Neighbours a value is predicted from: 9 in the previous time step, 3 in the row above."""
+HIDDEN = 8
+"""Width of the predictor's hidden layer."""
+FRAC = 8
+"""Fractional bits of the fixed-point weights."""
+TAP_CLIP = 1023
+"""Taps are clipped to this magnitude before the predictor sees them."""
+SCALE_STEPS = 8
+"""Scale indices per octave."""
+SCALE_INDEX = (-40, 120)
+"""Smallest and largest scale index (scales 2^-5 .. 2^15 before the channel multiplier)."""
+MIN_SCALE = 0.05
+"""Smallest scale used for coding (as :mod:`nvcodec.entropy.laplace`)."""
+WEIGHT_LIMIT = 1 << 20
+"""Largest magnitude of a fixed-point weight the format accepts."""
+
+
+@dataclass(frozen=True)
+class ContextNet:
+    """The predictor's fixed-point weights (int64): ``w1`` HIDDEN x TAPS, ``b1`` HIDDEN,
+    ``w2`` 2 x HIDDEN, ``b2`` 2 (units in the module docstring)."""
+
+    w1: np.ndarray
+    b1: np.ndarray
+    w2: np.ndarray
+    b2: np.ndarray
+
+    def values(self) -> np.ndarray:
+        """Every weight, flattened in the stored order (w1, b1, w2, b2)."""
+        return np.concatenate([self.w1.ravel(), self.b1, self.w2.ravel(), self.b2]).astype(np.int64)
+
+    @classmethod
+    def from_values(cls, values: np.ndarray, hidden: int) -> ContextNet:
+        """The inverse of :meth:`values` for a hidden width."""
+        v = np.asarray(values, dtype=np.int64)
+        sizes = np.cumsum([hidden * TAPS, hidden, 2 * hidden, 2])
+        if len(v) != sizes[-1]:
+            raise ValueError(f"a context net of width {hidden} has {sizes[-1]} weights, not {len(v)}")
+        w1, b1, w2, b2 = np.split(v, sizes[:-1])
+        return cls(w1.reshape(hidden, TAPS), b1, w2.reshape(2, hidden), b2)
+
 
 MAX_SPAN = 1 << 16
 _SHIFT = 2 * FRAC

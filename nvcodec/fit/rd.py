@@ -24,7 +24,6 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from nvcodec.compress.context import CONTEXT, GridContext, context_tensor
 from nvcodec.compress.learned import (
     LearnedQuantizer,
     as_slices,
@@ -34,8 +33,9 @@ from nvcodec.compress.learned import (
     ml_bits_joint,
     slice_axis,
 )
-from nvcodec.compress.quantize import QTensor, to_bf16_up
-from nvcodec.entropy.context import context_bits
+from nvcodec.compress.quantize import Coding, QTensor, to_bf16_up
+from nvcodec.entropy.context import HIDDEN, context_bits
+from nvcodec.fit.context import GridContext, context_tensor
 from nvcodec.fit.losses import make_loss
 from nvcodec.fit.train import (
     EmbeddingTable,
@@ -50,13 +50,14 @@ from nvcodec.fit.train import (
     train_steps,
     trainable,
 )
+from nvcodec.format.tensors import PAYLOAD_FRAMING_BYTES, RECORD_HEAD_BYTES, SCALE_BYTES, STEP_BYTES, context_net_bytes
 from nvcodec.progress import Reporter
 
-SIDE_BITS_PER_SLICE = 32
-"""A bfloat16 step and a bfloat16 Laplace scale per slice."""
-RECORD_BITS = 48
-"""Fixed bytes of a tensor record (depth, axis, symbol range, payload length), as bits."""
-CONTEXT_NET_BITS = 8 * (16 + 1 + 2 * 122)
+SIDE_BITS_PER_SLICE = 8 * (STEP_BYTES + SCALE_BYTES)
+"""A step and a Laplace scale per slice, as the format stores them."""
+RECORD_BITS = 8 * (RECORD_HEAD_BYTES + PAYLOAD_FRAMING_BYTES)
+"""Fixed bytes of a tensor record (tag, axis, symbol range, payload length), as bits."""
+CONTEXT_NET_BITS = 8 * context_net_bytes(HIDDEN)
 """The ``GCTX`` section (framing, width, about two bytes per fixed-point weight), as bits."""
 CALIBRATION_RANGE, CALIBRATION_ITERATIONS = 8.0, 24
 """:meth:`RateModel.calibrate` searches step factors in exp(±8), to 2^-24 of that range in the log."""
@@ -126,7 +127,7 @@ class RateModel(nn.Module):
     holds (a progressive video's newly claimed weights), quantized as one flat slice; a parameter
     whose selection is empty is not transmitted at all. The model's feature grids
     (``grid_parameters``) get a step per channel and are priced by the grid context model
-    (:class:`~nvcodec.compress.context.GridContext`, shared by all grids) with a learned scale
+    (:class:`~nvcodec.fit.context.GridContext`, shared by all grids) with a learned scale
     multiplier per channel.
     """
 
@@ -273,10 +274,10 @@ def estimated_bits(tensors: list[QTensor]) -> float:
     """The rate the fit's model gives learned tensors as the file holds them: per-slice Laplace
     bits of their integers under their stored scales (grids: context-model bits, and the context
     model's section), plus their steps, scales and record fields."""
-    nets = {id(q.context) for q in tensors if q.bits == CONTEXT}
+    nets = {id(q.context) for q in tensors if q.kind is Coding.CONTEXT}
     bits = CONTEXT_NET_BITS * len(nets)
     for q in tensors:
-        if q.bits == CONTEXT:
+        if q.kind is Coding.CONTEXT:
             bits += context_bits(q.symbols, q.context, q.scales) + SIDE_BITS_PER_SLICE * len(q.steps) + RECORD_BITS
             continue
         slices = as_slices(torch.from_numpy(q.coded()).double(), q.axis)

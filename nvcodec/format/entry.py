@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
-from nvcodec.compress import QTensor
-from nvcodec.compress.context import CONTEXT
+from nvcodec.compress import Coding, QTensor
 from nvcodec.container import Section, packed_size
 from nvcodec.errors import CorruptFileError
 from nvcodec.format.header import (
@@ -64,7 +63,7 @@ def pack_entry(e: Entry, index: int = 0) -> list[Section]:
     w = ByteWriter()
     w.u32(layout_crc(e.spec.parameter_shapes(e.config)))
     w.raw(_tensors(e.params).getvalue())
-    nets = {id(q.context): q.context for q in e.params.values() if q.bits == CONTEXT}
+    nets = {id(q.context): q.context for q in e.params.values() if q.kind is Coding.CONTEXT}
     if len(nets) > 1:
         raise ValueError("the grids of one entry share one context model")
     context = [Section(b"GCTX", index, pack_context_net(n)) for n in nets.values()]

@@ -19,7 +19,7 @@ import torch
 from nvcodec import ratecontrol
 from nvcodec.compress import QTensor
 from nvcodec.compress.learned import LearnedQuantizer, slice_axis
-from nvcodec.compress.quantize import LEARNED
+from nvcodec.compress.quantize import Coding
 from nvcodec.container import write_nrv
 from nvcodec.errors import NvcError
 from nvcodec.fit import FrameSource, export_embeddings, fit
@@ -101,7 +101,9 @@ def _size(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
 def zero_tensor(shape: tuple[int, ...], axis: int | None) -> QTensor:
     """A learned tensor of ``shape`` whose every symbol is zero (what its record costs at the least)."""
     n = 1 if axis is None else shape[axis]
-    return QTensor(np.zeros(shape, np.int64), np.ones(n, np.float32), axis, LEARNED, np.ones(n, np.float32))
+    return QTensor(
+        np.zeros(shape, np.int64), np.ones(n, np.float32), axis, 0, np.ones(n, np.float32), kind=Coding.LEARNED
+    )
 
 
 def _zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int:

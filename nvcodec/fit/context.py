@@ -10,11 +10,8 @@ whole row (every channel, every column) at once.
 
 The predictor is a two-layer perceptron in fixed point, so that encoder and decoder compute the
 same integers on any machine (floating-point sums may differ with the order of operations;
-integer sums never do): taps clipped to ``±TAP_CLIP``; ``h = max(0, W1 · taps + b1)`` with ``W1``,
-``b1`` in units of ``2^-FRAC``; ``(m, s) = W2 · h + b2`` with ``W2`` in units of ``2^-FRAC`` and
-``b2`` in ``2^-2FRAC``. The mean is ``m / 2^(2 FRAC)``; the scale is ``2^(k / SCALE_STEPS)`` with
-``k`` the nearest integer to ``s · SCALE_STEPS / 2^(2 FRAC)`` (clamped to ``SCALE_INDEX``), times the
-channel's stored multiplier. :mod:`nvcodec.entropy.context` evaluates that in int64;
+integer sums never do). Its units (``TAPS``, ``FRAC``, ``SCALE_STEPS``...) are the coder's
+contract and live beside the code that evaluates it in int64, :mod:`nvcodec.entropy.context`;
 :class:`GridContext` here is the same function in floating point with the weights rounded to the
 fixed point (straight-through gradient), so the rate the fit trains on is the rate the file pays.
 """
@@ -22,58 +19,24 @@ fixed point (straight-through gradient), so the rate the fit trains on is the ra
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.compress.quantize import QTensor
-
-TAPS = 12
-"""Neighbours a value is predicted from: 9 in the previous time step, 3 in the row above."""
-HIDDEN = 8
-"""Width of the predictor's hidden layer."""
-FRAC = 8
-"""Fractional bits of the fixed-point weights."""
-TAP_CLIP = 1023
-"""Taps are clipped to this magnitude before the predictor sees them."""
-SCALE_STEPS = 8
-"""Scale indices per octave."""
-SCALE_INDEX = (-40, 120)
-"""Smallest and largest scale index (scales 2^-5 .. 2^15 before the channel multiplier)."""
-MIN_SCALE = 0.05
-"""Smallest scale used for coding (as :mod:`nvcodec.entropy.laplace`)."""
-CONTEXT = 17
-"""``bits`` of a grid tensor coded with the context model."""
-WEIGHT_LIMIT = 1 << 20
-"""Largest magnitude of a fixed-point weight the format accepts."""
-
-
-@dataclass(frozen=True)
-class ContextNet:
-    """The predictor's fixed-point weights (int64): ``w1`` HIDDEN x TAPS, ``b1`` HIDDEN,
-    ``w2`` 2 x HIDDEN, ``b2`` 2 (units in the module docstring)."""
-
-    w1: np.ndarray
-    b1: np.ndarray
-    w2: np.ndarray
-    b2: np.ndarray
-
-    def values(self) -> np.ndarray:
-        """Every weight, flattened in the stored order (w1, b1, w2, b2)."""
-        return np.concatenate([self.w1.ravel(), self.b1, self.w2.ravel(), self.b2]).astype(np.int64)
-
-    @classmethod
-    def from_values(cls, values: np.ndarray, hidden: int) -> ContextNet:
-        """The inverse of :meth:`values` for a hidden width."""
-        v = np.asarray(values, dtype=np.int64)
-        sizes = np.cumsum([hidden * TAPS, hidden, 2 * hidden, 2])
-        if len(v) != sizes[-1]:
-            raise ValueError(f"a context net of width {hidden} has {sizes[-1]} weights, not {len(v)}")
-        w1, b1, w2, b2 = np.split(v, sizes[:-1])
-        return cls(w1.reshape(hidden, TAPS), b1, w2.reshape(2, hidden), b2)
+from nvcodec.compress.quantize import Coding, QTensor
+from nvcodec.entropy.context import (
+    FRAC,
+    HIDDEN,
+    MIN_SCALE,
+    SCALE_INDEX,
+    SCALE_STEPS,
+    TAP_CLIP,
+    TAPS,
+    WEIGHT_LIMIT,
+    ContextNet,
+)
 
 
 def grid_taps(volume: torch.Tensor) -> torch.Tensor:
@@ -147,4 +110,4 @@ class GridContext(nn.Module):
 def context_tensor(q: QTensor, multipliers: np.ndarray, net: ContextNet) -> QTensor:
     """A learned grid tensor (channels on axis 0) as a context-coded one: its ``scales`` become the
     per-channel multipliers of the predicted scales."""
-    return QTensor(q.symbols, q.steps, 0, CONTEXT, np.asarray(multipliers, np.float32), context=net)
+    return QTensor(q.symbols, q.steps, 0, 0, np.asarray(multipliers, np.float32), net, Coding.CONTEXT)
