@@ -66,7 +66,7 @@ def temp_dir(beside: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{TEMP_DIR_PREFIX}{os.getpid()}.", dir=parent))
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path`` and rename it onto ``path``.
 
     The temporary file is removed on any failure, Ctrl-C and SIGTERM included, so no partial output

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 
 class Reporter:
@@ -57,7 +65,7 @@ class RichReporter(Reporter):
     def advance(self, steps: int = 1, task: int | None = None, **fields: Any) -> None:
         """Move the bar and show the latest figures."""
         info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
-        self.progress.update(self.task if task is None else task, advance=steps, info=info)
+        self.progress.update(TaskID(self.task if task is None else task), advance=steps, info=info)
 
     def note(self, text: str) -> None:
         """Print a remark above the bars."""

@@ -67,11 +67,13 @@ def tensor_record(q: QTensor) -> bytes:
         w.u8(PER_TENSOR if q.axis is None else q.axis)
         w.raw(bf16_bits(q.steps).astype("<u2").tobytes())
         if q.learned:
+            if q.scales is None:
+                raise ValueError("a learned tensor without its scales")
             w.raw(bf16_bits(q.scales).astype("<u2").tobytes())
-        if q.kind is Coding.CONTEXT:
-            w.raw(encode_context(q.symbols, q.context, q.scales))
-        elif q.learned:
-            w.raw(encode_laplace(_as_slices(q.coded(), q.axis), q.scales))
+            if q.kind is Coding.CONTEXT:
+                w.raw(encode_context(q.symbols, q.context, q.scales))
+            else:
+                w.raw(encode_laplace(_as_slices(q.coded(), q.axis), q.scales))
         else:
             w.raw(encode_symbols(q.symbols))
         record = _RECORDS[q] = w.getvalue()

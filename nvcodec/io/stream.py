@@ -103,6 +103,7 @@ def _sample(start: int, frames: int | None, crop: tuple[int, int] | None, scale:
 
 def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
     """:meth:`InputSpec.spans` for a file: one pass of PyAV's decoder."""
+    assert spec.path is not None, "the sample is sliced in memory"
     container = _open_input(Path(spec.path), spec.label)
     try:
         stream = container.streams.video[0]

@@ -38,7 +38,7 @@ class ModelSpec:
     name: str
     model_id: int
     config_cls: type
-    model_cls: type
+    model_cls: type[NeuralVideoModel]
 
     @property
     def progressive(self) -> bool:

@@ -75,7 +75,11 @@ def encode_input(
             encode_one(*args)
             reporter.advance(1, segment=k)
     else:
-        run_jobs(encode_one, jobs, workers, lambda k: reporter.advance(1, segment=k), name="segment")
+
+        def done(k: int) -> None:
+            reporter.advance(1, segment=k)
+
+        run_jobs(encode_one, jobs, workers, done, name="segment")
     return finish(output, work, spans, started, notes + redone)
 
 
