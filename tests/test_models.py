@@ -120,3 +120,23 @@ def test_every_laid_out_model_builds_and_runs(name: str, size: tuple[int, int], 
     model = spec(name).build(cfg, with_encoder=True)
     x = torch.rand(2, 3 * (2 * model.context + 1), cfg.height, cfg.width)
     assert model(torch.tensor([0, 3]), x).shape == (2, 3, cfg.height, cfg.width)
+
+
+def test_capabilities_are_declared_at_registration_and_checked_against_the_class() -> None:
+    from nvcodec.models.hnerv import HNeRV, HNeRVConfig
+    from nvcodec.models.registry import register
+
+    assert spec("hinerv").capabilities.patches and spec("hinerv").capabilities.grids
+    assert spec("pfnr").progressive and not spec("hnerv").progressive
+    assert not any(spec(n).capabilities.patches for n in ("hnerv", "nerv", "pfnr"))
+    with pytest.raises(TypeError, match="declares patches=True, its class says False"):
+
+        @register("liar", 99, patches=True)
+        class Liar(HNeRV):
+            config_cls = HNeRVConfig
+
+    with pytest.raises(TypeError, match="does not declare its config_cls"):
+
+        @register("lazy", 98)
+        class Lazy(HNeRV):
+            pass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import abc
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -76,6 +76,8 @@ class NeuralVideoModel(nn.Module, abc.ABC):
 
     spec: Any
     config: Any
+    config_cls: ClassVar[type]
+    """The model's config dataclass (each registered class declares its own)."""
     recipe: Recipe = Recipe()
     context: int = 0
     embedding_min_bits: dict[str, int] = {}
@@ -103,7 +105,7 @@ class NeuralVideoModel(nn.Module, abc.ABC):
         """The model's config for a padded frame size, frame count, strides and first width, ``fields``
         set as given and the others at their defaults (``params``, the budget being solved for, lets a
         model scale fields with it)."""
-        return cls.spec.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
+        return cls.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     @abc.abstractmethod
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:

@@ -145,9 +145,11 @@ def _activation(config: HFEHNeRVConfig) -> nn.Module:
     return Harmonic(cos=1.0) if config.harmonic else nn.GELU()
 
 
-@register("hfe-hnerv", 10, HFEHNeRVConfig)
+@register("hfe-hnerv", 10)
 class HFEHNeRV(NeuralVideoModel):
     """HFE-HNeRV: content + high-frequency embeddings, HFM after the blocks, harmonic activations."""
+
+    config_cls = HFEHNeRVConfig
 
     recipe = Recipe(lr=3e-3, loss="hfe", optimizer="adan")
 

@@ -80,9 +80,11 @@ class HFSCM(nn.Module):
         return self.expand(F.gelu(r * sa + r)) + f1
 
 
-@register("hfs-hnerv", 4, HFSHNeRVConfig)
+@register("hfs-hnerv", 4)
 class HFSHNeRV(NeuralVideoModel):
     """HFS-HNeRV: HNeRV embeddings; decoder of sub-pixel conv + HFSCM blocks; MSFRP to the output."""
+
+    config_cls = HFSHNeRVConfig
 
     recipe = Recipe(lr=1e-3, loss="hfs")
     layout_field = "embed_dim"

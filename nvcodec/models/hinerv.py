@@ -152,9 +152,11 @@ class Stage(nn.Module):
         return x[..., top : top + rows_out[1] - rows_out[0], left : left + cols_out[1] - cols_out[0]], size
 
 
-@register("hinerv", 9, HiNeRVConfig)
+@register("hinerv", 9, patches=True, grids=True)
 class HiNeRV(NeuralVideoModel):
     """HiNeRV: frame index -> base grid at t -> stem -> stages with local grids -> RGB."""
+
+    config_cls = HiNeRVConfig
 
     recipe = Recipe(lr=2e-3, loss="fusion6")
 

@@ -36,9 +36,11 @@ class HNeRVConfig(VideoGridConfig):
     max_kernel: int = 5
 
 
-@register("hnerv", 2, HNeRVConfig)
+@register("hnerv", 2)
 class HNeRV(NeuralVideoModel):
     """HNeRV: embeddings from a ConvNeXt encoder, decoded by NeRV blocks."""
+
+    config_cls = HNeRVConfig
 
     recipe = Recipe(lr=1e-3, loss="l2")
     layout_field = "embed_dim"

@@ -91,9 +91,11 @@ def nerv_grid_candidates(height: int, width: int) -> list[tuple[tuple[int, ...],
     return [c[2] for c in scored] or [((1,), height, width)]
 
 
-@register("nerv", 12, NeRVConfig)
+@register("nerv", 12)
 class NeRV(NeuralVideoModel):
     """NeRV: frame index -> positional encoding -> MLP -> NeRV blocks -> 1x1 conv -> RGB."""
+
+    config_cls = NeRVConfig
 
     recipe = Recipe(lr=5e-4, loss="fusion6", betas=(0.5, 0.999), warmup=0.2)  # as released (haochen-rye/NeRV)
     grid_options = staticmethod(nerv_grid_candidates)

@@ -103,7 +103,7 @@ def fourier_operator(x: torch.Tensor, w: list[torch.Tensor], out_size: tuple[int
         return torch.fft.irfft2(out, s=out_size, norm="forward")
 
 
-@register("pfnr", 8, PFNRConfig)
+@register("pfnr", 8, progressive=True)
 class PFNR(ProgressiveModel):
     """PFNR: (frame, video) codes -> masked MLP stem -> masked NeRV / f-NeRV blocks -> video's head.
 
@@ -114,6 +114,8 @@ class PFNR(ProgressiveModel):
     Decoding uses fixed masks (:meth:`use_masks`); training learns ``scores`` (:meth:`new_scores`;
     built ``with_encoder``, the model starts with scores, as the trainable form of every model does).
     """
+
+    config_cls = PFNRConfig
 
     recipe = Recipe(
         lr=5e-3, loss="fusion6"

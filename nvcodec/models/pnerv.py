@@ -140,9 +140,11 @@ def interleaved_differences(x: torch.Tensor) -> torch.Tensor:
     return torch.stack([cur - prev, nxt - cur], dim=2).flatten(1, 2)
 
 
-@register("pnerv", 11, PNeRVConfig)
+@register("pnerv", 11)
 class PNeRV(NeuralVideoModel):
     """PNeRV: content + difference embeddings, KFc pyramid, BSM fusion."""
+
+    config_cls = PNeRVConfig
 
     recipe = Recipe(lr=5e-4, loss="l2", betas=(0.5, 0.999), clip=0.1, warmup=0.2)
     context = 1

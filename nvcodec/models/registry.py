@@ -1,7 +1,10 @@
 """The model registry: names and explicit, never-reused numeric ids for the file format.
 
-A model class registers itself with :func:`register`; everything else asks for its
-:class:`ModelSpec` once (:func:`spec` by name, :func:`spec_by_id` from a file) and carries it.
+A model class registers itself with :func:`register`, declaring what it can do
+(:class:`Capabilities`, checked against the class once); everything else asks for its
+:class:`ModelSpec` once (:func:`spec` by name, :func:`spec_by_id` from a file) and carries it,
+reading capabilities from it rather than probing classes. A class owns its config type
+(``config_cls``); the registry writes nothing onto it.
 Ids in use: 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 8 ``pfnr``, 9 ``hinerv``, 10 ``hfe-hnerv``,
 11 ``pnerv``, 12 ``nerv``, 13 ``snerv-t``. Retired (:data:`RETIRED`): 1, 3, 6, 7. An id is never
 reassigned, even if its model is removed.
@@ -31,19 +34,51 @@ RETIRED = {
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What a model can do, declared where it registers.
+
+    Attributes:
+        progressive: grows archives one video at a time (``append``; a :class:`ProgressiveModel`).
+        patches: trains and decodes square windows of a frame (``--patch``; ``decode_window``).
+        grids: has feature grids coded with the grid context model (``grid_parameters``).
+        motion: models camera motion (no model does yet).
+        chroma: the sample layouts its output stage produces (``rgb``: three full-size planes).
+    """
+
+    progressive: bool = False
+    patches: bool = False
+    grids: bool = False
+    motion: bool = False
+    chroma: tuple[str, ...] = ("rgb",)
+
+
+def _check_declared(model_cls: type[NeuralVideoModel], declared: Capabilities) -> None:
+    """Refuse a declaration the class contradicts (at import, so a lie cannot ship)."""
+    found = {
+        "progressive": issubclass(model_cls, ProgressiveModel),
+        "patches": callable(getattr(model_cls, "decode_window", None)),
+        "grids": model_cls.grid_parameters is not NeuralVideoModel.grid_parameters,
+    }
+    for name, has in found.items():
+        if getattr(declared, name) != has:
+            raise TypeError(f"{model_cls.__name__}: declares {name}={getattr(declared, name)}, its class says {has}")
+
+
+@dataclass(frozen=True)
 class ModelSpec:
-    """What the registry knows about one model: its name, file id, config class and module class,
-    and what it can do (``progressive``: it grows archives, one video at a time)."""
+    """What the registry knows about one model: its name, file id, config class, module class and
+    :class:`Capabilities`."""
 
     name: str
     model_id: int
     config_cls: type
     model_cls: type[NeuralVideoModel]
+    capabilities: Capabilities = Capabilities()
 
     @property
     def progressive(self) -> bool:
-        """Whether the model implements :class:`ProgressiveModel` (archives, ``append``)."""
-        return issubclass(self.model_cls, ProgressiveModel)
+        """Whether the model grows archives (``capabilities.progressive``)."""
+        return self.capabilities.progressive
 
     def build(self, config: Any, with_encoder: bool = False) -> NeuralVideoModel:
         """The model for ``config`` (with its training-only encoder if asked), initialized."""
@@ -80,18 +115,22 @@ _BY_NAME: dict[str, ModelSpec] = {}
 _BY_ID: dict[int, ModelSpec] = {}
 
 
-def register(name: str, model_id: int, config_cls: type) -> Callable[[type], type]:
-    """Class decorator: register a model class under ``name`` with the file id ``model_id``."""
+def register(name: str, model_id: int, **capabilities: Any) -> Callable[[type], type]:
+    """Class decorator: register a model class under ``name`` with the file id ``model_id`` and
+    the :class:`Capabilities` given as keywords; the class declares its own ``config_cls``."""
 
     def wrap(model_cls: type) -> type:
         if not issubclass(model_cls, NeuralVideoModel):
             raise TypeError(f"{model_cls.__name__} does not implement NeuralVideoModel")
+        if "config_cls" not in vars(model_cls):
+            raise TypeError(f"{model_cls.__name__} does not declare its config_cls")
         if name in _BY_NAME or model_id in _BY_ID or model_id in RETIRED:
             raise ValueError(f"model {name!r} or id {model_id} registered twice")
-        spec = ModelSpec(name, model_id, config_cls, model_cls)
+        declared = Capabilities(**capabilities)
+        _check_declared(model_cls, declared)
+        spec = ModelSpec(name, model_id, model_cls.config_cls, model_cls, declared)
         _BY_NAME[name] = spec
         _BY_ID[model_id] = spec
-        model_cls.spec = spec
         return model_cls
 
     return wrap

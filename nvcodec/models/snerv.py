@@ -105,9 +105,11 @@ def ll_range(frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return ll, torch.stack([ll.amin(dim=(1, 2, 3)), ll.amax(dim=(1, 2, 3))], dim=1)
 
 
-@register("snerv", 5, SNeRVConfig)
+@register("snerv", 5)
 class SNeRV(NeuralVideoModel):
     """SNeRV backbone: LL-band embeddings, NeRV blocks, MFU, LL and HFR heads, inverse DWT."""
+
+    config_cls = SNeRVConfig
 
     recipe = Recipe(lr=1e-3, loss="snerv")
     layout_field = "embed_dim"

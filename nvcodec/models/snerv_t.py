@@ -126,9 +126,11 @@ class TUB(nn.Module):
         return mixed + (up[:, :, 1:2] if self.collapse else up)
 
 
-@register("snerv-t", 13, SNeRVTConfig)
+@register("snerv-t", 13)
 class SNeRVT(NeuralVideoModel):
     """SNeRV-T: LL + temporal embeddings, spatial blocks, TUBs, MFU over the TUBs, LL/HFR heads, inverse DWT."""
+
+    config_cls = SNeRVTConfig
 
     recipe = Recipe(lr=1e-3, loss="snerv", clip=1.0, warmup=0.2)  # as released (qwertja/SNeRV, train_snerv_t.py)
     context = 1

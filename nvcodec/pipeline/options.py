@@ -174,7 +174,7 @@ def _validate(options: EncodeOptions) -> None:
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
     if options.patch is not None:
         _check(
-            hasattr(options.spec.model_cls, "decode_window"),
+            options.spec.capabilities.patches,
             f"--patch: {options.model} decodes whole frames only (patch training: hinerv)",
         )
         _check(MIN_PATCH <= options.patch <= MAX_PATCH, f"--patch {options.patch}: must be in {MIN_PATCH}..{MAX_PATCH}")

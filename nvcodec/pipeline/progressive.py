@@ -301,7 +301,8 @@ def _append_locked(path: Path, video: Video, options: EncodeOptions, reporter: R
     archive = unpack_archive(sections, str(path))
     if options.params is not None or options.capacity is not None or options.max_videos is not None:
         raise NvcError("--params, --capacity and --max-videos are fixed when the archive is created")
-    options = dataclasses.replace(options, model=archive.spec.name)
+    if archive.spec is not options.spec:
+        raise NvcError(f"{path}: an archive of {archive.spec.name}, not {options.model}")
     first = archive.sessions[0].meta
     if (video.width, video.height) != (first.width, first.height):
         raise NvcError(
