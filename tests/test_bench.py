@@ -142,3 +142,13 @@ def test_model_curves_get_bd_rates_against_the_references_once_each() -> None:
     assert rate[("hinerv", "hnerv")] == pytest.approx(-50.0, abs=0.5)
     assert rate[("hinerv", "x265")] == pytest.approx(0.0, abs=0.5)
     assert rate[("hinerv", "hnerv+post")] == pytest.approx(-75.0, abs=0.5)
+
+
+def test_a_curve_is_data_its_label_only_a_name() -> None:
+    from nvcodec.bench.config import BenchConfig, Curve
+
+    assert Curve.parse("hnerv+post") == Curve("hnerv", "post") and Curve("hnerv", "rd").label == "hnerv+rd"
+    assert BenchConfig(models=("hinerv", "hnerv+rd")).curves == (Curve("hinerv"), Curve("hnerv", "rd"))
+    row = runner._our_row("c", Curve("hnerv", "post"), 0.1, BenchConfig(), 3)
+    assert (row["model"], row["compression"], row["curve"]) == ("hnerv", "post", "hnerv+post")
+    assert runner._options(Curve("hnerv", "post"), 0.1, BenchConfig()).rd is False

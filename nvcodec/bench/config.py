@@ -9,6 +9,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+COMPRESSIONS = {"default": "", "rd": "+rd", "post": "+post"}
+"""How one of our curves compresses, and the suffix its label carries on the command line and in
+result files: the encoder's default, the rate–distortion fit (``--rd``) or post-training
+compression (``--no-rd``, the codec before the fit was the default)."""
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The identity of one of our rate–distortion curves: a registered model and a compression.
+    ``label`` (``hnerv``, ``hnerv+rd``, ``hnerv+post``) is how it is written; the runner and the
+    result rows carry the fields."""
+
+    model: str
+    compression: str = "default"
+
+    @classmethod
+    def parse(cls, label: str) -> Curve:
+        """The curve a label names (the inverse of :attr:`label`)."""
+        for compression, suffix in COMPRESSIONS.items():
+            if suffix and label.endswith(suffix):
+                return cls(label.removesuffix(suffix), compression)
+        return cls(label)
+
+    @property
+    def label(self) -> str:
+        """``model`` with the compression's suffix."""
+        return self.model + COMPRESSIONS[self.compression]
+
+    @property
+    def rd(self) -> bool | None:
+        """The encoder's ``--rd`` for this curve (None: its default)."""
+        return {"rd": True, "post": False}.get(self.compression)
+
 
 @dataclass(frozen=True)
 class BenchConfig:
@@ -53,6 +86,11 @@ class BenchConfig:
     device: str = "auto"
     seed: int = 0
     references: tuple[str, ...] = ()
+
+    @property
+    def curves(self) -> tuple[Curve, ...]:
+        """Our curves, parsed once from :attr:`models`."""
+        return tuple(Curve.parse(m) for m in self.models)
 
     @property
     def our_preset(self) -> str:

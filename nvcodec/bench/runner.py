@@ -27,7 +27,7 @@ from nvcodec import __version__, pipeline
 from nvcodec.bench import anchors
 from nvcodec.bench.anchors import ANCHORS, run_anchor
 from nvcodec.bench.bdrate import bd_metrics
-from nvcodec.bench.config import BenchConfig
+from nvcodec.bench.config import BenchConfig, Curve
 from nvcodec.bench.measure import measure
 from nvcodec.bench.plot import plot_clip
 from nvcodec.errors import NvcError
@@ -51,30 +51,18 @@ def check_config(cfg: BenchConfig) -> None:
         raise NvcError(f"--anchor-preset {cfg.anchor_preset}: use one of {', '.join(ANCHOR_PRESETS)}")
     if not cfg.bpps or any(b <= 0 for b in cfg.bpps):
         raise NvcError("--bpp: give positive budgets, e.g. 0.05,0.1")
-    for m in cfg.models:
-        _options(m, cfg.bpps[0], cfg)  # validates
+    for c in cfg.curves:
+        _options(c, cfg.bpps[0], cfg)  # validates
     for r in cfg.references:
         if r not in cfg.models:
             raise NvcError(f"--references {r}: not one of the benchmarked models ({', '.join(cfg.models)})")
 
 
-RD_SUFFIX, POST_SUFFIX = "+rd", "+post"
-"""Model names ending so run that model with the rate–distortion fit (``hnerv+rd``: ``--rd``) or
-with post-training compression (``hnerv+post``: ``--no-rd``, the codec before the fit was the
-default); a plain name runs the encoder's default."""
-
-
-def base_model(model: str) -> str:
-    """The registered model a bench model name runs (``hnerv+post`` -> ``hnerv``)."""
-    return model.removesuffix(RD_SUFFIX).removesuffix(POST_SUFFIX)
-
-
-def _options(model: str, budget: float, cfg: BenchConfig) -> pipeline.EncodeOptions:
-    """The encoder options of one of our points (see ``RD_SUFFIX``)."""
-    name = base_model(model)
-    rd = True if model.endswith(RD_SUFFIX) else False if model.endswith(POST_SUFFIX) else None
+def _options(curve: Curve, budget: float, cfg: BenchConfig) -> pipeline.EncodeOptions:
+    """The encoder options of one of our points."""
+    rd = curve.rd
     return pipeline.EncodeOptions(
-        model=name,
+        model=curve.model,
         bpp=budget,
         preset=cfg.preset,
         epochs=cfg.epochs,
@@ -127,13 +115,15 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _our_row(name: str, model: str, budget: float, cfg: BenchConfig, epochs: int) -> dict:
-    """The identifying fields of one of our points."""
+def _our_row(name: str, curve: Curve, budget: float, cfg: BenchConfig, epochs: int) -> dict:
+    """The identifying fields of one of our points (``codec`` and ``curve``: its label)."""
     return {
         "clip": name,
         "kind": "nvcodec",
-        "codec": model,
-        "curve": model,
+        "codec": curve.label,
+        "curve": curve.label,
+        "model": curve.model,
+        "compression": curve.compression,
         "preset": cfg.our_preset,
         "pix_fmt": "rgb24",
         "budget": budget,
@@ -141,15 +131,15 @@ def _our_row(name: str, model: str, budget: float, cfg: BenchConfig, epochs: int
     }
 
 
-def _our_point(name: str, video: Video, model: str, budget: float, cfg: BenchConfig, reporter: Reporter) -> dict:
+def _our_point(name: str, video: Video, curve: Curve, budget: float, cfg: BenchConfig, reporter: Reporter) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "point.nrv"
-        report = pipeline.encode_video(video, path, _options(model, budget, cfg), reporter)
+        report = pipeline.encode_video(video, path, _options(curve, budget, cfg), reporter)
         start = time.perf_counter()
         _, decoded = pipeline.decode_frames(path, device=cfg.device)
         decode_seconds = time.perf_counter() - start
     row = {
-        **_our_row(name, model, budget, cfg, report.epochs),
+        **_our_row(name, curve, budget, cfg, report.epochs),
         "crf": None,
         "bytes": report.bytes,
         "encode_seconds": report.encode_seconds,
@@ -195,27 +185,28 @@ def _row_key(row: dict) -> tuple:
 
 @dataclass(frozen=True)
 class Job:
-    """One point to measure: ``codec`` (our model or an anchor) on clip ``clip`` at ``budget`` bpp
-    (for anchors, the target bpp of the CRF search, in ``pix_fmt``)."""
+    """One point to measure on clip ``clip`` at ``budget`` bpp: one of our curves (``curve``), or an
+    anchor (``anchor``, with the target bpp of its CRF search, in ``pix_fmt``)."""
 
     clip: str
     video: Video
-    codec: str
     budget: float
-    pix_fmt: str | None = None
+    curve: Curve | None = None
+    anchor: str = ""
+    pix_fmt: str = ""
 
     @property
-    def is_anchor(self) -> bool:
-        """Whether the point is an x264/x265 anchor rather than one of our models."""
-        return self.pix_fmt is not None
+    def codec(self) -> str:
+        """What rows call the codec: the curve's label or the anchor's name."""
+        return self.curve.label if self.curve else self.anchor
 
     def key(self, cfg: BenchConfig) -> tuple:
         """The resume key this job's row will have."""
-        if self.is_anchor:
-            return point_key(self.clip, self.codec, cfg.anchor_preset, self.pix_fmt, self.budget, None)
-        options = _options(self.codec, self.budget, cfg).for_video(self.video.num_frames)
+        if self.curve is None:
+            return point_key(self.clip, self.anchor, cfg.anchor_preset, self.pix_fmt, self.budget, None)
+        options = _options(self.curve, self.budget, cfg).for_video(self.video.num_frames)
         epochs = None if cfg.time is not None else options.planned_epochs
-        return point_key(self.clip, self.codec, cfg.our_preset, "rgb24", self.budget, epochs)
+        return point_key(self.clip, self.curve.label, cfg.our_preset, "rgb24", self.budget, epochs)
 
 
 def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
@@ -224,13 +215,20 @@ def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
     return sorted({*bpps, low / 2, low / 4})
 
 
-def _post_curve(model: str, curves: dict[str, list[dict]]) -> list[str]:
-    """The post-training curve to compare ``model`` with: ``name+post``, else ``name`` for
-    ``name+rd`` (results from before the fit was the default); none if the run lacks it."""
-    for curve in (base_model(model) + POST_SUFFIX, model.removesuffix(RD_SUFFIX)):
-        if curve != model and curve in curves:
-            return [curve]
-    return []
+def _curve_of(row: dict) -> Curve:
+    """A row's curve from its fields (rows of result files written before they carried them: from
+    the label)."""
+    if "model" in row and "compression" in row:
+        return Curve(row["model"], row["compression"])
+    return Curve.parse(row["curve"])
+
+
+def _post_curve(target: Curve, curves: dict[Curve, str]) -> list[str]:
+    """The label of the post-training curve to compare ``target`` with: its model's ``post``
+    curve, else, for an ``rd`` curve, its model's default one (results from before the fit was the
+    default); none if the run lacks it."""
+    wanted = [Curve(target.model, "post")] + ([Curve(target.model)] if target.compression == "rd" else [])
+    return [curves[c] for c in wanted if c != target and c in curves][:1]
 
 
 def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
@@ -246,8 +244,9 @@ def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
                 curves.setdefault(r["curve"], []).append(r)
         models = [c for c, pts in curves.items() if pts[0]["kind"] == "nvcodec"]
         anchors = [c for c, pts in curves.items() if pts[0]["kind"] == "anchor"]
+        ours = {_curve_of(curves[m][0]): m for m in models}
         for model in models:
-            post = _post_curve(model, curves)
+            post = _post_curve(_curve_of(curves[model][0]), ours)
             others = [r for r in references if r in curves and r != model and r not in post]
             for anchor in anchors + post + others:
                 for metric in ("psnr", "ms_ssim"):
@@ -309,9 +308,9 @@ def _previous(cfg: BenchConfig) -> dict[tuple, dict]:
 def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[Job]:
     jobs: list[Job] = []
     for name, video in clips:
-        jobs += [Job(name, video, m, b) for m in cfg.models for b in cfg.bpps]
+        jobs += [Job(name, video, b, curve=c) for c in cfg.curves for b in cfg.bpps]
         jobs += [
-            Job(name, video, a, t, f)
+            Job(name, video, t, anchor=a, pix_fmt=f)
             for a in cfg.anchors
             for f in cfg.anchor_pix_fmts
             for t in anchor_targets(cfg.bpps)
@@ -341,11 +340,11 @@ def run_bench(cfg: BenchConfig, reporter: Reporter | None = None) -> dict:
 
 
 def _run_job(job: Job, cfg: BenchConfig, reporter: Reporter) -> dict:
-    if job.is_anchor:
-        return _anchor_point(job.clip, job.video, job.codec, job.pix_fmt, job.budget, cfg)
+    if job.curve is None:
+        return _anchor_point(job.clip, job.video, job.anchor, job.pix_fmt, job.budget, cfg)
     try:
-        return _our_point(job.clip, job.video, job.codec, job.budget, cfg, reporter)
+        return _our_point(job.clip, job.video, job.curve, job.budget, cfg, reporter)
     except NvcError as exc:  # an infeasible budget is a result, not a crash
         reporter.note(f"{job.codec} at {job.budget:g} bpp: {exc}")
-        epochs = _options(job.codec, job.budget, cfg).for_video(job.video.num_frames).planned_epochs
-        return {**_our_row(job.clip, job.codec, job.budget, cfg, epochs), "error": str(exc)}
+        epochs = _options(job.curve, job.budget, cfg).for_video(job.video.num_frames).planned_epochs
+        return {**_our_row(job.clip, job.curve, job.budget, cfg, epochs), "error": str(exc)}
