@@ -52,7 +52,7 @@ def run_cli(*args: object) -> tuple[int, str, str]:
 
 def stopped_folder(clip: Path, out: Path, after: int) -> Path:
     """The work folder of an encode of ``clip`` stopped once ``after`` segments were done."""
-    import nvcodec.pipeline.parallel as parallel
+    import nvcodec.pipeline.run as parallel
 
     real, count = (parallel.encode_one, parallel.finish), [0]
 

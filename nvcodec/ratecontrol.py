@@ -21,6 +21,15 @@ RD_WEIGHT_BITS_EST = 5.0  # RD-fit sizing; bigger net than 7.8 (Bunny 80x160, 30
 RD_EMBED_BITS_EST = 3.0  # bits per embedding value the RD-fit sizing assumes (frame residuals: 1.3-3.2 measured)
 RD_EMBED_SHARE = 0.25  # budget share the RD sizing lets per-frame embeddings take, at RD_EMBED_BITS_EST (see README)
 LOWER_FRACTION = 0.85
+"""A file lands in ``[LOWER_FRACTION B, B]`` of its budget B."""
+TARGET_SHARE = 0.93
+"""The rate–distortion fit's λ steers the estimated rate to this share of the budget (the file must
+land in [0.85, 1] of it; :data:`LANDING_SHARE` then lifts a file left lower)."""
+LANDING_SHARE = 0.93
+"""A rate–distortion file the fit leaves below this share of the budget gets finer steps until it
+reaches it."""
+HEAD_MIN_BITS = 8
+"""Fewest bits of a progressive video's head."""
 PRUNE_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6)
 WEIGHT_BITS = (10, 9, 8, 7, 6, 5, 4)
 EMBED_BITS = (8, 7, 6, 5, 4)
@@ -29,7 +38,8 @@ DEFAULT_WEIGHT_BITS, DEFAULT_EMBED_BITS = 8, 6
 
 @dataclass(frozen=True)
 class Budget:
-    """A file-size budget in bytes, from a bpp target over ``pixels`` (frames x height x width)."""
+    """A file-size budget in bytes, from a bpp target over ``pixels`` (frames x height x width);
+    made only by :func:`nvcodec.pipeline.sizing.budget_for`."""
 
     bpp: float
     pixels: int

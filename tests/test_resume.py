@@ -40,7 +40,7 @@ def _interrupted(cli, monkeypatch: pytest.MonkeyPatch, source: Path, out: Path) 
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr("nvcodec.pipeline.parallel.finish", stop)
+        m.setattr("nvcodec.pipeline.run.finish", stop)
         assert cli("encode", source, "-o", out, *QUICK)[0] == 130
     parts = out.with_name(out.name + ".parts")
     assert len(list(parts.glob("segment-*.nrv"))) == 4 and not out.exists()

@@ -198,7 +198,7 @@ def encode(
     try:
         with spooled(input) as readable:  # a pipe or fifo is read once, into a temporary copy
             source = _input_spec(input, readable, sample, (start, frames, crop, scale), options, reporter)
-            report = pipeline.encode_input(source, out, options, reporter, segment, workers, resume)
+            report = pipeline.encode_source(source, out, options, reporter, segment, workers, resume)
     finally:
         reporter.close()
     if report is not None:  # under torchrun, rank 0 reports

@@ -1,9 +1,14 @@
 """The only package that wires the stages together; the CLI, the bench and the benchmark scripts call it.
 
 * :mod:`~nvcodec.pipeline.options`: every user choice, its default, validated once; the device.
-* :mod:`~nvcodec.pipeline.encode`: one video -> one file (size, fit, prune, quantize, write, report).
-* :mod:`~nvcodec.pipeline.segments`, :mod:`~nvcodec.pipeline.parallel`: a long video as segments, fitted
-  one by one, in worker processes or over torchrun's ranks.
+* :mod:`~nvcodec.pipeline.run`: ``encode_source``, the encode command's flow for one input (one
+  network, or segments).
+* :mod:`~nvcodec.pipeline.sizing`: the budget and the model's config, for every path, once per encode.
+* :mod:`~nvcodec.pipeline.encode`: one video -> one file, the dispatcher to :mod:`~nvcodec.pipeline.rd`
+  (rate–distortion fit), :mod:`~nvcodec.pipeline.post` (``--no-rd``) or the archive path; the report.
+* :mod:`~nvcodec.pipeline.segments`, :mod:`~nvcodec.pipeline.workdir`, :mod:`~nvcodec.pipeline.workers`,
+  :mod:`~nvcodec.pipeline.parallel`: a long video as segments, fitted one by one, in worker processes
+  or over torchrun's ranks.
 * :mod:`~nvcodec.pipeline.progressive`: archives (``pfnr``): sessions with frozen weights, ``append``.
 * :mod:`~nvcodec.pipeline.decode`: file -> network -> frames -> video file.
 * :mod:`~nvcodec.pipeline.inspect`: ``info``.
@@ -15,9 +20,9 @@ from nvcodec.pipeline.decode import decode_file, decode_frames, load_archive, lo
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.inspect import file_info
 from nvcodec.pipeline.options import DEFAULT_BPP, EncodeOptions, resolve_device
-from nvcodec.pipeline.parallel import encode_input
 from nvcodec.pipeline.progressive import append_video, encode_archive
 from nvcodec.pipeline.report import DecodeReport, EncodeReport
+from nvcodec.pipeline.run import encode_source
 
 __all__ = [
     "DEFAULT_BPP",
@@ -28,7 +33,7 @@ __all__ = [
     "decode_file",
     "decode_frames",
     "encode_archive",
-    "encode_input",
+    "encode_source",
     "encode_video",
     "file_info",
     "load_archive",

@@ -1,29 +1,26 @@
-"""Where segments are fitted: one after another in this process, ``--workers K`` at a time in K
-processes of this machine, or spread over the processes ``torchrun`` starts (``torch.distributed``:
-rank r fits segments r, r + W, r + 2W, ... on its own device and sends them to rank 0, which writes
-the file). PyTorch's launcher does the scheduling across processes and machines; nothing here
-schedules beyond a round-robin split. See :mod:`~nvcodec.pipeline.segments` for the segments.
+"""Where segments are fitted beyond this process: spread over the processes ``torchrun`` starts
+(``torch.distributed``: rank r fits segments r, r + W, r + 2W, ... on its own device and sends them
+to rank 0, which writes the file), and the one decoding pass that hands segments their frames.
+PyTorch's launcher does the scheduling across processes and machines; nothing here schedules beyond
+a round-robin split. ``--workers`` processes: :mod:`~nvcodec.pipeline.workers`; the flow that
+chooses: :mod:`~nvcodec.pipeline.run`.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
-from nvcodec.errors import NvcError, UsageError
+from nvcodec.errors import NvcError
 from nvcodec.files import write_atomic
 from nvcodec.io import InputSpec, Span, Video
-from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.options import EncodeOptions
 from nvcodec.pipeline.report import EncodeReport
-from nvcodec.pipeline.segments import encode_one, finish, plan_segments, reusable, segment_length, segment_options
-from nvcodec.pipeline.workdir import WorkDir, fingerprint, fingerprint_digest
-from nvcodec.pipeline.workers import run_jobs
+from nvcodec.pipeline.segments import encode_one, finish, reusable
+from nvcodec.pipeline.workdir import WorkDir, fingerprint_digest
 from nvcodec.progress import Reporter
 
 
@@ -33,57 +30,7 @@ def launched_ranks() -> tuple[int, int, int]:
     return int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0))
 
 
-def encode_input(
-    source: InputSpec,
-    output: Path,
-    options: EncodeOptions,
-    reporter: Reporter,
-    segment: int | None = None,
-    workers: int = 1,
-    resume: bool = False,
-) -> EncodeReport | None:
-    """Encode ``source`` to ``output``: as one entry when it fits one segment, else as segments
-    (see :mod:`~nvcodec.pipeline.segments`). Under ``torchrun`` only rank 0 returns the report."""
-    started = time.perf_counter()
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-    if options.spec.progressive and (segment is not None or workers > 1 or resume):
-        raise UsageError("--segment, --workers and --resume do not apply to pfnr archives (a video is one segment)")
-    rank, world, local = launched_ranks()
-    total, notes = source.survey() if not options.spec.progressive else (0, [])
-    spans = plan_segments(total, segment_length(total, segment)) if total else [(0, 0)]
-    if len(spans) == 1:  # one network for the whole input (under torchrun: rank 0's, the others idle)
-        if resume:
-            raise UsageError("--resume: this input is one segment; there is nothing to resume")
-        return encode_video(source.read(), output, options, reporter) if rank == 0 else None
-    if options.time is not None:
-        raise UsageError(f"--time: not supported for a segmented encode ({len(spans)} segments); give --epochs")
-    for note in notes:
-        reporter.note(f"warning: {note}")
-    options_of = [segment_options(options, spans, k) for k in range(len(spans))]
-    work, plan = WorkDir(output), fingerprint(source, options, spans)
-    if world > 1:
-        opening = (plan, resume, notes)
-        return _distributed(source, work, options_of, spans, reporter, (rank, world, local), opening, started)
-    work = work.open(plan, resume)
-    todo, redone = reusable(work, spans, reporter)
-    reporter.start("segments", len(spans))
-    reporter.advance(len(spans) - len(todo))
-    jobs = ((k, (video, k, spans[k], work, options_of[k])) for k, video in read_spans(source, spans, todo))
-    if workers == 1:
-        for k, args in jobs:
-            encode_one(*args)
-            reporter.advance(1, segment=k)
-    else:
-
-        def done(k: int) -> None:
-            reporter.advance(1, segment=k)
-
-        run_jobs(encode_one, jobs, workers, done, name="segment")
-    return finish(output, work, spans, started, notes + redone)
-
-
-def _distributed(
+def distributed(
     source: InputSpec,
     work: WorkDir,
     options: list[EncodeOptions],

@@ -12,7 +12,6 @@ import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -25,20 +24,17 @@ from nvcodec.files import locked
 from nvcodec.fit import FrameSource, fit
 from nvcodec.format import Archive, Session, VideoMeta, is_archive, pack_session, unpack_archive
 from nvcodec.io import Video
-from nvcodec.metrics import bpp
-from nvcodec.models import ProgressiveModel, solve_config
+from nvcodec.models import ProgressiveModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import load_archive, render_archive
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.progressive_rd import rd_session, rd_step_seconds
 from nvcodec.pipeline.rd import stage_epochs
 from nvcodec.pipeline.report import EncodeReport, EncodeStats, float_quality, measured_report
+from nvcodec.pipeline.sizing import Sizing, budget_for, size_video
 from nvcodec.pipeline.timing import Costs, plan_epochs, post_seconds, time_steps, timed
 from nvcodec.progress import Reporter
 from nvcodec.render import RENDER_BATCH
-
-HEAD_MIN_BITS = 8
-"""The head (3 x C, a few dozen values) is never quantized below this depth."""
 
 
 class FrozenWeights:
@@ -75,47 +71,6 @@ def session_model(
     return model, FrozenWeights(model, used)
 
 
-def _probe_session(cost: CodedSize, bits: int | None) -> Session:
-    """A first video with random masks whose selected weights are zero (the overhead: headers,
-    config, masks, steps), or, with ``bits``, random values at that depth (the smallest real file)."""
-    model = cost.spec.skeleton(cost.config)
-    rng = np.random.default_rng(0)
-    masks, values = {}, {}
-    for name, shape in model.masked_shapes().items():
-        flat = np.zeros(int(np.prod(shape)), bool)
-        flat[rng.permutation(flat.size)[: model.kept(flat.size)]] = True
-        masks[name] = flat.reshape(shape)
-        x = rng.normal(0, 1, int(masks[name].sum())) if bits else np.zeros(int(masks[name].sum()))
-        values[name] = quantize(x.astype(np.float32), bits or ratecontrol.DEFAULT_WEIGHT_BITS, None)
-    head = quantize(np.zeros(tuple(model.head.shape), np.float32), HEAD_MIN_BITS, None)
-    return cost.session(masks, values, head)
-
-
-def _size_archive(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
-    """The network of a new archive, sized so that its first video fits the budget."""
-    t, h, w = video.num_frames, video.height, video.width
-    fixed: dict[str, Any] = {"seed": options.seed}
-    for name in ("capacity", "max_videos"):
-        if getattr(options, name) is not None:
-            fixed[name] = getattr(options, name)
-    if options.budget_bpp is None:
-        return solve_config(options.spec, h, w, t, options.params, fixed)
-    budget = ratecontrol.Budget(options.budget_bpp, t * h * w)
-    config = solve_config(options.spec, h, w, t, 0, fixed)
-    smallest = CodedSize(meta, options.spec, config)
-    floor = smallest.session_bytes([], _probe_session(smallest, ratecontrol.WEIGHT_BITS[-1]))
-    if floor > budget.max_bytes:
-        raise NvcError(
-            f"{video.source}: budget {budget.bpp:g} bpp is too small for this clip: the smallest "
-            f"{options.model} archive for it is about {bpp(floor, t, h, w):.4g} bpp"
-        )
-    for _ in range(3):  # the mask and step overhead grows with the network: iterate to a fixed point
-        cost = CodedSize(meta, options.spec, config)
-        overhead = cost.session_bytes([], _probe_session(cost, None))
-        config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, 0, overhead), fixed)
-    return config
-
-
 def _session_at(
     model: ProgressiveModel, masks: dict[str, np.ndarray], used: dict[str, np.ndarray], cost: CodedSize, bits: int
 ) -> Session:
@@ -125,7 +80,7 @@ def _session_at(
         new = masks[name] & ~used[name]
         if new.any():
             values[name] = quantize(w.detach().float().cpu().numpy()[new], bits, None)
-    head = quantize(model.head.detach().float().cpu().numpy(), max(bits, HEAD_MIN_BITS), None)
+    head = quantize(model.head.detach().float().cpu().numpy(), max(bits, ratecontrol.HEAD_MIN_BITS), None)
     return cost.session(masks, values, head)
 
 
@@ -141,8 +96,8 @@ def _pick_session_bits(
     """The session at the highest bit depth whose growth of the file fits the budget (the lowest if none)."""
     index, meta = len(archive.sessions), cost.meta
     depths = (options.weight_bits,) if options.weight_bits else ratecontrol.WEIGHT_BITS
-    budget_bpp = options.budget_bpp
-    limit = ratecontrol.Budget(budget_bpp, meta.frames * meta.width * meta.height).max_bytes if budget_bpp else None
+    budget = budget_for(options.budget_bpp, meta.frames, meta.height, meta.width)
+    limit = budget.max_bytes if budget else None
     _, used = archive.replay(index - 1)
     sessions: dict[int, Session] = {}
 
@@ -271,13 +226,14 @@ def _archive_report(
 
 
 def encode_archive(
-    video: Video, output: Path, options: EncodeOptions, reporter: Reporter | None = None
+    video: Video, output: Path, options: EncodeOptions, reporter: Reporter | None = None, sizing: Sizing | None = None
 ) -> EncodeReport:
-    """Start a progressive archive at ``output`` with ``video`` as its video 0."""
+    """Start a progressive archive at ``output`` with ``video`` as its video 0 (``sizing``: the
+    network's config as :func:`~nvcodec.pipeline.sizing.size_video` made it; made here if None)."""
     if not options.spec.progressive:
         raise UsageError(f"{options.model} does not make progressive archives")
-    meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
-    archive = Archive(options.spec, _size_archive(video, options, meta), [])
+    sizing = sizing or size_video(video, options)
+    archive = Archive(options.spec, sizing.config, [])
     return _encode_session(video, output, options, reporter or Reporter(), archive, [])
 
 

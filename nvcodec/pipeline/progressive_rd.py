@@ -21,7 +21,8 @@ from nvcodec.format import Archive, Session
 from nvcodec.models import ProgressiveModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions
-from nvcodec.pipeline.rd import LAMBDA_START, LANDING_SHARE, TARGET_SHARE, rd_stages, zero_tensor
+from nvcodec.pipeline.rd import LAMBDA_START, rd_stages
+from nvcodec.pipeline.sizing import budget_for, zero_tensor
 from nvcodec.pipeline.timing import time_steps
 from nvcodec.progress import Reporter
 
@@ -52,12 +53,12 @@ def _session_rate(
     rate = RateModel(model, {}, {PREFIX + n: m for n, m in new.items()}).to(device)
     meta = cost.meta
     pixels = meta.frames * meta.width * meta.height
-    budget = ratecontrol.Budget(options.budget_bpp, pixels) if options.budget_bpp and options.lam is None else None
+    budget = budget_for(options.budget_bpp, meta.frames, meta.height, meta.width) if options.lam is None else None
     zeros = {n: zero_tensor((int(m.sum()),), None) for n, m in new.items() if bool(m.any())}
     head = tuple(model.head.shape)
     fixed = cost.session_bytes(archive.sessions, cost.session(masks, zeros, zero_tensor(head, slice_axis(head))))
     lam = options.lam if options.lam is not None else LAMBDA_START
-    target = TARGET_SHARE * budget.bpp if budget else None
+    target = ratecontrol.TARGET_SHARE * budget.bpp if budget else None
     rd = RDConfig(pixels, target, lam, fixed_bits=8 * fixed - rate.side_bits)  # masks and headers
     return rate, rd, new, budget
 
@@ -105,5 +106,5 @@ def rd_session(
     scale = 1.0
     if budget is not None:
         size_at = lambda s: cost.session_bytes(archive.sessions, session_at(s))  # noqa: E731
-        scale = ratecontrol.choose_step_scale(size_at, budget, LANDING_SHARE)
+        scale = ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
     return session_at(scale)
