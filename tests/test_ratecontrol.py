@@ -31,7 +31,8 @@ def test_params_for_budget_spends_the_bits_left_after_overhead_and_embeddings() 
     embed, overhead = 100, 200
     values = params_for_budget(budget, embed, overhead)
     weights = values - embed
-    assert weights == int((5000 - 8 * overhead - EMBED_BITS_EST * embed) / WEIGHT_BITS_EST)
+    assert weights == 357  # (5000 - 8 x 200 - 6.1 x 100) / 7.8 = 357.7: the estimates are part of the decision
+    assert (EMBED_BITS_EST, WEIGHT_BITS_EST) == (6.1, 7.8)
     assert params_for_budget(budget, embed, 10_000) == embed  # overhead alone exceeds it: no weights
 
 

@@ -18,6 +18,7 @@ they take.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -295,9 +296,11 @@ def fit_rd(
     reporter: Reporter,
     stage: str = "rd",
     table: EmbeddingTable | None = None,
+    after_step: Callable[[], None] | None = None,
 ) -> float:
     """Train ``model`` (with ``rate`` attached, and the embeddings of ``table`` when given) for
-    distortion + λ · bpp; return the final λ."""
+    distortion + λ · bpp, calling ``after_step`` after every optimizer step (as :func:`fit` does;
+    ``rate.state.price`` then tells whether that step priced the rate); return the final λ."""
     groups = trainable(model, table)  # the quantizers sit in the model (parametrizations) and in the rate model
     seen = {id(p) for g in groups for p in g["params"]}
     opt = make_optimizer([*groups, {"params": [p for p in rate.parameters() if id(p) not in seen], "clip": False}], cfg)
@@ -319,6 +322,8 @@ def fit_rd(
         loss.backward()
         bits = bits.detach()
         optimizer_step(opt, cfg)
+        if after_step is not None:
+            after_step()
         if rd.target_bpp is not None:
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
         if step.last:
