@@ -1,4 +1,6 @@
 """Fuzz the .nrv reader: damaged and hostile files against `info` and `decode`, under a memory limit.
+The test suite runs it at 200 cases (tests/test_reliability.py, in a process of its own for the
+memory limit); benchmarks/fuzz_nrv.py runs it at scale:
 
     python benchmarks/fuzz_nrv.py --cases 100000 --out benchmarks/results/fuzz-nrv.json
     python benchmarks/fuzz_nrv.py --cli-check     # and the crafted files through `nvcodec info` / `decode`

@@ -220,8 +220,8 @@ def test_crafted_and_fuzzed_files_fail_cleanly_fast_and_leave_nothing_under_4_gb
     """The crafted headers (2^20 frames, 32768x32768 pixels, zero or negative strides, NaN fields, a
     network larger than the frame) through `nvcodec info` and `nvcodec decode`, then 200 fuzz cases
     (bit flips, truncations, payload and field changes with valid CRCs), in one process limited to
-    4 GiB of address space (benchmarks/fuzz_nrv.py)."""
-    script = ROOT / "benchmarks" / "fuzz_nrv.py"
+    4 GiB of address space (tests/nrv_fuzz.py, run as a process of its own for that limit)."""
+    script = ROOT / "tests" / "nrv_fuzz.py"
     args = ["--cases", "200", "--seconds-per-case", "10", "--memory-gb", "4", "--seed", "7", "--cli-check"]
     run = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=300)
     result = json.loads(run.stdout)
