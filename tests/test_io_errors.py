@@ -69,10 +69,17 @@ def test_a_fifo_is_read_once_and_the_copy_removed(cli, clip_dir: Path, tmp_path:
 def test_a_signal_while_waiting_on_a_fifo(cli, tmp_path: Path, signum: int, status: int) -> None:
     fifo = tmp_path / "in.fifo"
     os.mkfifo(fifo)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if the run ignores it
+    release = threading.Timer(20, _feed, (fifo, b"", 1))  # if the signal did not stop the wait: fail, not hang
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signum))
+    release.start()
     timer.start()
-    code, _, err = cli("encode", fifo, "-o", tmp_path / "f.nrv", *FAST)
-    timer.join()
+    try:
+        code, _, err = cli("encode", fifo, "-o", tmp_path / "f.nrv", *FAST)
+    finally:
+        timer.join()
+        release.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert code == status and _one_line(err) and not (tmp_path / "f.nrv").exists()
 
 

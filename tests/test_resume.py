@@ -125,6 +125,12 @@ def _alive(pids: list[int]) -> list[int]:
     return out
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT at its default in the child, whatever the test run inherited (a run started in the
+    background of a shell, as CI may be, ignores SIGINT, and a process keeps an ignored SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_workers_die_with_their_parent_and_stop_on_ctrl_c(clips: Path, tmp_path: Path) -> None:
     """Two encodes with two workers each: one parent is SIGKILLed, the other's process group gets
@@ -147,14 +153,16 @@ def test_workers_die_with_their_parent_and_stop_on_ctrl_c(clips: Path, tmp_path:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
-        )  # fmt: skip
+            preexec_fn=_ctrl_c_as_in_a_terminal,
+        )
         for k in range(2)
     ]
     deadline, workers = time.monotonic() + 60, [[], []]
     while time.monotonic() < deadline and min(len(w) for w in workers) < 2:
         time.sleep(0.2)
         workers = [
-            [c for c in _children(p.pid) if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()] for p in procs
+            [c for c in _children(p.pid) if b"nvcodec.pipeline.workers" in Path(f"/proc/{c}/cmdline").read_bytes()]
+            for p in procs
         ]
     assert min(len(w) for w in workers) >= 2, "the workers did not start"
     procs[0].kill()

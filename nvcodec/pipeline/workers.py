@@ -1,13 +1,18 @@
 """Worker processes of ``--workers K`` that cannot outlive the command.
 
-Each job runs in a fresh ``spawn`` process, at most K at a time. A worker:
+Each job runs in a fresh Python process (this interpreter, ``-c`` :data:`BOOTSTRAP`), at most K at
+a time. A worker:
 
-* ignores Ctrl-C (SIGINT is ignored when it is started, which survives ``exec``): a Ctrl-C to the
-  terminal's process group is the parent's to handle, so no worker prints a traceback;
+* starts in a session of its own (``setsid`` in the child before ``exec``), so a Ctrl-C at the
+  terminal, which goes to the foreground process group, reaches the parent alone: the parent
+  stops every worker, and no worker prints a traceback. The parent never ignores SIGINT, not even
+  while it starts a worker;
 * dies with its parent, SIGKILL included: Linux sends it SIGKILL when the parent dies
-  (``PR_SET_PDEATHSIG``), and a thread that watches the parent's process id ends it elsewhere;
-* reports its outcome on a pipe: done, a user-facing error (re-raised in the parent as the same
-  kind of :class:`~nvcodec.errors.NvcError`) or a crash.
+  (``PR_SET_PDEATHSIG``, set as soon as the worker runs; a parent already gone ends it then), and a
+  thread that watches the parent's process id ends it elsewhere;
+* gets its job (the function and its arguments, pickled) on its standard input and reports its
+  outcome on a pipe of its own: done, a user-facing error (re-raised in the parent as the same kind
+  of :class:`~nvcodec.errors.NvcError`) or a crash.
 
 When the parent stops for any reason (an error, Ctrl-C, SIGTERM), every running worker is killed
 and reaped before the exception goes on, so the command ends within moments and leaves no process.
@@ -16,15 +21,16 @@ and reaped before the exception goes on, so the command ends within moments and 
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
+import pickle
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
+from multiprocessing.connection import wait
 from typing import Any
 
 from nvcodec.errors import NvcError, UsageError
@@ -33,6 +39,11 @@ PR_SET_PDEATHSIG = 1
 """prctl(2) option: the signal a process gets when its parent dies."""
 WATCH_SECONDS = 0.5
 """How often a worker's watcher thread checks that its parent is alive."""
+BOOTSTRAP = (
+    "import sys; sys.path[:0] = sys.argv[2:]; from nvcodec.pipeline.workers import serve; serve(int(sys.argv[1]))"
+)
+"""The worker's command (``python -c BOOTSTRAP FD PATH...``): the parent's import path first, then
+:func:`serve` reporting on descriptor FD."""
 Job = tuple[int, tuple[Any, ...]]
 """A job's number (for messages and progress) and the arguments of the function it runs."""
 
@@ -41,8 +52,9 @@ Job = tuple[int, tuple[Any, ...]]
 class _Worker:
     name: str
     number: int
-    process: BaseProcess
-    conn: Connection
+    process: subprocess.Popen[bytes]
+    outcome: int
+    """The read end of the worker's outcome pipe."""
 
 
 def run_jobs(
@@ -51,57 +63,66 @@ def run_jobs(
     """Call ``run(*args)`` for each job in a worker process, ``workers`` at a time, taking the next
     job from ``jobs`` only when a worker is free; ``done(number)`` after each finished job. The
     first failure stops everything and is raised here (``name``: what a job is, for messages)."""
-    context = multiprocessing.get_context("spawn")
     running: list[_Worker] = []
     try:
         for number, args in jobs:
             while len(running) >= workers:
                 _reap(running, done)
-            running.append(_start(context, f"{name} {number}", number, run, args))
+            running.append(_start(f"{name} {number}", number, run, args))
         while running:
             _reap(running, done)
     finally:
         for worker in running:
             worker.process.kill()
         for worker in running:
-            worker.process.join()
-            worker.conn.close()
+            worker.process.wait()
+            os.close(worker.outcome)
 
 
-def _start(context: Any, name: str, number: int, run: Callable[..., None], args: tuple[Any, ...]) -> _Worker:
-    """Start a worker with SIGINT ignored, then hand it its job over the pipe (after the start, so
-    a Ctrl-C while a large job is being sent reaches the parent)."""
-    mine, theirs = context.Pipe()
-    process = context.Process(target=_child, args=(os.getpid(), theirs), daemon=True)
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+def _start(name: str, number: int, run: Callable[..., None], args: tuple[Any, ...]) -> _Worker:
+    """Start a worker in a session of its own and hand it its job on its standard input."""
+    read, write = os.pipe()
     try:
-        process.start()
+        command = [sys.executable, "-c", BOOTSTRAP, str(write), *(p for p in sys.path if p)]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(write,), start_new_session=True)
+    except BaseException:
+        os.close(read)
+        raise
     finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
-    theirs.close()
-    worker = _Worker(name, number, process, mine)
+        os.close(write)
+    worker = _Worker(name, number, process, read)
+    assert process.stdin is not None
     try:
-        mine.send((run, args))
+        pickle.dump((os.getpid(), run, args), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        process.stdin.close()
     except BrokenPipeError:
         pass  # it died at once: _reap reports it
+    except BaseException:
+        process.kill()
+        process.wait()
+        os.close(read)
+        raise
     return worker
 
 
 def _reap(running: list[_Worker], done: Callable[[int], None]) -> None:
-    """Wait until a worker reports or dies; take it off ``running``; raise its failure."""
-    ready = set(wait([w.conn for w in running] + [w.process.sentinel for w in running]))
-    for worker in [w for w in running if w.conn in ready or w.process.sentinel in ready]:
-        try:
-            outcome = worker.conn.recv() if worker.conn.poll() else None
-        except (EOFError, OSError):
-            outcome = None
-        worker.process.join()
-        worker.conn.close()
+    """Wait until a worker reports or dies (its outcome pipe readable or closed); take it off
+    ``running``; raise its failure."""
+    ready = set(wait([w.outcome for w in running]))
+    for worker in [w for w in running if w.outcome in ready]:
+        data = _read_all(worker.outcome)
+        worker.process.wait()
+        os.close(worker.outcome)
         running.remove(worker)
-        _raise_failure(worker, outcome)
+        _raise_failure(worker, pickle.loads(data) if data else None)
         done(worker.number)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _raise_failure(worker: _Worker, outcome: tuple[str, str] | None) -> None:
@@ -109,7 +130,7 @@ def _raise_failure(worker: _Worker, outcome: tuple[str, str] | None) -> None:
     if outcome is not None and outcome[0] == "done":
         return
     if outcome is None:
-        code = worker.process.exitcode
+        code = worker.process.returncode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
         raise NvcError(f"{worker.name}: its worker process ended without a result ({how}; out of memory?)")
     kind, message = outcome
@@ -120,21 +141,25 @@ def _raise_failure(worker: _Worker, outcome: tuple[str, str] | None) -> None:
     raise RuntimeError(f"{worker.name}: {message}")
 
 
-def _child(parent: int, conn: Connection) -> None:
-    """A worker's body: bind its life to the parent's, run its one job, report the outcome."""
+def serve(fd: int) -> None:
+    """A worker's body: bind its life to the parent's, run the one job read from standard input,
+    write the outcome to descriptor ``fd``."""
+    try:
+        parent, run, args = pickle.load(sys.stdin.buffer)
+    except EOFError:  # the parent stopped before handing over the job
+        os._exit(1)
     _die_with(parent)
-    run, args = conn.recv()
     try:
         run(*args)
+        outcome = ("done", "")
     except UsageError as exc:
-        conn.send(("usage", str(exc)))
+        outcome = ("usage", str(exc))
     except NvcError as exc:
-        conn.send(("input", str(exc)))
+        outcome = ("input", str(exc))
     except Exception as exc:  # a bug in the worker: the parent reports it as an internal error
-        conn.send(("crash", f"{type(exc).__name__}: {exc}"))
-    else:
-        conn.send(("done", ""))
-    conn.close()
+        outcome = ("crash", f"{type(exc).__name__}: {exc}")
+    with os.fdopen(fd, "wb") as out:
+        out.write(pickle.dumps(outcome))
 
 
 def _die_with(parent: int) -> None:
