@@ -16,11 +16,11 @@ sized for 0.05 bpp:
 * decode frames per second at 160x320 and 640x1280 (the decoder's render, batches of 4);
 * with ``--time S``: PSNR and bpp of a whole ``--time S`` encode with the switches before and after.
 
-The switches (:class:`Switches`) are :data:`nvcodec.pipeline.options.FUSED_ADAM` (Adam's fused
-kernel), :data:`nvcodec.pipeline.rd.RATE_EVERY` (the rate term every few steps, noisy weights read
-without their symbols between), :data:`nvcodec.pipeline.rd.JOINT_RATE` (the weights' rate in one
-pass) and :data:`nvcodec.pipeline.rd.ENCODER_SHARE` (the embeddings trained as a table after that
-share of the warm-up); this script sets them.
+The switches (:class:`Switches`) are fields of the encode options' training settings
+(:class:`~nvcodec.pipeline.options.Training`): ``fused_adam`` (Adam's fused kernel),
+``rate_every`` (the rate term every few steps, noisy weights read without their symbols between),
+``joint_rate`` (the weights' rate in one pass) and ``encoder_share`` (the embeddings trained as a
+table after that share of the warm-up); this script passes them in the options.
 
 Usage: python benchmarks/speed_cpu.py [--models hnerv,hinerv] [--steps 12] [--rounds 3] [--time 120]
 Writes benchmarks/results/speed-cpu.json.
@@ -50,43 +50,46 @@ from nvcodec.fit.rd import RateModel, RDConfig, fit_rd
 from nvcodec.fit.train import EmbeddingTable
 from nvcodec.format import VideoMeta
 from nvcodec.io import Video, prepare_video
-from nvcodec.pipeline import options as options_module
-from nvcodec.pipeline import rd as rd_module
+from nvcodec.pipeline.options import Training
+from nvcodec.pipeline.sizing import size_rd
 from nvcodec.progress import Reporter
 from nvcodec.render import render
 
 RESULTS = Path(__file__).parent / "results"
 BUDGET = 0.05
+DEFAULT = Training()
+"""The encoder's training settings as they are."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Switches:
     """One variant of the speed switches (the defaults: the code as it is)."""
 
-    fused: bool = options_module.FUSED_ADAM
-    """Adam's fused kernel (:data:`nvcodec.pipeline.options.FUSED_ADAM`)."""
-    every: int = rd_module.RATE_EVERY
+    fused: bool = DEFAULT.fused_adam
+    """Adam's fused kernel (:attr:`~nvcodec.pipeline.options.Training.fused_adam`)."""
+    every: int = DEFAULT.rate_every
     """The rate term priced every this many steps, the steps between reading noisy weights
-    without forming their symbols (:data:`nvcodec.pipeline.rd.RATE_EVERY`)."""
-    share: float | None = rd_module.ENCODER_SHARE
+    without forming their symbols (:attr:`~nvcodec.pipeline.options.Training.rate_every`)."""
+    share: float | None = DEFAULT.encoder_share
     """The warm-up's share through the frame encoder, then the embedding table
-    (:data:`nvcodec.pipeline.rd.ENCODER_SHARE`; None: the encoder throughout)."""
-    joint: bool = rd_module.JOINT_RATE
-    """The weights' rate priced in one pass (:data:`nvcodec.pipeline.rd.JOINT_RATE`)."""
+    (:attr:`~nvcodec.pipeline.options.Training.encoder_share`; None: the encoder throughout)."""
+    joint: bool = DEFAULT.joint_rate
+    """The weights' rate priced in one pass (:attr:`~nvcodec.pipeline.options.Training.joint_rate`)."""
 
-    def apply(self) -> None:
-        """Set the pipeline's module switches to this variant."""
-        options_module.FUSED_ADAM, rd_module.RATE_EVERY = self.fused, self.every
-        rd_module.ENCODER_SHARE, rd_module.JOINT_RATE = self.share, self.joint
+    def training(self) -> Training:
+        """The encode options' training settings of this variant."""
+        return dataclasses.replace(
+            DEFAULT, fused_adam=self.fused, rate_every=self.every, encoder_share=self.share, joint_rate=self.joint
+        )
 
 
 BEFORE = Switches(fused=False, every=1, share=None, joint=False)
 SWITCHES = {
     "before": BEFORE,
     "fused adam": dataclasses.replace(BEFORE, fused=True),
-    f"rate every {rd_module.RATE_EVERY}": dataclasses.replace(BEFORE, every=rd_module.RATE_EVERY),
+    f"rate every {DEFAULT.rate_every}": dataclasses.replace(BEFORE, every=DEFAULT.rate_every),
     "joint rate": dataclasses.replace(BEFORE, joint=True),
-    "embedding table": dataclasses.replace(BEFORE, share=rd_module.ENCODER_SHARE),
+    "embedding table": dataclasses.replace(BEFORE, share=DEFAULT.encoder_share),
     "all": Switches(),
 }
 """The variants: the code as it was before the speed work, each switch alone, and all of them."""
@@ -111,21 +114,20 @@ def _seconds(work) -> float:
 def _build(model: str, video: Video) -> tuple[torch.nn.Module, FrameSource, RDConfig, pipeline.EncodeOptions]:
     options = pipeline.EncodeOptions(model=model, bpp=BUDGET, device="cpu")
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
-    config = rd_module._size(video, options, meta)
+    config = size_rd(video, options, meta)
     torch.manual_seed(0)
     net = options.spec.build(config, with_encoder=True)
     source = FrameSource(torch.from_numpy(np.ascontiguousarray(video.frames)), (config.height, config.width))
     pixels = video.num_frames * video.height * video.width
-    return net, source, RDConfig(pixels, BUDGET, rd_module.LAMBDA_START), options
+    return net, source, RDConfig(pixels, BUDGET, DEFAULT.lambda_start), options
 
 
 def _mix(model: torch.nn.Module, share: float | None) -> dict[str, float]:
     """Shares of an :data:`EPOCHS` encode's steps of each kind (``fit``: through the encoder,
     ``table``: with the embedding table, ``rd``: rate–distortion), as the pipeline splits them."""
-    kept, rd_module.ENCODER_SHARE = rd_module.ENCODER_SHARE, share
-    warm = rd_module.stage_epochs(EPOCHS)[0]
-    through = rd_module.encoder_epochs(warm, model)
-    rd_module.ENCODER_SHARE = kept
+    training = dataclasses.replace(DEFAULT, encoder_share=share)
+    warm = training.stage_epochs(EPOCHS)[0]
+    through = training.encoder_epochs(warm, model)
     return {"fit": through / EPOCHS, "table": (warm - through) / EPOCHS, "rd": 1.0 - warm / EPOCHS}
 
 
@@ -219,12 +221,12 @@ def decode_fps(model: str, height: int, width: int, frames: int = 16) -> float:
 
 
 def timed_encode(model: str, video: Video, seconds: float, switches: Switches) -> dict:
-    """A ``--time`` encode with the switches set as given (the defaults restored after)."""
-    switches.apply()
+    """A ``--time`` encode with the switches set as given (in the options' training settings)."""
     with tempfile.TemporaryDirectory() as tmp:
-        options = pipeline.EncodeOptions(model=model, bpp=BUDGET, time=seconds, device="cpu")
+        options = pipeline.EncodeOptions(
+            model=model, bpp=BUDGET, time=seconds, device="cpu", training=switches.training()
+        )
         report = pipeline.encode_video(video, Path(tmp) / "t.nrv", options)
-    Switches().apply()
     return {k: getattr(report, k) for k in ("epochs", "bpp", "psnr", "ms_ssim", "encode_seconds", "planned_seconds")}
 
 

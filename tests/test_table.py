@@ -14,6 +14,7 @@ from nvcodec.io import synthetic_clip
 from nvcodec.models import solve_config, spec
 from nvcodec.pipeline import EncodeOptions
 from nvcodec.pipeline import rd as rd_module
+from nvcodec.pipeline.options import Training
 from nvcodec.progress import Reporter
 
 
@@ -53,13 +54,11 @@ def test_a_table_fit_trains_the_table_and_the_decoder_but_not_the_encoder() -> N
 @pytest.mark.parametrize(
     ("share", "expected"), [(None, [("fit", 4)]), (0.5, [("fit", 2), ("table", 2)]), (0.0, [("fit", 1), ("table", 3)])]
 )
-def test_the_warm_up_moves_to_the_table_after_its_encoder_share(
-    share: float | None, expected: list, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(rd_module, "ENCODER_SHARE", share)
+def test_the_warm_up_moves_to_the_table_after_its_encoder_share(share: float | None, expected: list) -> None:
     model, source = _hnerv()
     reporter = _Stages()
-    table = rd_module._warm_up(model, source, EncodeOptions(epochs=8, device="cpu"), 4, reporter)
+    options = EncodeOptions(epochs=8, device="cpu", training=Training(encoder_share=share))
+    table = rd_module._warm_up(model, source, options, 4, reporter)
     assert reporter.stages == expected
     assert (table is None) == (share is None)
 
@@ -67,7 +66,7 @@ def test_the_warm_up_moves_to_the_table_after_its_encoder_share(
 def test_models_without_per_frame_embeddings_keep_no_table() -> None:
     model_spec = spec("nerv")
     model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
-    assert not rd_module.uses_table(model) and rd_module.encoder_epochs(6, model) == 6
+    assert not Training().uses_table(model) and Training().encoder_epochs(6, model) == 6
 
 
 def test_a_schedule_split_into_spans_runs_the_same_steps_as_one_fit() -> None:
@@ -99,8 +98,8 @@ def test_an_encode_through_the_table_decodes_to_its_report(model: str, tmp_path)
 
     video = Video(synthetic_clip(8, 64, 128, seed=6), Fraction(25, 1), "synthetic")
     net = spec(model).skeleton(solve_config(spec(model), 64, 128, 8, 20_000))
-    warm = rd_module.stage_epochs(4)[0]
-    assert rd_module.encoder_epochs(warm, net) < warm  # the table takes over within the warm-up
+    warm = Training().stage_epochs(4)[0]
+    assert Training().encoder_epochs(warm, net) < warm  # the table takes over within the warm-up
     report = encode_video(video, tmp_path / "t.nrv", EncodeOptions(model=model, bpp=1.0, epochs=4, device="cpu"))
     assert mean_psnr(video.frames, decode_frames(tmp_path / "t.nrv", device="cpu")[1]) == pytest.approx(report.psnr)
 

@@ -12,7 +12,7 @@ from nvcodec.errors import NvcError
 from nvcodec.fit import FitConfig, FrameSource, fit
 from nvcodec.models import solve_config, spec
 from nvcodec.pipeline import EncodeOptions
-from nvcodec.pipeline.rd import stage_epochs
+from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.timing import TIME_SHARE, parse_duration, plan_epochs
 from nvcodec.progress import Reporter
 
@@ -36,7 +36,7 @@ def test_the_plan_takes_the_most_epochs_that_fit() -> None:
     assert plan.epochs == int((TIME_SHARE * 100.0 - post) / per_epoch)
     assert plan.planned_seconds == pytest.approx(per_epoch * plan.epochs + post)
     assert plan_epochs(lambda e: per_epoch * e, post, 5.0).epochs == 1  # too little time: still one epoch
-    stages = lambda e: sum(stage_epochs(e))  # noqa: E731 - small epoch counts run more epochs than asked
+    stages = lambda e: sum(Training().stage_epochs(e))  # noqa: E731 - small epoch counts run more epochs than asked
     assert stages(plan_epochs(stages, 0.0, 4.0 / TIME_SHARE).epochs) <= 4
 
 

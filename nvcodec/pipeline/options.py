@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import torch
 
 from nvcodec.errors import NvcError, UsageError
 from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES, FitConfig
+from nvcodec.fit.train import TABLE_LR_SCALE
 from nvcodec.models import ModelSpec, spec
 from nvcodec.models.base import Recipe
 
@@ -22,8 +24,68 @@ MAX_PARAMS = 1 << 28
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
 MIN_PATCH, MAX_PATCH = 16, 4096
-FUSED_ADAM = True
-"""Fits use Adam's fused kernel (:attr:`~nvcodec.fit.FitConfig.fused`; False: the per-tensor loop)."""
+
+
+@dataclass(frozen=True)
+class Training:
+    """How an encode trains, beyond what the model's recipe sets: every tunable of the stages'
+    schedule in one frozen object that the encode options carry (benchmarks switch a field with
+    :func:`dataclasses.replace`; nothing reads a module global). The defaults are the measured ones.
+
+    Attributes:
+        warmup_share: share of the epochs in the distortion-only warm-up.
+        exact_share: share of the epochs in the ``exact`` stage (the file's integers); the
+            ``rd`` stage (learned steps, noise, λ steered to the budget) takes the rest.
+        exact_lr: the ``exact`` stage's learning rate, as a fraction of the model's.
+        lambda_start: λ when the ``rd`` stage starts (then steered to the budget unless fixed).
+        rate_every: the rate term (weights and embeddings) is priced every this many steps,
+            weighted by it (1: every step). At equal epochs every 4th step gave the PSNR of every
+            step (Bunny 80x160 at 0.05 bpp and the synthetic clip at 0.1 bpp, 30 epochs, hinerv;
+            the embeddings too: 160x320, 30 epochs, hnerv); every 8th against every 4th at 160x320:
+            hnerv 30 epochs, Bunny 0.05 bpp 24.30 / 24.29 dB, the synthetic clip 0.1 bpp
+            25.99 / 26.01 dB; hinerv 15 epochs, synthetic 0.1 bpp 23.88 / 23.72 dB.
+        joint_rate: the weights' rate priced in one pass over all of them (False: tensor by
+            tensor, the same bits up to float rounding; the speed benchmark's "before").
+        encoder_share: share of the warm-up's epochs that train through the frame encoder; then
+            every frame's embedding becomes a parameter of its own
+            (:class:`~nvcodec.fit.train.EmbeddingTable`, started from the encoder's output) and the
+            encoder no longer runs. None: the encoder trains through every stage. Measured with
+            ``--time 90s`` (hnerv, Bunny 160x320 at 0.05 bpp / the synthetic clip at 0.1): 23.21 /
+            21.47 dB with the encoder throughout, 23.97 / 24.90 dB at 0.25 (23.93 / 24.52 at 0.1),
+            with the table's learning rate 10x (at 1x, the schedule restarted at the move: 23.30 /
+            19.60 at 0.1).
+        table_lr_scale: the embedding table's learning rate, as a multiple of the model's.
+        fused_adam: Adam's fused kernel (:attr:`~nvcodec.fit.FitConfig.fused`; False: the
+            per-tensor loop).
+    """
+
+    warmup_share: float = 0.5
+    exact_share: float = 0.1
+    exact_lr: float = 0.1
+    lambda_start: float = 1e-3
+    rate_every: int = 8
+    joint_rate: bool = True
+    encoder_share: float | None = 0.25
+    table_lr_scale: float = TABLE_LR_SCALE
+    fused_adam: bool = True
+
+    def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
+        """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""
+        warm = max(1, round(self.warmup_share * epochs))
+        exact = max(1, round(self.exact_share * epochs))
+        return warm, max(1, epochs - warm - exact), exact
+
+    def uses_table(self, model: Any) -> bool:
+        """Whether ``model``'s warm-up moves to an embedding table (it has per-frame embeddings
+        and :attr:`encoder_share` is set)."""
+        return self.encoder_share is not None and bool(model.embedding_shapes())
+
+    def encoder_epochs(self, warm: int, model: Any) -> int:
+        """Epochs of ``model``'s warm-up that train through the frame encoder (at least one: a
+        table started from an untrained encoder's output fits far worse)."""
+        if self.encoder_share is None or not bool(model.embedding_shapes()):
+            return warm
+        return min(warm, max(1, round(self.encoder_share * warm)))
 
 
 @dataclass(frozen=True)
@@ -62,6 +124,7 @@ class EncodeOptions:
             preset's epochs; rate–distortion encodes of whole frames only.
         recipe: training settings replacing the model's reference recipe (ablations train every
             model with one recipe); None: the model's own.
+        training: the stages' schedule and the rate term's settings (:class:`Training`).
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -84,6 +147,7 @@ class EncodeOptions:
     patch: int | None = None
     time: float | None = None
     recipe: Recipe | None = None
+    training: Training = Training()
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -136,7 +200,7 @@ class EncodeOptions:
             clip=recipe.clip,
             seed=self.seed,
             patch=self.patch or 0,
-            fused=FUSED_ADAM,
+            fused=self.training.fused_adam,
         )
 
 

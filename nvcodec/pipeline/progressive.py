@@ -29,7 +29,6 @@ from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import load_archive, render_archive
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.progressive_rd import rd_session, rd_step_seconds
-from nvcodec.pipeline.rd import stage_epochs
 from nvcodec.pipeline.report import EncodeReport, EncodeStats, float_quality, measured_report
 from nvcodec.pipeline.sizing import Sizing, budget_for, size_video
 from nvcodec.pipeline.timing import Costs, plan_epochs, post_seconds, time_steps, timed
@@ -134,7 +133,7 @@ def _encode_session(
     if options.time is not None:
         options, planned = _plan_session(video, options, archive, cost, source, started)
     epochs = options.planned_epochs
-    warm = stage_epochs(epochs)[0] if options.uses_rd else epochs
+    warm = options.training.stage_epochs(epochs)[0] if options.uses_rd else epochs
     fit(model, source, options.fit_config(warm), reporter, stage=f"video {index}", after_step=frozen.restore)
     masks = {name: m.numpy() for name, m in model.hard_masks().items()}
     model.use_masks({name: torch.from_numpy(m) for name, m in masks.items()})
@@ -182,7 +181,7 @@ def _plan_session(
     def seconds(epochs: int) -> float:
         if not options.uses_rd:
             return steps * epochs * fit_step
-        warm, rd_epochs, exact = stage_epochs(epochs)
+        warm, rd_epochs, exact = options.training.stage_epochs(epochs)
         return steps * (warm * fit_step + (rd_epochs + exact) * rd_step)
 
     spent = time.perf_counter() - started

@@ -21,7 +21,7 @@ from nvcodec.format import Archive, Session
 from nvcodec.models import ProgressiveModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions
-from nvcodec.pipeline.rd import LAMBDA_START, rd_stages
+from nvcodec.pipeline.rd import rd_stages
 from nvcodec.pipeline.sizing import budget_for, zero_tensor
 from nvcodec.pipeline.timing import time_steps
 from nvcodec.progress import Reporter
@@ -57,7 +57,7 @@ def _session_rate(
     zeros = {n: zero_tensor((int(m.sum()),), None) for n, m in new.items() if bool(m.any())}
     head = tuple(model.head.shape)
     fixed = cost.session_bytes(archive.sessions, cost.session(masks, zeros, zero_tensor(head, slice_axis(head))))
-    lam = options.lam if options.lam is not None else LAMBDA_START
+    lam = options.lam if options.lam is not None else options.training.lambda_start
     target = ratecontrol.TARGET_SHARE * budget.bpp if budget else None
     rd = RDConfig(pixels, target, lam, fixed_bits=8 * fixed - rate.side_bits)  # masks and headers
     return rate, rd, new, budget

@@ -28,42 +28,12 @@ from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
 from nvcodec.pipeline.coded_size import CodedSize
-from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.options import EncodeOptions, Training, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
 from nvcodec.pipeline.timing import TIME_SHARE, Costs, plan_epochs, post_seconds, time_steps, timed
 from nvcodec.progress import Reporter
 from nvcodec.render import RENDER_BATCH
-
-WARMUP_SHARE, EXACT_SHARE = 0.5, 0.1
-"""Shares of the epochs: distortion-only warm-up, then the ``rd`` stage, then the ``exact`` stage."""
-EXACT_LR = 0.1
-"""The ``exact`` stage's learning rate, as a fraction of the model's."""
-LAMBDA_START = 1e-3
-RATE_EVERY = 8
-"""The rate term (weights and embeddings) is priced every this many steps, weighted by it
-(``RDConfig.rate_every``; 1 prices it every step). Measured at equal epochs (see the README's speed
-section): every 4th step gave the same PSNR as every step (the weights: Bunny 80x160 at 0.05 bpp and
-the synthetic clip at 0.1 bpp, 30 epochs, hinerv; the embeddings too: 160x320, 30 epochs, hnerv);
-every 8th against every 4th, 160x320: hnerv 30 epochs, Bunny 0.05 bpp 24.30 / 24.29 dB, the
-synthetic clip 0.1 bpp 25.99 / 26.01 dB; hinerv 15 epochs, synthetic 0.1 bpp 23.88 / 23.72 dB."""
-JOINT_RATE = True
-"""The weights' rate priced in one pass over all of them (``RDConfig.joint_rate``); False prices
-tensor by tensor (the same bits up to float rounding; the speed benchmark's "before")."""
-ENCODER_SHARE: float | None = 0.25
-"""Share of the warm-up's epochs that train the frame encoder; then every frame's embedding becomes
-a parameter of its own (:class:`~nvcodec.fit.train.EmbeddingTable`, started from the encoder's
-output) and the encoder no longer runs. None: the encoder trains through every stage. Measured
-with ``--time 90s`` (hnerv, Bunny 160x320 at 0.05 bpp / the synthetic clip at 0.1): 23.21 / 21.47 dB
-with the encoder throughout, 23.97 / 24.90 dB at 0.25 (23.93 / 24.52 at 0.1), with the table's
-learning rate 10x (at 1x, the schedule restarted at the move: 23.30 / 19.60 at 0.1)."""
-
-
-def stage_epochs(epochs: int) -> tuple[int, int, int]:
-    """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""
-    warm = max(1, round(WARMUP_SHARE * epochs))
-    exact = max(1, round(EXACT_SHARE * epochs))
-    return warm, max(1, epochs - warm - exact), exact
 
 
 def _export(
@@ -86,30 +56,19 @@ Replan = Callable[[float], tuple[int, int]]
 """Given the warm-up's seconds, the ``rd`` and ``exact`` epochs that fit the time left."""
 
 
-def uses_table(model: Any) -> bool:
-    """Whether ``model``'s warm-up moves to an embedding table (it has per-frame embeddings and
-    :data:`ENCODER_SHARE` is set)."""
-    return ENCODER_SHARE is not None and bool(model.embedding_shapes())
-
-
-def encoder_epochs(warm: int, model: Any) -> int:
-    """Epochs of ``model``'s warm-up that train through the frame encoder (:data:`ENCODER_SHARE`,
-    at least one: a table started from an untrained encoder's output fits far worse)."""
-    return min(warm, max(1, round(ENCODER_SHARE * warm))) if uses_table(model) else warm
-
-
 def _warm_up(
     model: Any, source: FrameSource, options: EncodeOptions, warm: int, reporter: Reporter
 ) -> EmbeddingTable | None:
-    """The distortion-only warm-up, one learning-rate schedule: :func:`encoder_epochs` through the
+    """The distortion-only warm-up, one learning-rate schedule: ``training.encoder_epochs`` through the
     encoder, the rest with the embeddings as a table (returned; None when the encoder trains
     throughout)."""
-    through, cfg = encoder_epochs(warm, model), options.fit_config(warm)
+    training = options.training
+    through, cfg = training.encoder_epochs(warm, model), options.fit_config(warm)
     if through:
         fit(model, source, dataclasses.replace(cfg, span=(0, through)), reporter)
     if through == warm:
         return None
-    table = EmbeddingTable(export_embeddings(model, source)).to(source.frames.device)
+    table = EmbeddingTable(export_embeddings(model, source), training.table_lr_scale).to(source.frames.device)
     fit(model, source, dataclasses.replace(cfg, span=(through, warm)), reporter, "table", table=table)
     return table
 
@@ -120,7 +79,7 @@ def _fit_stages(
     """Warm-up, then the ``rd`` and ``exact`` stages (their epochs re-planned from the warm-up's
     real speed when the encode is timed); returns the trained quantizers (detached), the embedding
     table (None: the encoder's) and the epochs run."""
-    warm, rd_epochs, exact = stage_epochs(options.planned_epochs)
+    warm, rd_epochs, exact = options.training.stage_epochs(options.planned_epochs)
     started = time.perf_counter()
     table = _warm_up(model, source, options, warm, reporter)
     if replan is not None:
@@ -141,9 +100,10 @@ def rd_stages(
     table: EmbeddingTable | None = None,
 ) -> None:
     """The ``rd`` and ``exact`` stages after a warm-up (``epochs`` each; default: the options'
-    split, :func:`stage_epochs`; the embeddings ``table``'s when given): steps calibrated to the
-    target rate (when there is one), quantizers attached, trained, frozen at their stored values, detached."""
-    rd_epochs, exact = epochs or stage_epochs(options.planned_epochs)[1:]
+    split, ``training.stage_epochs``; the embeddings ``table``'s when given): steps calibrated to
+    the target rate (when there is one), quantizers attached, trained, frozen at their stored
+    values, detached."""
+    rd_epochs, exact = epochs or options.training.stage_epochs(options.planned_epochs)[1:]
     if rd.target_bpp is not None:
         rate.calibrate(model, rd.target_bpp * rd.pixels - rate.side_bits - rd.fixed_bits)
     rate.attach(model)
@@ -151,7 +111,7 @@ def rd_stages(
     rate.freeze_steps()
     rate.state.mode = "round"
     config = options.fit_config(exact)
-    config = dataclasses.replace(config, lr=config.lr * EXACT_LR)
+    config = dataclasses.replace(config, lr=config.lr * options.training.exact_lr)
     fit_rd(model, rate, source, config, dataclasses.replace(rd, lam=lam), reporter, "exact", table)
     rate.detach_from(model)
 
@@ -172,10 +132,10 @@ def encode_rd(
     pixels = video.num_frames * video.height * video.width
     budget = sizing.budget if options.lam is None else None
     target = ratecontrol.TARGET_SHARE * budget.bpp if budget else None
-    lam = options.lam if options.lam is not None else LAMBDA_START
-    rd = RDConfig(
-        pixels, target, lam, fixed_bits=8 * cost.entry_bytes({}, {}), rate_every=RATE_EVERY, joint_rate=JOINT_RATE
-    )
+    training = options.training
+    lam = options.lam if options.lam is not None else training.lambda_start
+    fixed = 8 * cost.entry_bytes({}, {})
+    rd = RDConfig(pixels, target, lam, fixed_bits=fixed, rate_every=training.rate_every, joint_rate=training.joint_rate)
     planned, options_time, replan = None, options.time, None
     if options.time is not None:
         options, planned, replan = _plan_time(model, source, video, options, rd, cost, started)
@@ -214,28 +174,29 @@ def _plan_time(
     costs, steps = _probe(model, source, video, options, rd, cost), _steps(options, video)
     post = post_seconds(costs, video.num_frames)
     spent = time.perf_counter() - started
-    plan = plan_epochs(_fit_seconds(costs, steps, model), post, options.time - spent)
+    training = options.training
+    plan = plan_epochs(_fit_seconds(costs, steps, model, training), post, options.time - spent)
     deadline = started + options.time
 
     def replan(warm_seconds: float) -> tuple[int, int]:
-        warm = stage_epochs(plan.epochs)[0]
-        through = encoder_epochs(warm, model)
+        warm = training.stage_epochs(plan.epochs)[0]
+        through = training.encoder_epochs(warm, model)
         probed = steps * (through * costs.fit_step + (warm - through) * costs.table_step)
         slow = warm_seconds / max(probed, 1e-9)  # real over probed seconds
         room = TIME_SHARE * (deadline - time.perf_counter()) - slow * post
         total = max(2, int(room / max(steps * costs.rd_step * slow, 1e-9)))
-        exact = max(1, round(total * EXACT_SHARE / (1.0 - WARMUP_SHARE)))
+        exact = max(1, round(total * training.exact_share / (1.0 - training.warmup_share)))
         return max(1, total - exact), exact
 
     return dataclasses.replace(options, epochs=plan.epochs, time=None), spent + plan.planned_seconds, replan
 
 
-def _fit_seconds(costs: Costs, steps: int, model: Any) -> Callable[[int], float]:
-    """Seconds of a fit of ``E`` epochs of ``steps`` steps, by stage (:func:`stage_epochs`)."""
+def _fit_seconds(costs: Costs, steps: int, model: Any, training: Training) -> Callable[[int], float]:
+    """Seconds of a fit of ``E`` epochs of ``steps`` steps, by stage (``training.stage_epochs``)."""
 
     def seconds(epochs: int) -> float:
-        warm, rd, exact = stage_epochs(epochs)
-        through = encoder_epochs(warm, model)
+        warm, rd, exact = training.stage_epochs(epochs)
+        through = training.encoder_epochs(warm, model)
         return steps * (through * costs.fit_step + (warm - through) * costs.table_step + (rd + exact) * costs.rd_step)
 
     return seconds
@@ -255,7 +216,10 @@ def _probe(
     twin, quiet = copy.deepcopy(model), Reporter()
     few = lambda k: dataclasses.replace(options.fit_config(1), max_steps=k)  # noqa: E731
     fit_step = time_steps(lambda k: fit(twin, source, few(k), quiet))
-    table = EmbeddingTable(export_embeddings(twin, source)) if uses_table(twin) else None
+    training = options.training
+    table = (
+        EmbeddingTable(export_embeddings(twin, source), training.table_lr_scale) if training.uses_table(twin) else None
+    )
     table_step = time_steps(lambda k: fit(twin, source, few(k), quiet, table=table)) if table else fit_step
     rate = RateModel(twin, export_embeddings(twin, source, table)).to(source.frames.device)
     rate.attach(twin)

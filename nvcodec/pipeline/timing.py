@@ -4,7 +4,7 @@ whose fit and post-fit work fill the time.
 
 The plan, for a rate–distortion encode of ``n`` frames in batches of ``b``: ``E`` epochs cost
 ``ceil(n / b) x (enc(E) x t_fit + (warm(E) - enc(E)) x t_table + (rd(E) + exact(E)) x t_rd)``
-seconds, the stages' epochs as :func:`nvcodec.pipeline.rd.stage_epochs` splits them (the warm-up
+seconds, the stages' epochs as :meth:`nvcodec.pipeline.options.Training.stage_epochs` splits them (the warm-up
 trains for distortion alone, its first ``enc(E)`` epochs through the frame encoder and the rest with
 the embedding table; the ``rd`` and ``exact`` stages carry the quantizers and the rate term).
 The work after the fit costs ``POST_PASSES x n x t_frame + LANDING_EXPORTS x t_export``: the float
