@@ -5,6 +5,7 @@ archive is locked while a video is appended to it."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -129,9 +130,19 @@ def check_output(path: Path, inputs: Sequence[Path] = (), overwrite: bool = Fals
     if not parent.is_dir():
         raise NvcError(f"{path}: cannot write: directory {parent} does not exist")
     if not os.access(parent, os.W_OK):
-        raise NvcError(f"{path}: cannot write: permission denied")
+        raise NvcError(f"{path}: cannot write: {_why_not_writable(parent)}")
     if (path.exists() or existing) and not overwrite:
         raise NvcError(f"{path}: exists already (use -y / --overwrite to replace it)")
+
+
+def _why_not_writable(folder: Path) -> str:
+    """Why a folder ``os.access`` calls unwritable refuses writes: a read-only file system, or permissions."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return os.strerror(errno.EROFS).lower()
+    except OSError:
+        pass
+    return "permission denied"
 
 
 @contextlib.contextmanager

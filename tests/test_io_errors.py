@@ -143,6 +143,22 @@ def test_a_really_full_tmpfs(cli, clip_dir: Path, small: Path, tmp_path: Path) -
         subprocess.run(["umount", str(mount)], check=False)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a read-only tmpfs (root only)")
+def test_a_read_only_file_system_is_named(cli, clip_dir: Path, small: Path, tmp_path: Path) -> None:
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(mount)], capture_output=True)
+    if mounted.returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    encode = ("encode", clip_dir / "tiny.mkv", "-o", mount / "x.nrv", *FAST)
+    try:
+        for args in (encode, ("decode", small, "-o", mount / "d.mkv")):
+            code, _, err = cli(*args)
+            assert code == 1 and _one_line(err) and "cannot write: read-only file system" in err
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
 def test_link_loops_newlines_and_bad_ranges(cli, clip_dir: Path, small: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "A.nrv", tmp_path / "B.nrv"
     a.symlink_to(b)
