@@ -24,6 +24,14 @@ def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def small_nrv(clip_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small .nrv file: the 8x32x64 clip at 3000 values, one epoch."""
+    path = tmp_path_factory.mktemp("small") / "s.nrv"
+    assert main(["encode", str(clip_dir / "tiny.mkv"), "-o", str(path), "--params", "3000", "--epochs", "1", "-q"]) == 0
+    return path
+
+
 @pytest.fixture()
 def cli(capsys: pytest.CaptureFixture[str]):
     """Run ``nvcodec ARGS`` in-process; return (exit code, stdout, stderr)."""

@@ -19,3 +19,8 @@ def with_version(data: bytes, major: int, minor: int, legacy_end: bool = False) 
     payload = struct.pack("<I", count) if legacy_end else struct.pack("<II", count, zlib.crc32(header))
     head = end[:8] + struct.pack("<I", len(payload))
     return header + body + head + payload + struct.pack("<I", zlib.crc32(head + payload))
+
+
+def one_line(err: str) -> bool:
+    """Whether ``err`` is a single line with no traceback (how every nvcodec error must look)."""
+    return "Traceback" not in err and len(err.strip().splitlines()) == 1

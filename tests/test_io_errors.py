@@ -15,23 +15,11 @@ from pathlib import Path
 
 import av
 import pytest
+from helpers import one_line
 
 from nvcodec.io import spooled
 
 FAST = ["--params", "3000", "--epochs", "1", "-q"]
-
-
-def _one_line(err: str) -> bool:
-    return "Traceback" not in err and len(err.strip().splitlines()) == 1
-
-
-@pytest.fixture(scope="module")
-def small(clip_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from nvcodec.cli import main
-
-    path = tmp_path_factory.mktemp("io") / "s.nrv"
-    assert main(["encode", str(clip_dir / "tiny.mkv"), "-o", str(path), *FAST]) == 0
-    return path
 
 
 def _feed(fifo: Path, data: bytes, times: int) -> threading.Thread:
@@ -80,22 +68,22 @@ def test_a_signal_while_waiting_on_a_fifo(cli, tmp_path: Path, signum: int, stat
         timer.join()
         release.cancel()
         signal.signal(signal.SIGINT, previous)
-    assert code == status and _one_line(err) and not (tmp_path / "f.nrv").exists()
+    assert code == status and one_line(err) and not (tmp_path / "f.nrv").exists()
 
 
-def test_standard_input_and_a_piped_nrv(clip_dir: Path, small: Path, cli, tmp_path: Path) -> None:
+def test_standard_input_and_a_piped_nrv(clip_dir: Path, small_nrv: Path, cli, tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "nvcodec", "encode", "-", "-o", str(tmp_path / "p.nrv"), *FAST]
     done = subprocess.run(cmd, input=(clip_dir / "tiny.mkv").read_bytes(), capture_output=True)
     assert done.returncode == 0, done.stderr
     fifo = tmp_path / "nrv.fifo"
     os.mkfifo(fifo)
-    writer = _feed(fifo, small.read_bytes(), 1)
+    writer = _feed(fifo, small_nrv.read_bytes(), 1)
     code, _, err = cli("decode", fifo, "-o", tmp_path / "p.mkv", "-q")
     assert code == 0, err
     writer.join(5)
     writer = _feed(fifo, b"garbage", 1)
     code, _, err = cli("info", fifo)
-    assert code == 1 and _one_line(err) and err.startswith(f"nvcodec: error: {fifo}: ")
+    assert code == 1 and one_line(err) and err.startswith(f"nvcodec: error: {fifo}: ")
     writer.join(5)
 
 
@@ -103,16 +91,16 @@ def _full(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def test_a_full_disk_is_a_one_line_error_naming_the_file(cli, clip_dir, small, tmp_path, monkeypatch) -> None:
+def test_a_full_disk_is_a_one_line_error_naming_the_file(cli, clip_dir, small_nrv, tmp_path, monkeypatch) -> None:
     keep = tmp_path / "keep.nrv"
     keep.write_bytes(b"the user's file")
     monkeypatch.setattr("nvcodec.files.os.fsync", _full)
     code, _, err = cli("encode", clip_dir / "tiny.mkv", "-o", keep, "-y", *FAST)
-    assert code == 1 and _one_line(err) and f"{keep}: cannot write: No space left on device" in err
+    assert code == 1 and one_line(err) and f"{keep}: cannot write: No space left on device" in err
     assert keep.read_bytes() == b"the user's file"
     seg = tmp_path / "seg.nrv"
     code, _, err = cli("encode", clip_dir / "tiny.mkv", "-o", seg, "--segment", "4", *FAST)
-    assert code == 1 and _one_line(err) and "No space left on device" in err
+    assert code == 1 and one_line(err) and "No space left on device" in err
     assert not seg.exists() and not (tmp_path / "seg.nrv.parts").exists()
     monkeypatch.undo()
 
@@ -120,13 +108,13 @@ def test_a_full_disk_is_a_one_line_error_naming_the_file(cli, clip_dir, small, t
         av.error.err_check(-errno.ENOSPC)
 
     monkeypatch.setattr("nvcodec.io.video._encode_to", no_space)
-    code, _, err = cli("decode", small, "-o", tmp_path / "d.mkv", "-q")
-    assert code == 1 and _one_line(err) and "cannot write: No space left on device" in err and "try another" not in err
+    code, _, err = cli("decode", small_nrv, "-o", tmp_path / "d.mkv", "-q")
+    assert code == 1 and one_line(err) and "cannot write: No space left on device" in err and "try another" not in err
     assert not (tmp_path / "d.mkv").exists()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small tmpfs (root only)")
-def test_a_really_full_tmpfs(cli, clip_dir: Path, small: Path, tmp_path: Path) -> None:
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a small_nrv tmpfs (root only)")
+def test_a_really_full_tmpfs(cli, clip_dir: Path, small_nrv: Path, tmp_path: Path) -> None:
     mount = tmp_path / "full"
     mount.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)], capture_output=True).returncode:
@@ -135,16 +123,16 @@ def test_a_really_full_tmpfs(cli, clip_dir: Path, small: Path, tmp_path: Path) -
         code, _, err = cli(
             "encode", clip_dir / "tiny.mkv", "-o", mount / "x.nrv", "--params", "30000", "--epochs", "1", "-q"
         )
-        assert code == 1 and _one_line(err) and "x.nrv: cannot write: No space left on device" in err
-        code, _, err = cli("decode", small, "-o", mount / "d.y4m", "-q")
-        assert code == 1 and _one_line(err) and "d.y4m: cannot write: No space left on device" in err
+        assert code == 1 and one_line(err) and "x.nrv: cannot write: No space left on device" in err
+        code, _, err = cli("decode", small_nrv, "-o", mount / "d.y4m", "-q")
+        assert code == 1 and one_line(err) and "d.y4m: cannot write: No space left on device" in err
         assert sorted(os.listdir(mount)) == []
     finally:
         subprocess.run(["umount", str(mount)], check=False)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounts a read-only tmpfs (root only)")
-def test_a_read_only_file_system_is_named(cli, clip_dir: Path, small: Path, tmp_path: Path) -> None:
+def test_a_read_only_file_system_is_named(cli, clip_dir: Path, small_nrv: Path, tmp_path: Path) -> None:
     mount = tmp_path / "ro"
     mount.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=16k", "tmpfs", str(mount)], capture_output=True)
@@ -152,27 +140,27 @@ def test_a_read_only_file_system_is_named(cli, clip_dir: Path, small: Path, tmp_
         pytest.skip("cannot mount a tmpfs here")
     encode = ("encode", clip_dir / "tiny.mkv", "-o", mount / "x.nrv", *FAST)
     try:
-        for args in (encode, ("decode", small, "-o", mount / "d.mkv")):
+        for args in (encode, ("decode", small_nrv, "-o", mount / "d.mkv")):
             code, _, err = cli(*args)
-            assert code == 1 and _one_line(err) and "cannot write: read-only file system" in err
+            assert code == 1 and one_line(err) and "cannot write: read-only file system" in err
     finally:
         subprocess.run(["umount", str(mount)], check=False)
 
 
-def test_link_loops_newlines_and_bad_ranges(cli, clip_dir: Path, small: Path, tmp_path: Path) -> None:
+def test_link_loops_newlines_and_bad_ranges(cli, clip_dir: Path, small_nrv: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "A.nrv", tmp_path / "B.nrv"
     a.symlink_to(b)
     b.symlink_to(a)
     for args in (("encode", clip_dir / "tiny.mkv", "-o", a, *FAST), ("encode", a, "-o", tmp_path / "z.nrv", *FAST)):
         code, _, err = cli(*args)
-        assert code == 1 and _one_line(err) and "symbolic link loop" in err
+        assert code == 1 and one_line(err) and "symbolic link loop" in err
     code, _, err = cli("info", a)
-    assert code == 1 and _one_line(err) and "A.nrv" in err
+    assert code == 1 and one_line(err) and "A.nrv" in err
     code, _, err = cli("encode", tmp_path / "no\nsuch.mkv", "-o", tmp_path / "z.nrv")  # progress bar on: no bar
     assert code == 1 and err.count("\n") == 1 and "no\\nsuch.mkv: no such file" in err
     for bad in ("abc", "1:2:3"):
-        code, _, err = cli("decode", small, "-o", tmp_path / "r.mkv", "--frames", bad)
-        assert code == 2 and _one_line(err)
+        code, _, err = cli("decode", small_nrv, "-o", tmp_path / "r.mkv", "--frames", bad)
+        assert code == 2 and one_line(err)
 
 
 def test_unreadable_input_is_bad_input(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:
@@ -182,17 +170,17 @@ def test_unreadable_input_is_bad_input(cli, clip_dir: Path, tmp_path: Path, monk
     access = os.access
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != clip and access(path, mode))  # root reads all
     code, _, err = cli("encode", clip, "-o", tmp_path / "z.nrv", *FAST)
-    assert code == 1 and _one_line(err) and "cannot read: permission denied" in err
+    assert code == 1 and one_line(err) and "cannot read: permission denied" in err
 
 
-def test_debug_tracebacks_only_when_asked_and_json_errors(cli, small: Path, monkeypatch) -> None:
+def test_debug_tracebacks_only_when_asked_and_json_errors(cli, small_nrv: Path, monkeypatch) -> None:
     def bug(*args: object) -> None:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr("nvcodec.pipeline.file_info", bug)
     for value, shown in (("0", False), ("", False), ("false", False), ("1", True), ("yes", True)):
         monkeypatch.setenv("NVCODEC_DEBUG", value)
-        code, stdout, err = cli("info", small, "--json")
+        code, stdout, err = cli("info", small_nrv, "--json")
         assert code == 3 and ("Traceback" in err) == shown
         assert json.loads(stdout)["status"] == 3
 
@@ -205,7 +193,7 @@ class _FullStdout:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-def test_a_full_standard_output_is_a_one_line_error(cli, small: Path, monkeypatch) -> None:
+def test_a_full_standard_output_is_a_one_line_error(cli, small_nrv: Path, monkeypatch) -> None:
     monkeypatch.setattr(sys, "stdout", _FullStdout())
-    code, _, err = cli("info", small, "--json")
-    assert code == 1 and _one_line(err) and "<stdout>: cannot write: No space left on device" in err
+    code, _, err = cli("info", small_nrv, "--json")
+    assert code == 1 and one_line(err) and "<stdout>: cannot write: No space left on device" in err

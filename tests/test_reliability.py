@@ -17,25 +17,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from helpers import one_line
 
 from nvcodec.io import read_video, synthetic_clip, write_video
 from nvcodec.progress import Reporter
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--params", "3000", "--epochs", "1", "-q"]
-
-
-def _one_line(err: str) -> bool:
-    return "Traceback" not in err and len(err.strip().splitlines()) == 1
-
-
-@pytest.fixture(scope="module")
-def small_nrv(clip_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from nvcodec.cli import main
-
-    path = tmp_path_factory.mktemp("rel") / "s.nrv"
-    assert main(["encode", str(clip_dir / "tiny.mkv"), "-o", str(path), *FAST]) == 0
-    return path
 
 
 @pytest.mark.parametrize("model", ["hnerv", "pfnr"])
@@ -47,7 +35,7 @@ def test_output_equal_to_input_is_refused_and_the_input_kept(cli, clip_dir: Path
     alias.symlink_to(clip)
     for out in (clip, alias, tmp_path / "." / "clip.mkv"):
         code, _, err = cli("encode", clip, "-o", out, "--model", model, "--bpp", "2", "--epochs", "1", "-q", "-y")
-        assert code == 1 and "is the input too" in err and _one_line(err)
+        assert code == 1 and "is the input too" in err and one_line(err)
     assert clip.read_bytes() == before
 
 
@@ -99,17 +87,17 @@ def test_append_to_a_read_only_archive_is_refused(cli, clip_dir: Path, tmp_path:
         ["--scale", "0"],
     ],
 )
-def test_bad_options_are_usage_errors_in_one_line(cli, clip_dir: Path, tmp_path: Path, args: list[str]) -> None:
+def test_bad_options_are_usage_errors_inone_line(cli, clip_dir: Path, tmp_path: Path, args: list[str]) -> None:
     started = time.perf_counter()
     code, _, err = cli("encode", clip_dir / "tiny.mkv", "-o", tmp_path / "o.nrv", "--epochs", "1", "-q", *args)
-    assert code == 2 and _one_line(err) and not (tmp_path / "o.nrv").exists()
+    assert code == 2 and one_line(err) and not (tmp_path / "o.nrv").exists()
     assert time.perf_counter() - started < 5  # refused before any fitting
 
 
 @pytest.mark.parametrize("name", ["a%.png", "f_%s.png", "100%.png", "x.avi"])
 def test_bad_output_names_are_usage_errors(cli, small_nrv: Path, tmp_path: Path, name: str) -> None:
     code, _, err = cli("decode", small_nrv, "-o", tmp_path / name, "-q")
-    assert code == 2 and _one_line(err) and list(tmp_path.iterdir()) == []
+    assert code == 2 and one_line(err) and list(tmp_path.iterdir()) == []
 
 
 def test_a_percent_sign_in_an_input_name_is_just_a_name(cli, clip_dir: Path, tmp_path: Path) -> None:
@@ -124,7 +112,7 @@ def test_width_one_clip_decodes_to_mkv_with_a_clean_error(cli, tmp_path: Path) -
     write_video(clip, np.ascontiguousarray(synthetic_clip(8, 32, 64, seed=1)[:, :, :1]), Fraction(25, 1))
     assert cli("encode", clip, "-o", tmp_path / "w1.nrv", "--params", "700", "--epochs", "1", "-q")[0] == 0
     code, _, err = cli("decode", tmp_path / "w1.nrv", "-o", tmp_path / "w1.mkv", "-q")
-    assert code == 1 and "ffv1 cannot write these frames" in err and _one_line(err)
+    assert code == 1 and "ffv1 cannot write these frames" in err and one_line(err)
     assert not (tmp_path / "w1.mkv").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["w1.nrv", "w1.y4m"]
 
 
@@ -149,7 +137,7 @@ def test_exit_status_tells_usage_input_and_internal_errors_apart(cli, tmp_path: 
     monkeypatch.setattr("nvcodec.pipeline.file_info", bug)
     (tmp_path / "x.nrv").write_bytes(b"")
     code, _, err = cli("info", tmp_path / "x.nrv")
-    assert code == 3 and "internal error: RuntimeError: a bug" in err and _one_line(err)
+    assert code == 3 and "internal error: RuntimeError: a bug" in err and one_line(err)
 
 
 def test_help_and_version_flags(cli) -> None:
@@ -212,7 +200,7 @@ def test_sigterm_is_handled_like_ctrl_c(clip_dir: Path, tmp_path: Path) -> None:
     time.sleep(4)  # past start-up, into the fit
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143 and "terminated; no output written" in err and _one_line(err)
+    assert proc.returncode == 143 and "terminated; no output written" in err and one_line(err)
     assert list(tmp_path.iterdir()) == []
 
 

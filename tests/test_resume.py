@@ -15,14 +15,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers import one_line
 
 from nvcodec.io import synthetic_clip, write_video
 
 QUICK = ["--segment", "4", "--params", "3000", "--epochs", "1", "--no-rd", "-q"]
-
-
-def _one_line(err: str) -> bool:
-    return "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +79,7 @@ def test_a_plan_that_cannot_be_checked_refuses_the_resume(cli, clips, monkeypatc
         (parts / "plan.json").write_text('{"input": ')
     source = clips / ("other.mkv" if damage != "damaged" else "base.mkv")
     code, stdout, err = cli("encode", source, "-o", out, *QUICK, "--resume", "--json")
-    assert code == 1 and _one_line(err) and not out.exists()
+    assert code == 1 and one_line(err) and not out.exists()
     assert ("cannot be checked" if damage != "foreign" else "other input or options") in err
     assert json.loads(stdout) == {"error": err.strip().removeprefix("nvcodec: error: "), "status": 1}
     assert len(list(parts.glob("segment-*"))) == 8  # nothing of the user's work removed
@@ -171,7 +168,7 @@ def test_workers_die_with_their_parent_and_stop_on_ctrl_c(clips: Path, tmp_path:
     procs[0].wait(timeout=30)
     assert procs[1].wait(timeout=30) == 130 and time.monotonic() - started < 10
     err = procs[1].stderr.read()
-    assert _one_line(err) and "interrupted" in err
+    assert one_line(err) and "interrupted" in err
     deadline = time.monotonic() + 10
     while _alive(workers[0] + workers[1]) and time.monotonic() < deadline:
         time.sleep(0.1)
