@@ -14,12 +14,15 @@ import torch
 from nvcodec.compress import DepthCache
 from nvcodec.container import write_nrv
 from nvcodec.errors import NvcError
+from nvcodec.fit.train import make_optimizer
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.io import prepare_video, synthetic_clip, write_video
 from nvcodec.models import solve_config, spec
 from nvcodec.models.base import Recipe
-from nvcodec.pipeline import DEFAULT_BPP, EncodeOptions, load_entries
+from nvcodec.pipeline import DEFAULT_BPP, EncodeOptions, effort, load_entries
 from nvcodec.pipeline.coded_size import CodedSize
+from nvcodec.pipeline.effort import GROWTH, PRESET_SECONDS, REFERENCE_PIXELS
+from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.progressive import FrozenWeights
 
 
@@ -27,17 +30,26 @@ def test_options_defaults_live_in_one_place() -> None:
     assert EncodeOptions().budget_bpp == DEFAULT_BPP
     sized = EncodeOptions(params=5000)  # no bpp default to collide with
     assert sized.budget_bpp is None and sized.spec.name == "hnerv"
-    assert EncodeOptions(preset="fast").planned_epochs == 30 and EncodeOptions(epochs=7).planned_epochs == 7
+    assert EncodeOptions(epochs=7).planned_epochs == 7
+    with pytest.raises(ValueError, match="not resolved"):
+        EncodeOptions(preset="fast").planned_epochs  # noqa: B018 (a preset is epochs only for a clip)
     pfnr = dataclasses.replace(EncodeOptions(model="pfnr", capacity=0.5), capacity=None, model="hnerv")
     assert pfnr.spec.name == "hnerv" and not pfnr.spec.progressive  # the spec follows a replaced model
 
 
-def test_presets_give_short_clips_as_many_steps_as_a_132_frame_clip() -> None:
-    fast = EncodeOptions(preset="fast")
-    assert [fast.for_video(n).planned_epochs for n in (132, 1000, 33, 1)] == [30, 30, 120, 3960]
-    assert EncodeOptions(preset="fast", batch_size=2).for_video(33).planned_epochs == -(-30 * 66 // 17)
-    assert EncodeOptions(epochs=7).for_video(1).planned_epochs == 7  # explicit epochs stay
-    assert EncodeOptions(time=60.0).for_video(1).epochs is None  # planned in time instead
+def test_presets_plan_the_same_operations_whatever_the_clip_and_model() -> None:
+    options = EncodeOptions(bpp=0.2)
+    small = solve_config(options.spec, 144, 176, 30, 60_000)
+    large = solve_config(options.spec, 144, 176, 30, 240_000)
+    epochs = {p: EncodeOptions(preset=p).for_video(30, 144, 176, small).planned_epochs for p in PRESET_SECONDS}
+    assert epochs["fast"] < epochs["medium"] < epochs["slow"]
+    bigger = EncodeOptions(preset="medium").for_video(30, 144, 176, large).planned_epochs
+    assert bigger < epochs["medium"]  # a larger network buys fewer epochs in the same seconds
+    longer = EncodeOptions(preset="medium").for_video(120, 144, 176, small).planned_epochs
+    assert longer < epochs["medium"] and 120 * longer > 30 * epochs["medium"]  # more steps, fewer visits each
+    assert effort.preset_seconds("medium", 4 * REFERENCE_PIXELS) == pytest.approx(PRESET_SECONDS["medium"] * 4**GROWTH)
+    assert EncodeOptions(epochs=7).for_video(1, 8, 8, small).planned_epochs == 7  # explicit epochs stay
+    assert EncodeOptions(time=60.0).for_video(1, 8, 8, small).epochs is None  # planned in time instead
 
 
 @pytest.mark.parametrize(
@@ -109,8 +121,27 @@ def test_input_door_crops_and_scales_files_and_the_sample(tmp_path: Path, monkey
 
 def test_a_recipe_replaces_the_model_s_own_and_lr_still_overrides_it() -> None:
     common = Recipe(lr=2e-3, loss="fusion6", clip=0.5)
-    own = EncodeOptions(model="pnerv", params=10_000, epochs=2).fit_config(2)
+    released = Training(lr_scale=1.0, lr_warmup=None)
+    own = EncodeOptions(model="pnerv", params=10_000, epochs=2, training=released).fit_config(2)
     assert (own.lr, own.loss, own.clip) == (5e-4, "l2", 0.1)
-    cfg = EncodeOptions(model="pnerv", params=10_000, epochs=2, recipe=common).fit_config(2)
+    cfg = EncodeOptions(model="pnerv", params=10_000, epochs=2, recipe=common, training=released).fit_config(2)
     assert (cfg.lr, cfg.loss, cfg.clip, cfg.betas, cfg.warmup) == (2e-3, "fusion6", 0.5, (0.9, 0.999), 0.1)
     assert EncodeOptions(model="pnerv", params=10_000, epochs=2, recipe=common, lr=1e-4).fit_config(2).lr == 1e-4
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adan", "lion", "soap"])
+def test_the_training_switches_reach_the_fit(optimizer: str) -> None:
+    training = Training(optimizer=optimizer, lr_scale=3.0, lr_warmup=0.02)
+    options = EncodeOptions(training=training)
+    recipe = options.spec.model_cls.recipe
+    cfg = options.fit_config(5)
+    assert (cfg.optimizer, cfg.warmup) == (optimizer, 0.02) and cfg.lr == pytest.approx(3 * recipe.lr)
+    assert EncodeOptions(lr=1e-3, training=training).fit_config(5).lr == 1e-3  # --lr is taken as given
+    plain = EncodeOptions(training=Training(lr_scale=1.0, lr_warmup=None)).fit_config(5)
+    assert (plain.optimizer, plain.lr, plain.warmup) == (recipe.optimizer, recipe.lr, recipe.warmup)
+    param = torch.nn.Parameter(torch.ones(4, 4))
+    opt = make_optimizer([{"params": [param]}], cfg)
+    for _ in range(2):  # SOAP's first step only starts its preconditioner
+        param.grad = torch.ones(4, 4)
+        opt.step()
+    assert type(opt).__name__.lower().startswith(optimizer) and not torch.equal(param, torch.ones(4, 4))

@@ -58,7 +58,7 @@ def test_the_warm_up_moves_to_the_table_after_its_encoder_share(share: float | N
     model, source = _hnerv()
     reporter = _Stages()
     options = EncodeOptions(epochs=8, device="cpu", training=Training(encoder_share=share))
-    table = rd_module._warm_up(model, source, options, 4, reporter)
+    table = rd_module._warm_up(model, source, options, 4, reporter, None)
     assert reporter.stages == expected
     assert (table is None) == (share is None)
 

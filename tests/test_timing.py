@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import torch
 
 from nvcodec.errors import NvcError
-from nvcodec.fit import FitConfig, FrameSource, fit
+from nvcodec.fit import FitConfig, FrameSource, fit, lr_factor
+from nvcodec.fit import clock as clock_module
+from nvcodec.fit.clock import StageClock, lr_at
+from nvcodec.io import Video, synthetic_clip
 from nvcodec.models import solve_config, spec
-from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline import EncodeOptions, threads, timing
 from nvcodec.pipeline.options import Training
-from nvcodec.pipeline.timing import TIME_SHARE, parse_duration, plan_epochs
+from nvcodec.pipeline.sizing import size_video
+from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs
 from nvcodec.progress import Reporter
 
 
@@ -86,3 +93,74 @@ def test_a_timed_archive_and_append_report_their_plans(rd: list[str], cli, clip_
     assert code == 0, err
     for report in (first, json.loads(stdout)):
         assert report["planned_seconds"] > 0 and report["epochs"] >= 1
+
+
+def test_the_clock_schedule_follows_the_step_schedule_by_share() -> None:
+    for step in (0, 5, 10, 55, 99):
+        assert lr_at(step / 100, 0.1) == pytest.approx(lr_factor(step, 100, 0.1))
+    assert lr_at(2.0, 0.1) == pytest.approx(0.0) and lr_at(-1.0, 0.1) == pytest.approx(0.1)
+
+
+def _clocked_fit(clock: StageClock, **kwargs: object) -> int:
+    model_spec = spec("hnerv")
+    model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
+    source = FrameSource(torch.zeros(8, 32, 64, 3, dtype=torch.uint8), (32, 64))
+    fit(model, source, FitConfig(epochs=1000, clock=clock), Reporter(), **kwargs)
+    return clock.steps
+
+
+def test_a_clocked_fit_stops_when_its_seconds_are_spent() -> None:
+    assert _clocked_fit(StageClock(0.0, min_steps=5, epochs=1)) == 5  # no time: its fewest steps
+    ran = _clocked_fit(StageClock(0.5, min_steps=1, epochs=1, start=time.perf_counter() - 0.4))
+    assert 1 <= ran < 1000  # a fifth of the schedule was left
+    clock = StageClock(60.0, min_steps=2, epochs=1, start=time.perf_counter() - 30.0)
+    assert _clocked_fit(clock.until(0.5)) == 2  # already past its share: the fewest steps
+
+
+def test_the_time_plan_shares_the_seconds_left_and_follows_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
+    seconds = {"warm": 1.0, "rd": 2.0, "exact": 2.0}
+    plan = TimedPlan(seconds, {"warm": 5, "rd": 4, "exact": 1}, {"fit": 0.1, "table": 0.1, "rd": 0.2}, 10.0, 200.0, 10)
+    warm = plan.clock("warm")  # 90 s to share: 5 : 8 : 2
+    assert warm.seconds == pytest.approx(90.0 * 5 / 15) and warm.epochs == 30
+    warm.steps, now[0] = 300, 130.0  # 300 steps the probe priced at 30 s took 30 s
+    plan.observe(warm, 30.0)
+    rd = plan.clock("rd")
+    assert plan.slow == pytest.approx(1.0) and rd.seconds == pytest.approx(60.0 * 8 / 10)
+    rd.steps, now[0] = 100, 170.0  # 100 steps priced at 20 s took 40 s: the machine slowed 2x
+    plan.observe(rd, 20.0)
+    exact = plan.clock("exact")  # the post-fit work re-priced at that pace too
+    assert plan.slow == pytest.approx(2.0) and exact.seconds == pytest.approx(200.0 - 170.0 - 2.0 * 10.0)
+    assert plan.epochs_run == 40 and plan.shortest() == pytest.approx(5.0 + 1.0 + 10.0)
+
+
+def test_threads_follow_the_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = iter([(100.0, 400.0), (250.0, 600.0)])  # 150 of 200 jiffies busy
+    monkeypatch.setattr(threads, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(threads, "allowed_cores", lambda: 2)
+    assert threads.free_cores(0.01) == 1  # 1.5 cores busy elsewhere: one left
+    monkeypatch.setattr(threads, "_cpu_times", lambda: None)
+    assert threads.free_cores(0.01) == 2  # the load cannot be read: every allowed core
+    before = torch.get_num_threads()
+    try:
+        assert threads.choose_threads(1) == 1 and torch.get_num_threads() == 1  # --threads holds
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("size_steps", [None, 10**6])
+def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
+    video = Video(synthetic_clip(8, 48, 64), Fraction(25), "clip")
+    options = EncodeOptions(bpp=2.0, time=1.0, device="cpu", training=Training(size_steps=size_steps))
+    sized = size_video(video, options)
+    full = size_video(video, dataclasses.replace(options, training=Training(size_steps=None)))
+    count = options.spec.transmitted_count
+    if size_steps is None:  # switched off: the budget's network
+        assert sized.config == full.config and not sized.notes
+    else:  # no network gets a million steps in a second: the smallest one, and a note
+        assert count(sized.config) < count(full.config) and "planned time buys" in sized.notes[0]
+    epochs = EncodeOptions(bpp=2.0, device="cpu").for_video(8, 48, 64, sized.config).planned_epochs
+    assert epochs >= 1

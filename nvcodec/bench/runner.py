@@ -115,7 +115,7 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _our_row(name: str, curve: Curve, budget: float, cfg: BenchConfig, epochs: int) -> dict:
+def _our_row(name: str, curve: Curve, budget: float, cfg: BenchConfig, epochs: int | None) -> dict:
     """The identifying fields of one of our points (``codec`` and ``curve``: its label)."""
     return {
         "clip": name,
@@ -178,8 +178,8 @@ def point_key(clip: str, codec: str, preset: str, pix_fmt: str, budget: float, e
     return (clip, codec, preset, pix_fmt, round(budget, 6), epochs)
 
 
-def _row_key(row: dict) -> tuple:
-    epochs = None if str(row["preset"]).startswith("time ") else row["epochs"]  # planned in time
+def _row_key(row: dict, cfg: BenchConfig) -> tuple:
+    epochs = None if cfg.epochs is None else row["epochs"]  # planned by the preset or in time: any epochs
     return point_key(row["clip"], row["codec"], row["preset"], row["pix_fmt"], row["budget"], epochs)
 
 
@@ -204,9 +204,7 @@ class Job:
         """The resume key this job's row will have."""
         if self.curve is None:
             return point_key(self.clip, self.anchor, cfg.anchor_preset, self.pix_fmt, self.budget, None)
-        options = _options(self.curve, self.budget, cfg).for_video(self.video.num_frames)
-        epochs = None if cfg.time is not None else options.planned_epochs
-        return point_key(self.clip, self.curve.label, cfg.our_preset, "rgb24", self.budget, epochs)
+        return point_key(self.clip, self.curve.label, cfg.our_preset, "rgb24", self.budget, cfg.epochs)
 
 
 def anchor_targets(bpps: tuple[float, ...]) -> list[float]:
@@ -302,7 +300,7 @@ def _previous(cfg: BenchConfig) -> dict[tuple, dict]:
     for r in rows:  # rows from runs that kept versions only at the top level get them from that run
         for k, v in env.items():
             r.setdefault(k, v)
-    return {_row_key(r): r for r in rows}
+    return {_row_key(r, cfg): r for r in rows}
 
 
 def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[Job]:
@@ -346,5 +344,4 @@ def _run_job(job: Job, cfg: BenchConfig, reporter: Reporter) -> dict:
         return _our_point(job.clip, job.video, job.curve, job.budget, cfg, reporter)
     except NvcError as exc:  # an infeasible budget is a result, not a crash
         reporter.note(f"{job.codec} at {job.budget:g} bpp: {exc}")
-        epochs = _options(job.curve, job.budget, cfg).for_video(job.video.num_frames).planned_epochs
-        return {**_our_row(job.clip, job.curve, job.budget, cfg, epochs), "error": str(exc)}
+        return {**_our_row(job.clip, job.curve, job.budget, cfg, cfg.epochs), "error": str(exc)}

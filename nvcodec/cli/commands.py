@@ -13,7 +13,6 @@ from nvcodec.bench import BenchConfig
 from nvcodec.cli.output import print_bd_rates, print_info, print_result
 from nvcodec.errors import UsageError
 from nvcodec.files import check_output
-from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES
 from nvcodec.io import (
     PIX_FMTS,
     SAMPLE_CPU_SCALE,
@@ -27,6 +26,7 @@ from nvcodec.io import (
 )
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline.effort import PRESET_SECONDS
 from nvcodec.pipeline.timing import parse_duration
 from nvcodec.progress import Reporter, RichReporter
 
@@ -64,10 +64,10 @@ class _Command(typer.core.TyperCommand):
 
 TIME_HELP = "a duration (90s, 10m, 1h30m) the encode plans its epochs to fill, instead of --preset/--epochs."
 PRESETS = (
-    " | ".join(PRESET_EPOCHS)
-    + " ("
-    + " / ".join(str(e) for e in PRESET_EPOCHS.values())
-    + f" epochs of a {PRESET_FRAMES}-frame clip; a shorter clip gets as many steps)"
+    " | ".join(PRESET_SECONDS)
+    + " (about "
+    + " / ".join(f"{s:g}" for s in PRESET_SECONDS.values())
+    + " s of fitting for 30 frames of 144x176 on 2 CPU cores, more for larger clips)"
 )
 SCALE_HELP = f"Box-downscale by this integer factor [1; the sample on CPU: {SAMPLE_CPU_SCALE}]."
 PFNR = spec("pfnr").config_cls
@@ -88,6 +88,12 @@ def _parse_size(text: str) -> tuple[int, int]:
     except ValueError:
         raise UsageError(f"--crop {text}: expected HEIGHTxWIDTH, e.g. 640x1280") from None
     return h, w
+
+
+RD_HELP = (
+    "Fit for rate and distortion with learned steps [--rd; pfnr: --no-rd]; --no-rd: fit, then prune "
+    "and search bit depths (also implied by --prune/--weight-bits/--embed-bits)."
+)
 
 
 def _options(**given: Any) -> EncodeOptions:
@@ -171,15 +177,11 @@ def encode(
         None, help=f"pfnr: fraction of each tensor a video selects [{PFNR.capacity}]."
     ),
     max_videos: int | None = typer.Option(None, help=f"pfnr: most videos the archive may hold [{PFNR.max_videos}]."),
-    rd: bool | None = typer.Option(
-        None,
-        "--rd/--no-rd",
-        help="Fit for rate and distortion with learned steps [--rd; pfnr: --no-rd]; --no-rd: fit, then prune "
-        "and search bit depths (also implied by --prune/--weight-bits/--embed-bits).",
-    ),
+    rd: bool | None = typer.Option(None, "--rd/--no-rd", help=RD_HELP),
     lam: float | None = typer.Option(None, "--lambda", help="Fixed rate weight: distortion + lambda x bpp."),
     segment: int | None = typer.Option(None, help=SEGMENT_HELP),
-    workers: int = typer.Option(1, help="Segments fitted at a time, each in its own process [1]."),
+    workers: int | None = typer.Option(None, help="Segments fitted at a time, each in its own process [free cores]."),
+    threads: int | None = typer.Option(None, help="CPU threads of the fit [the cores other processes leave free]."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted segmented encode from OUTPUT.parts."),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
@@ -192,6 +194,7 @@ def encode(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
         max_videos=max_videos, rd=rd, lam=lam, patch=patch, time=parse_duration(time) if time else None,
+        threads=threads,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)

@@ -1,11 +1,9 @@
 """Fitting a model to a video: the training loop, learning-rate schedule and losses."""
 
 from nvcodec.fit.losses import make_loss
-from nvcodec.fit.train import PRESET_EPOCHS, PRESET_FRAMES, FitConfig, FrameSource, export_embeddings, fit, lr_factor
+from nvcodec.fit.train import FitConfig, FrameSource, export_embeddings, fit, lr_factor
 
 __all__ = [
-    "PRESET_EPOCHS",
-    "PRESET_FRAMES",
     "FitConfig",
     "FrameSource",
     "export_embeddings",

@@ -17,14 +17,10 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from nvcodec.fit.clock import StageClock, lr_at
 from nvcodec.fit.losses import make_loss
 from nvcodec.models.patches import Window, tiles
 from nvcodec.progress import Reporter
-
-PRESET_EPOCHS = {"fast": 30, "medium": 100, "slow": 300}
-PRESET_FRAMES = 132
-"""A preset's epochs are those of a clip of this many frames (Bunny's 132); a shorter clip gets as
-many optimizer steps instead, so more epochs (``EncodeOptions.for_video``)."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +39,15 @@ class FitConfig:
         max_steps: stop after this many optimizer steps (0: run every epoch); the schedule
             stays that of ``epochs`` (for timing a few steps, :mod:`nvcodec.pipeline.timing`).
         fused: Adam's fused kernel (one pass over all tensors; False: PyTorch's per-tensor loop).
-        optimizer: ``adam`` or ``adan`` (Adan with its authors' defaults, from pytorch-optimizer;
-            HFE-HNeRV's recipe).
+        optimizer: a name of :data:`OPTIMIZERS` (``adan`` is HFE-HNeRV's recipe).
         betas: Adam's betas.
         clip: largest gradient norm of a step (0: none); a parameter group marked ``clip: False``
             (the rate model's quantizers) is left out of the norm and of the clipping.
         span: the epochs ``(first, end)`` of the schedule this fit runs (None: all of them), so
             that one schedule can continue across fits (the warm-up's move to the embedding table).
+        clock: run by the wall clock (:class:`~nvcodec.fit.clock.StageClock`) instead of
+            ``epochs`` and ``span``: whole frames, the steps shuffled as ever, the schedule
+            following the clock's progress until its ``end``.
     """
 
     epochs: int
@@ -65,6 +63,7 @@ class FitConfig:
     optimizer: str = "adam"
     betas: tuple[float, float] = (0.9, 0.999)
     clip: float = 0.0
+    clock: StageClock | None = None
 
 
 PATCH_MULTIPLE = 8
@@ -129,12 +128,18 @@ def decode_step(model: Any, step: Step, embeddings: dict[str, torch.Tensor], hei
 
 
 def epochs_run(cfg: FitConfig) -> int:
-    """How many epochs a fit of ``cfg`` runs (those of its span)."""
+    """How many epochs a fit of ``cfg`` runs (those of its span; timed: those its clock planned)."""
+    if cfg.clock is not None:
+        return max(1, round(cfg.clock.epochs * (cfg.clock.end - cfg.clock.progress())))
     first, end = cfg.span or (0, cfg.epochs)
     return end - first
 
 
-OPTIMIZERS = ("adam", "adan")
+OPTIMIZERS = ("adam", "adan", "lion", "soap")
+"""Optimizers by name: Adam (torch); Adan, Lion and SOAP (pytorch-optimizer, their authors' defaults
+but the learning rate and, for SOAP, the preconditioner's update interval)."""
+SOAP_EVERY = 10
+"""SOAP refreshes its Shampoo preconditioner every this many steps (its authors' default)."""
 
 
 def make_optimizer(groups: list[dict[str, Any]], cfg: FitConfig) -> torch.optim.Optimizer:
@@ -145,10 +150,12 @@ def make_optimizer(groups: list[dict[str, Any]], cfg: FitConfig) -> torch.optim.
     groups = [g for g in groups if g["params"]]
     if cfg.optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {cfg.optimizer!r} (known: {', '.join(OPTIMIZERS)})")
-    if cfg.optimizer == "adan":
-        from pytorch_optimizer import Adan  # imported here: it takes about a second, and only HFE-HNeRV uses it
+    if cfg.optimizer != "adam":
+        import pytorch_optimizer  # imported here: it takes about a second, and Adam needs none of it
 
-        return Adan(groups, lr=cfg.lr)
+        if cfg.optimizer == "soap":
+            return pytorch_optimizer.SOAP(groups, lr=cfg.lr, precondition_frequency=SOAP_EVERY)
+        return {"adan": pytorch_optimizer.Adan, "lion": pytorch_optimizer.Lion}[cfg.optimizer](groups, lr=cfg.lr)
     fused = cfg.fused and all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"])
     return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas, fused=fused or None)
 
@@ -230,7 +237,10 @@ def _epoch_plan(n: int, cfg: FitConfig, patches: list, gen: torch.Generator) -> 
 def train_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer) -> Iterator[Step]:
     """Every optimizer step of ``cfg.epochs`` epochs, ``opt``'s learning rate set for it by the
     schedule, the frames (and patches) shuffled afresh each epoch by a generator seeded with
-    ``cfg.seed``."""
+    ``cfg.seed`` (with a clock: until it expires, :func:`_timed_steps`)."""
+    if cfg.clock is not None:
+        yield from _timed_steps(source, cfg, opt, cfg.clock)
+        return
     gen, n = torch.Generator().manual_seed(cfg.seed), len(source)
     patches = tiles(source.height, source.width, cfg.patch, PATCH_MULTIPLE) if cfg.patch else [None]
     per_epoch = -(-n // cfg.batch_size) * len(patches)
@@ -252,6 +262,24 @@ def train_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer)
                 (r0, r1), (c0, c1) = window
                 target = target[..., r0:r1, c0:c1]
             yield Step(epoch, idx, x, target, window, k == len(plan) - 1)
+
+
+def _timed_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer, clock: StageClock) -> Iterator[Step]:
+    """Optimizer steps on whole frames until ``clock`` expires, the learning rate set by its progress."""
+    gen, n = torch.Generator().manual_seed(cfg.seed + clock.steps), len(source)
+    epoch = 0
+    while True:
+        plan = _epoch_plan(n, cfg, [None], gen)
+        for k, (idx, _) in enumerate(plan):
+            progress = clock.progress()
+            if clock.expired(progress):
+                return
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr * group.get("lr_scale", 1.0) * lr_at(progress, cfg.warmup)
+            clock.steps += 1
+            x, target = source.batch(idx.to(source.frames.device))
+            yield Step(epoch, idx.to(source.frames.device), x, target, None, k == len(plan) - 1)
+        epoch += 1
 
 
 def fit(

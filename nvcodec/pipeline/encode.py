@@ -23,24 +23,32 @@ from nvcodec.pipeline.progressive import encode_archive
 from nvcodec.pipeline.rd import encode_rd
 from nvcodec.pipeline.report import EncodeReport, EncodeStats, measured_report
 from nvcodec.pipeline.sizing import size_video
+from nvcodec.pipeline.threads import fit_threads
 from nvcodec.progress import Reporter
 
 
 def encode_video(video: Video, output: Path, options: EncodeOptions, reporter: Reporter | None = None) -> EncodeReport:
-    """Size, fit, compress and write ``video`` to ``output``; report what the decoder reconstructs.
+    """Size, fit, compress and write ``video`` to ``output``, fitting on ``options.threads`` CPU
+    threads (or as many as are free, :func:`~nvcodec.pipeline.threads.fit_threads`); report what
+    the decoder reconstructs, rendered at the process's own thread count as ``decode`` renders it.
     A progressive model starts an archive with ``video`` as its video 0."""
     started = time.perf_counter()
-    options = options.for_video(video.num_frames)
     reporter = reporter or Reporter()
     sizing = size_video(video, options)
-    if options.spec.progressive:
-        return encode_archive(video, output, options, reporter, sizing)
-    if options.uses_rd:
-        stats, bits_per_value = encode_rd(video, output, options, reporter, sizing, started)
-        stats.notes.append(f"rate–distortion fit: {bits_per_value:.2f} bits of file per transmitted value")
-    else:
-        stats = encode_post(video, output, options, reporter, sizing, started)
-    return _report(video, output, resolve_device(options.device), stats)
+    options = options.for_video(video.num_frames, video.height, video.width, sizing.config)
+    with fit_threads(options.threads) as threads:
+        if options.spec.progressive:
+            report = encode_archive(video, output, options, reporter, sizing)
+            report.threads = threads
+            return report
+        if options.uses_rd:
+            stats, bits_per_value = encode_rd(video, output, options, reporter, sizing, started)
+            stats.notes.append(f"rate–distortion fit: {bits_per_value:.2f} bits of file per transmitted value")
+        else:
+            stats = encode_post(video, output, options, reporter, sizing, started)
+    report = _report(video, output, resolve_device(options.device), stats)
+    report.threads = threads
+    return report
 
 
 def _report(video: Video, output: Path, device: torch.device, stats: EncodeStats) -> EncodeReport:

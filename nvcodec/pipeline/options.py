@@ -10,10 +10,11 @@ from typing import Any
 import torch
 
 from nvcodec.errors import NvcError, UsageError
-from nvcodec.fit import PRESET_EPOCHS, PRESET_FRAMES, FitConfig
+from nvcodec.fit import FitConfig
 from nvcodec.fit.train import TABLE_LR_SCALE
 from nvcodec.models import ModelSpec, spec
 from nvcodec.models.base import Recipe
+from nvcodec.pipeline import effort
 
 DEFAULT_BPP = 0.05
 DEVICES = ("auto", "cpu", "cuda")
@@ -23,6 +24,7 @@ MAX_PARAMS = 1 << 28
 """The largest model (transmitted values) a file may hold; the reader refuses more."""
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
+MAX_THREADS = 1024
 MIN_PATCH, MAX_PATCH = 16, 4096
 
 
@@ -57,6 +59,22 @@ class Training:
         table_lr_scale: the embedding table's learning rate, as a multiple of the model's.
         fused_adam: Adam's fused kernel (:attr:`~nvcodec.fit.FitConfig.fused`; False: the
             per-tensor loop).
+        optimizer: the optimizer of every stage (:data:`~nvcodec.fit.train.OPTIMIZERS`); None:
+            the model's recipe's. At equal time (hnerv, synthetic 144x176 at 0.2 bpp, ``--time
+            40s``, the recipe's rate) Adam gave 25.33 dB, Lion (0.3x the rate) 25.47, Adan 23.79,
+            SOAP 23.61 (its preconditioner costs steps); two frames a step 23.42.
+        lr_scale: the peak learning rate as a multiple of the model's recipe's (``--lr`` sets it
+            outright, unscaled).
+        lr_warmup: share of each schedule's steps that ramp the learning rate up linearly before
+            its cosine decay; None: the model's recipe's.
+        size_steps: the fewest optimizer steps the planned time (a preset's or ``--time``'s, on
+            the reference machine: :mod:`~nvcodec.pipeline.effort`) must buy the network of a CPU
+            encode: when the budget's network would get fewer, the largest network that gets them
+            is fitted instead and the budget buys finer steps (so that at equal time a larger
+            budget does not give a worse video). None: sized by the budget alone. 3000: on a
+            30-frame 144x176 clip at ``--time 60s`` the network for 0.375 bpp (about 3,200 steps)
+            gave 0.85 dB more than the one for 0.19 bpp, the one for 0.8 bpp (about 2,000) 0.6 dB
+            less (issue 28's measurements).
     """
 
     warmup_share: float = 0.5
@@ -68,6 +86,10 @@ class Training:
     encoder_share: float | None = 0.25
     table_lr_scale: float = TABLE_LR_SCALE
     fused_adam: bool = True
+    optimizer: str | None = None
+    lr_scale: float = 1.0
+    lr_warmup: float | None = None
+    size_steps: int | None = 3000
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
         """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""
@@ -98,7 +120,8 @@ class EncodeOptions:
             given the budget is ``DEFAULT_BPP`` (see :attr:`budget_bpp`). For an append: the bits
             per pixel of what the video adds.
         params: transmitted values (weights + embeddings) when sizing directly.
-        preset: ``fast``, ``medium`` or ``slow``: number of epochs.
+        preset: ``fast``, ``medium`` or ``slow``: seconds of fitting on the reference machine,
+            made epochs by :meth:`for_video` (:mod:`~nvcodec.pipeline.effort`).
         epochs: explicit epoch count, overriding the preset.
         prune: fraction of weights removed; None lets rate control pick (0 with ``params``).
         weight_bits: quantization depth of weights; None lets rate control pick (8 with ``params``).
@@ -125,6 +148,10 @@ class EncodeOptions:
         recipe: training settings replacing the model's reference recipe (ablations train every
             model with one recipe); None: the model's own.
         training: the stages' schedule and the rate term's settings (:class:`Training`).
+        threads: CPU threads of the fit (``--threads``); None: the cores other processes leave
+            free, sampled when the encode starts and, timed, before every stage
+            (:mod:`~nvcodec.pipeline.threads`). The same seed gives the same file at the same
+            thread count.
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -148,6 +175,7 @@ class EncodeOptions:
     time: float | None = None
     recipe: Recipe | None = None
     training: Training = Training()
+    threads: int | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -170,32 +198,34 @@ class EncodeOptions:
 
     @property
     def planned_epochs(self) -> int:
-        """``epochs`` if given, else the preset's epoch count (see :meth:`for_video`)."""
-        return self.epochs or PRESET_EPOCHS[self.preset]
+        """The epochs to fit: ``epochs`` as given or as :meth:`for_video` resolved the preset."""
+        if self.epochs is None:
+            raise ValueError("the preset is not resolved into epochs yet (EncodeOptions.for_video)")
+        return self.epochs
 
-    def for_video(self, frames: int) -> EncodeOptions:
-        """These options for a clip of ``frames`` frames, the preset resolved into epochs: the
-        preset's epochs, or, for a clip shorter than :data:`~nvcodec.fit.PRESET_FRAMES`, the epochs
-        that give it as many optimizer steps as the preset gives such a clip (epochs counted on a
-        short clip starve it of steps). Unchanged with ``epochs`` or ``time`` given."""
+    def for_video(self, frames: int, height: int, width: int, config: Any) -> EncodeOptions:
+        """These options for a clip of ``frames`` x ``height`` x ``width`` fitted by the model of
+        ``config``: the preset resolved into the epochs its seconds buy on the reference machine
+        (:mod:`~nvcodec.pipeline.effort`: the same epochs on every machine). Unchanged with
+        ``epochs`` or ``time`` given."""
         if self.epochs is not None or self.time is not None:
             return self
-        epochs, batch = PRESET_EPOCHS[self.preset], self.batch_size
-        steps = epochs * -(-PRESET_FRAMES // batch)
-        per_epoch = -(-max(frames, 1) // batch)
-        return replace(self, epochs=min(MAX_EPOCHS, max(epochs, -(-steps // per_epoch))))
+        seconds = effort.preset_seconds(self.preset, frames * height * width)
+        epochs = effort.epochs_for(seconds, self.spec, config, frames, self.batch_size, self.training)
+        return replace(self, epochs=epochs)
 
     def fit_config(self, epochs: int) -> FitConfig:
         """The training settings for ``epochs`` epochs: the model's recipe, or ``recipe`` if given
-        (its lr unless ``lr`` is given)."""
-        recipe = self.recipe or self.spec.model_cls.recipe
+        (its lr times ``training.lr_scale`` unless ``lr`` is given), with ``training``'s optimizer
+        and schedule settings."""
+        recipe, training = self.recipe or self.spec.model_cls.recipe, self.training
         return FitConfig(
             epochs=epochs,
-            lr=self.lr if self.lr is not None else recipe.lr,
+            lr=self.lr if self.lr is not None else recipe.lr * training.lr_scale,
             batch_size=self.batch_size,
-            warmup=recipe.warmup,
+            warmup=recipe.warmup if training.lr_warmup is None else training.lr_warmup,
             loss=recipe.loss,
-            optimizer=recipe.optimizer,
+            optimizer=training.optimizer or recipe.optimizer,
             betas=recipe.betas,
             clip=recipe.clip,
             seed=self.seed,
@@ -224,7 +254,8 @@ def _validate(options: EncodeOptions) -> None:
         _check(options.bpp <= MAX_BPP, f"--bpp {options.bpp}: at most {MAX_BPP:g} (uncompressed 8-bit RGB)")
     if options.params is not None:
         _check(1 <= options.params <= MAX_PARAMS, f"--params {options.params}: must be in 1..{MAX_PARAMS}")
-    _check(options.preset in PRESET_EPOCHS, f"--preset {options.preset}: use {', '.join(PRESET_EPOCHS)}")
+    presets = effort.PRESET_SECONDS
+    _check(options.preset in presets, f"--preset {options.preset}: use {', '.join(presets)}")
     if options.epochs is not None:
         _check(1 <= options.epochs <= MAX_EPOCHS, f"--epochs {options.epochs}: must be in 1..{MAX_EPOCHS}")
     if options.prune is not None:
@@ -235,6 +266,8 @@ def _validate(options: EncodeOptions) -> None:
     if options.lr is not None:
         _check(math.isfinite(options.lr) and 0 < options.lr <= 1, f"--lr {options.lr}: must be in (0, 1]")
     _check(0 <= options.seed < 1 << 32, f"--seed {options.seed}: must be in 0..{(1 << 32) - 1}")
+    if options.threads is not None:
+        _check(1 <= options.threads <= MAX_THREADS, f"--threads {options.threads}: must be in 1..{MAX_THREADS}")
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
     if options.patch is not None:
         _check(

@@ -246,7 +246,7 @@ def append_video(path: Path, video: Video, options: EncodeOptions, reporter: Rep
     if Path(path).is_file() and (not Path(path).stat().st_mode & 0o222 or not os.access(path, os.W_OK)):
         raise NvcError(f"{path}: is read-only; nothing appended")
     with locked(Path(path)):
-        return _append_locked(Path(path), video, options.for_video(video.num_frames), reporter or Reporter())
+        return _append_locked(Path(path), video, options, reporter or Reporter())
 
 
 def _append_locked(path: Path, video: Video, options: EncodeOptions, reporter: Reporter) -> EncodeReport:
@@ -266,4 +266,5 @@ def _append_locked(path: Path, video: Video, options: EncodeOptions, reporter: R
         )
     if len(archive.sessions) >= archive.config.max_videos:
         raise NvcError(f"{path}: the archive is full ({archive.config.max_videos} videos)")
+    options = options.for_video(video.num_frames, video.height, video.width, archive.config)
     return _encode_session(video, path, options, reporter, archive, sections)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,24 @@ from nvcodec.compress import QTensor
 from nvcodec.compress.learned import LearnedQuantizer
 from nvcodec.container import write_nrv
 from nvcodec.fit import FrameSource, export_embeddings, fit
+from nvcodec.fit.clock import StageClock
 from nvcodec.fit.rd import RateModel, RDConfig, estimated_bits, fit_rd
-from nvcodec.fit.train import EmbeddingTable
+from nvcodec.fit.train import EmbeddingTable, FitConfig
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
 from nvcodec.pipeline.coded_size import CodedSize
-from nvcodec.pipeline.options import EncodeOptions, Training, resolve_device
+from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
-from nvcodec.pipeline.timing import TIME_SHARE, Costs, plan_epochs, post_seconds, time_steps, timed
+from nvcodec.pipeline.threads import choose_threads
+from nvcodec.pipeline.timing import TIME_SHARE, Costs, TimedPlan, post_seconds, time_steps, timed
 from nvcodec.progress import Reporter
 from nvcodec.render import RENDER_BATCH
+
+SPLIT_EPOCHS = 1000
+"""A timed encode's stages share the time as they would share this many epochs (then the clocks
+decide how many epochs each runs)."""
 
 
 def _export(
@@ -52,41 +57,49 @@ def _cheaper(quantizer: LearnedQuantizer, value: torch.Tensor, scale: float) -> 
     return min(plain, predicted, key=lambda q: len(tensor_record(q)))
 
 
-Replan = Callable[[float], tuple[int, int]]
-"""Given the warm-up's seconds, the ``rd`` and ``exact`` epochs that fit the time left."""
-
-
 def _warm_up(
-    model: Any, source: FrameSource, options: EncodeOptions, warm: int, reporter: Reporter
+    model: Any, source: FrameSource, options: EncodeOptions, warm: int, reporter: Reporter, timed: TimedPlan | None
 ) -> EmbeddingTable | None:
     """The distortion-only warm-up, one learning-rate schedule: ``training.encoder_epochs`` through the
     encoder, the rest with the embeddings as a table (returned; None when the encoder trains
-    throughout)."""
+    throughout). Timed: the same shares of the stage's clock."""
     training = options.training
     through, cfg = training.encoder_epochs(warm, model), options.fit_config(warm)
+    clock = _clock(timed, "warm", options) if timed is not None else None
+    first, second = dataclasses.replace(cfg, span=(0, through)), dataclasses.replace(cfg, span=(through, warm))
+    if clock is not None:
+        first = dataclasses.replace(cfg, epochs=clock.epochs, clock=clock.until(through / warm))
+        second = dataclasses.replace(first, clock=clock)
     if through:
-        fit(model, source, dataclasses.replace(cfg, span=(0, through)), reporter)
-    if through == warm:
-        return None
-    table = EmbeddingTable(export_embeddings(model, source), training.table_lr_scale).to(source.frames.device)
-    fit(model, source, dataclasses.replace(cfg, span=(through, warm)), reporter, "table", table=table)
+        fit(model, source, first, reporter)
+    encoder_steps = clock.steps if clock is not None else 0
+    table = None
+    if through < warm:
+        table = EmbeddingTable(export_embeddings(model, source), training.table_lr_scale).to(source.frames.device)
+        fit(
+            model,
+            source,
+            second if clock is None else dataclasses.replace(second, clock=clock.until(1.0)),
+            reporter,
+            "table",
+            table=table,
+        )
+    if timed is not None and clock is not None:
+        costs = timed.step_costs
+        timed.observe(clock, encoder_steps * costs["fit"] + (clock.steps - encoder_steps) * costs["table"])
     return table
 
 
 def _fit_stages(
-    model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter, replan: Replan | None
-) -> tuple[RateModel, EmbeddingTable | None, int]:
-    """Warm-up, then the ``rd`` and ``exact`` stages (their epochs re-planned from the warm-up's
-    real speed when the encode is timed); returns the trained quantizers (detached), the embedding
-    table (None: the encoder's) and the epochs run."""
-    warm, rd_epochs, exact = options.training.stage_epochs(options.planned_epochs)
-    started = time.perf_counter()
-    table = _warm_up(model, source, options, warm, reporter)
-    if replan is not None:
-        rd_epochs, exact = replan(time.perf_counter() - started)
+    model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter, timed: TimedPlan | None
+) -> tuple[RateModel, EmbeddingTable | None]:
+    """Warm-up, then the ``rd`` and ``exact`` stages (by the clock when the encode is timed);
+    returns the trained quantizers (detached) and the embedding table (None: the encoder's)."""
+    warm, rd_epochs, exact = options.training.stage_epochs(options.epochs or SPLIT_EPOCHS)
+    table = _warm_up(model, source, options, warm, reporter, timed)
     rate = RateModel(model, export_embeddings(model, source, table)).to(source.frames.device)
-    rd_stages(model, rate, source, options, rd, reporter, (rd_epochs, exact), table)
-    return rate, table, warm + rd_epochs + exact
+    rd_stages(model, rate, source, options, rd, reporter, (rd_epochs, exact), table, timed)
+    return rate, table
 
 
 def rd_stages(
@@ -98,22 +111,47 @@ def rd_stages(
     reporter: Reporter,
     epochs: tuple[int, int] | None = None,
     table: EmbeddingTable | None = None,
+    timed: TimedPlan | None = None,
 ) -> None:
     """The ``rd`` and ``exact`` stages after a warm-up (``epochs`` each; default: the options'
-    split, ``training.stage_epochs``; the embeddings ``table``'s when given): steps calibrated to
-    the target rate (when there is one), quantizers attached, trained, frozen at their stored
-    values, detached."""
-    rd_epochs, exact = epochs or options.training.stage_epochs(options.planned_epochs)[1:]
+    split, ``training.stage_epochs``; by ``timed``'s clocks when given; the embeddings ``table``'s
+    when given): steps calibrated to the target rate (when there is one), quantizers attached,
+    trained, frozen at their stored values, detached."""
+    rd_epochs, exact = epochs or options.training.stage_epochs(options.epochs or SPLIT_EPOCHS)[1:]
     if rd.target_bpp is not None:
         rate.calibrate(model, rd.target_bpp * rd.pixels - rate.side_bits - rd.fixed_bits)
     rate.attach(model)
-    lam = fit_rd(model, rate, source, options.fit_config(rd_epochs), rd, reporter, "rd", table)
+    config = _stage_config(options, rd_epochs, timed, "rd")
+    lam = fit_rd(model, rate, source, config, rd, reporter, "rd", table)
+    _observe(timed, config)
     rate.freeze_steps()
     rate.state.mode = "round"
-    config = options.fit_config(exact)
+    config = _stage_config(options, exact, timed, "exact")
     config = dataclasses.replace(config, lr=config.lr * options.training.exact_lr)
     fit_rd(model, rate, source, config, dataclasses.replace(rd, lam=lam), reporter, "exact", table)
+    _observe(timed, config)
     rate.detach_from(model)
+
+
+def _stage_config(options: EncodeOptions, epochs: int, timed: TimedPlan | None, stage: str) -> FitConfig:
+    """The fit settings of ``stage``: ``epochs`` epochs, or, timed, its share of the time left."""
+    if timed is None:
+        return options.fit_config(epochs)
+    clock = _clock(timed, stage, options)
+    return dataclasses.replace(options.fit_config(clock.epochs), clock=clock)
+
+
+def _clock(timed: TimedPlan, stage: str, options: EncodeOptions) -> StageClock:
+    """``stage``'s clock, the CPU threads chosen again first (the load beside the encode may have
+    changed; ``--threads`` holds)."""
+    choose_threads(options.threads)
+    return timed.clock(stage)
+
+
+def _observe(timed: TimedPlan | None, config: FitConfig) -> None:
+    """Record the pace of a finished rate–distortion stage that ran by ``config``'s clock."""
+    if timed is not None and config.clock is not None:
+        timed.observe(config.clock, config.clock.steps * timed.step_costs["rd"])
 
 
 def encode_rd(
@@ -136,11 +174,11 @@ def encode_rd(
     lam = options.lam if options.lam is not None else training.lambda_start
     fixed = 8 * cost.entry_bytes({}, {})
     rd = RDConfig(pixels, target, lam, fixed_bits=fixed, rate_every=training.rate_every, joint_rate=training.joint_rate)
-    planned, options_time, replan = None, options.time, None
+    shortest, timed = None, None
     if options.time is not None:
-        options, planned, replan = _plan_time(model, source, video, options, rd, cost, started)
+        timed, shortest = _plan_time(model, source, video, options, rd, cost, started)
     fit_started = time.perf_counter()
-    rate, table, epochs = _fit_stages(model, source, options, rd, reporter, replan)
+    rate, table = _fit_stages(model, source, options, rd, reporter, timed)
     fit_seconds = time.perf_counter() - fit_started
     floats = {k: v.numpy() for k, v in export_embeddings(model, source, table).items()}
     fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device)
@@ -150,15 +188,16 @@ def encode_rd(
         scale = ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
     params, embeddings = _export(model, rate, source, scale, table)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
-    epochs = epochs if replan is not None else options.planned_epochs  # timed: the epochs the re-plan ran
+    epochs = timed.epochs_run if timed is not None else options.planned_epochs
     stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes)
-    stats.planned_seconds = planned
+    stats.planned_seconds = None if timed is None else timed.deadline - started
     estimate = rd.fixed_bits + estimated_bits([*params.values(), *embeddings.values()])
     stats.rate_estimate_bytes = round(estimate / 8)
-    stats.notes = list(video.notes)
-    if planned is not None and planned > options_time:
+    stats.notes = list(video.notes) + list(sizing.notes)
+    if shortest is not None and options.time is not None and shortest > options.time:
         stats.notes.append(
-            f"--time {options_time:g}s is less than this clip's shortest encode ({planned:.1f} s planned)"
+            f"--time {options.time:g}s is less than this clip's shortest encode (about {shortest:.1f} s: "
+            "every stage one epoch)"
         )
     if scale != 1:
         stats.notes.append(f"learned steps scaled by {scale:.3g} to land in the budget")
@@ -167,39 +206,23 @@ def encode_rd(
 
 def _plan_time(
     model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize, started: float
-) -> tuple[EncodeOptions, float, Replan]:
-    """For ``--time``: the options with the planned epochs, the planned seconds of the whole
-    encode, and the re-plan of the ``rd`` and ``exact`` stages once the warm-up's speed is known
-    (the machine's speed drifts; the probe's few steps only estimate it)."""
+) -> tuple[TimedPlan, float]:
+    """For ``--time``: the stages' time plan (:class:`~nvcodec.pipeline.timing.TimedPlan`) and the
+    seconds of the shortest encode it allows (the probe included)."""
     costs, steps = _probe(model, source, video, options, rd, cost), _steps(options, video)
-    post = post_seconds(costs, video.num_frames)
-    spent = time.perf_counter() - started
-    training = options.training
-    plan = plan_epochs(_fit_seconds(costs, steps, model, training), post, options.time - spent)
-    deadline = started + options.time
-
-    def replan(warm_seconds: float) -> tuple[int, int]:
-        warm = training.stage_epochs(plan.epochs)[0]
-        through = training.encoder_epochs(warm, model)
-        probed = steps * (through * costs.fit_step + (warm - through) * costs.table_step)
-        slow = warm_seconds / max(probed, 1e-9)  # real over probed seconds
-        room = TIME_SHARE * (deadline - time.perf_counter()) - slow * post
-        total = max(2, int(room / max(steps * costs.rd_step * slow, 1e-9)))
-        exact = max(1, round(total * training.exact_share / (1.0 - training.warmup_share)))
-        return max(1, total - exact), exact
-
-    return dataclasses.replace(options, epochs=plan.epochs, time=None), spent + plan.planned_seconds, replan
-
-
-def _fit_seconds(costs: Costs, steps: int, model: Any, training: Training) -> Callable[[int], float]:
-    """Seconds of a fit of ``E`` epochs of ``steps`` steps, by stage (``training.stage_epochs``)."""
-
-    def seconds(epochs: int) -> float:
-        warm, rd, exact = training.stage_epochs(epochs)
-        through = training.encoder_epochs(warm, model)
-        return steps * (through * costs.fit_step + (warm - through) * costs.table_step + (rd + exact) * costs.rd_step)
-
-    return seconds
+    now, training = time.perf_counter(), options.training
+    warm, rd_epochs, exact = training.stage_epochs(SPLIT_EPOCHS)
+    through = training.encoder_epochs(warm, model)
+    epoch_seconds = {
+        "warm": steps * (through * costs.fit_step + (warm - through) * costs.table_step) / warm,
+        "rd": steps * costs.rd_step,
+        "exact": steps * costs.rd_step,
+    }
+    step_costs = {"fit": costs.fit_step, "table": costs.table_step, "rd": costs.rd_step}
+    deadline = now + TIME_SHARE * (started + options.time - now)
+    post, epochs = post_seconds(costs, video.num_frames), {"warm": warm, "rd": rd_epochs, "exact": exact}
+    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps)
+    return plan, now - started + plan.shortest()
 
 
 def _steps(options: EncodeOptions, video: Video) -> int:

@@ -50,7 +50,8 @@ class EncodeStats:
 @dataclass
 class EncodeReport:
     """What an encode produced, measured on the decoder's reconstruction of the written file
-    (``fit_psnr`` and ``fit_ms_ssim``: the fitted model before quantization, for reference)."""
+    (``fit_psnr`` and ``fit_ms_ssim``: the fitted model before quantization, for reference;
+    ``threads``: the CPU threads the fit started on)."""
 
     model: str
     params: int
@@ -70,6 +71,7 @@ class EncodeReport:
     embed_bits: int
     epochs: int
     device: str
+    threads: int | None = None
     video: int = 0
     segments: int = 1
     archive_bytes: int | None = None

@@ -15,6 +15,7 @@ from nvcodec.pipeline.options import EncodeOptions
 from nvcodec.pipeline.parallel import distributed, launched_ranks, read_spans
 from nvcodec.pipeline.report import EncodeReport
 from nvcodec.pipeline.segments import encode_one, finish, plan_segments, reusable, segment_length, segment_options
+from nvcodec.pipeline.threads import free_cores
 from nvcodec.pipeline.workdir import WorkDir, fingerprint
 from nvcodec.pipeline.workers import run_jobs
 from nvcodec.progress import Reporter
@@ -26,15 +27,17 @@ def encode_source(
     options: EncodeOptions,
     reporter: Reporter,
     segment: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     resume: bool = False,
 ) -> EncodeReport | None:
     """Encode ``source`` to ``output``: as one entry when it fits one segment, else as segments
-    (see :mod:`~nvcodec.pipeline.segments`). Under ``torchrun`` only rank 0 returns the report."""
+    (see :mod:`~nvcodec.pipeline.segments`), ``workers`` at a time (None: as many as there are
+    free cores, :func:`~nvcodec.pipeline.threads.free_cores`). Under ``torchrun`` only rank 0
+    returns the report."""
     started = time.perf_counter()
-    if workers < 1:
+    if workers is not None and workers < 1:
         raise UsageError(f"--workers {workers}: must be at least 1")
-    if options.spec.progressive and (segment is not None or workers > 1 or resume):
+    if options.spec.progressive and (segment is not None or (workers or 1) > 1 or resume):
         raise UsageError("--segment, --workers and --resume do not apply to pfnr archives (a video is one segment)")
     rank, world, local = launched_ranks()
     total, notes = source.survey() if not options.spec.progressive else (0, [])
@@ -45,6 +48,11 @@ def encode_source(
         return encode_video(source.read(), output, options, reporter) if rank == 0 else None
     if options.time is not None:
         raise UsageError(f"--time: not supported for a segmented encode ({len(spans)} segments); give --epochs")
+    if options.threads is not None:
+        raise UsageError(
+            f"--threads: a segmented encode ({len(spans)} segments) fits each segment on one thread, "
+            "for the same bytes in every mode; --workers sets how many run at once"
+        )
     for note in notes:
         reporter.note(f"warning: {note}")
     options_of = [segment_options(options, spans, k) for k in range(len(spans))]
@@ -57,6 +65,7 @@ def encode_source(
     reporter.start("segments", len(spans))
     reporter.advance(len(spans) - len(todo))
     jobs = ((k, (video, k, spans[k], work, options_of[k])) for k, video in read_spans(source, spans, todo))
+    workers = min(workers or free_cores(), max(len(todo), 1))
     if workers == 1:
         for k, args in jobs:
             encode_one(*args)

@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from nvcodec.container import parse_nrv, write_nrv
 from nvcodec.errors import UsageError
 from nvcodec.format.segments import join_segments
@@ -84,12 +82,7 @@ def encode_one(video: Any, k: int, span: Span, work: WorkDir, options: EncodeOpt
     """Fit segment ``k`` (frames ``video``, at ``span`` of the input) into its file in ``work`` and
     record it there. On the CPU the fit runs on one thread (:data:`SEGMENT_THREADS`), whichever
     process runs it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(SEGMENT_THREADS)
-    try:
-        report = encode_video(video, work.segment(k), options, Reporter())
-    finally:
-        torch.set_num_threads(threads)
+    report = encode_video(video, work.segment(k), dataclasses.replace(options, threads=SEGMENT_THREADS), Reporter())
     work.save(k, span, report)
 
 

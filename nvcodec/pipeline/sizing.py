@@ -15,6 +15,7 @@ The window fractions the paths land in sit beside :class:`Budget` in :mod:`nvcod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,9 @@ from nvcodec.format import Session, VideoMeta
 from nvcodec.io import Video
 from nvcodec.metrics import bpp
 from nvcodec.models import NeuralVideoModel, embedding_layout, solve_config
+from nvcodec.pipeline import effort
 from nvcodec.pipeline.coded_size import CodedSize
-from nvcodec.pipeline.options import EncodeOptions
+from nvcodec.pipeline.options import EncodeOptions, resolve_device
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Sizing:
 
     budget: ratecontrol.Budget | None
     config: Any
+    notes: tuple[str, ...] = ()
 
 
 def budget_for(bpp_target: float | None, frames: int, height: int, width: int) -> ratecontrol.Budget | None:
@@ -50,13 +53,15 @@ def budget_for(bpp_target: float | None, frames: int, height: int, width: int) -
 def size_video(video: Video, options: EncodeOptions) -> Sizing:
     """The budget and config of encoding ``video`` with ``options`` (its path chosen by them)."""
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
+    budget = budget_for(options.budget_bpp, video.num_frames, video.height, video.width)
+    notes: tuple[str, ...] = ()
     if options.spec.progressive:
         config = size_archive(video, options, meta)
     elif options.uses_rd:
-        config = size_rd(video, options, meta)
+        config, notes = size_rd(video, options, meta)
     else:
         config = size_post(video, options, meta)
-    return Sizing(budget_for(options.budget_bpp, video.num_frames, video.height, video.width), config)
+    return Sizing(budget, config, notes)
 
 
 def _params(options: EncodeOptions) -> int:
@@ -93,16 +98,17 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
     return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
 
 
-def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
+def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, tuple[str, ...]]:
     """The config of a rate–distortion encode: ``--params`` directly, or, for a budget, the
     embedding layout the budget can pay for (channels and grid, :func:`~nvcodec.models.embedding_layout`)
     and the width whose values fit the budget at the bits per value the fit reaches (see
     :mod:`nvcodec.ratecontrol`). A budget that even the smallest model's file with every value zero
-    overshoots is refused before fitting."""
+    overshoots is refused before fitting. A CPU encode whose planned time buys that network too few
+    epochs gets a smaller one (:func:`fit_in_time`); the notes say so."""
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
-        return solve_config(options.spec, h, w, t, _params(options))
+        return solve_config(options.spec, h, w, t, _params(options)), ()
     grid, fixed = embedding_layout(options.spec, h, w, t, ratecontrol.rd_embedding_limit(budget, t))
     smallest = solve_config(options.spec, h, w, t, 0, fixed, grid)
     floor = zero_file_bytes(options, meta, smallest)
@@ -112,7 +118,37 @@ def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
     config = solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, floor), fixed, grid)
     overhead = zero_file_bytes(options, meta, config)  # steps and scales grow with the channels
     params = ratecontrol.rd_params_for_budget(budget, embed, overhead)
-    return solve_config(options.spec, h, w, t, params, fixed, grid)
+    return fit_in_time(video, options, params, lambda p: solve_config(options.spec, h, w, t, p, fixed, grid))
+
+
+def fit_in_time(
+    video: Video, options: EncodeOptions, params: int, make: Callable[[int], Any]
+) -> tuple[Any, tuple[str, ...]]:
+    """The config ``make(params)``, or, on the CPU, when the time the options plan
+    (:func:`~nvcodec.pipeline.effort.fit_seconds`) buys it fewer than ``training.size_steps``
+    steps on the reference machine, the largest ``make(p)`` that it buys them (the smallest
+    ``make(0)`` at worst), with a note."""
+    config, least = make(params), options.training.size_steps
+    seconds = effort.fit_seconds(options, video.num_frames * video.height * video.width)
+    if least is None or seconds is None or resolve_device(options.device).type != "cpu":
+        return config, ()
+    t, spec, batch, training = video.num_frames, options.spec, options.batch_size, options.training
+
+    def enough(c: Any) -> bool:
+        return effort.epochs_for(seconds, spec, c, t, batch, training) * -(-t // batch) >= least
+
+    if enough(config):
+        return config, ()
+    lo, hi = 0, params  # make(lo) is the answer unless a larger one gets the steps; make(hi) does not
+    while hi - lo > max(1, params // 256):
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if enough(make(mid)) else (lo, mid)
+    smaller = make(lo)
+    count, full = spec.transmitted_count(smaller), spec.transmitted_count(config)
+    return smaller, (
+        f"network of {count} values instead of the budget's {full}: the planned time buys that one "
+        f"{least}+ steps (the budget pays for finer steps; the file may land below it)",
+    )
 
 
 def weight_arrays(model: NeuralVideoModel) -> dict[str, np.ndarray]:

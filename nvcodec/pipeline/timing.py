@@ -1,6 +1,8 @@
 """Encodes planned in wall-clock time (``--time``): the encoder times a few of its own optimizer
-steps, renders and one export on copies of what it is about to fit, then picks the epoch count
-whose fit and post-fit work fill the time.
+steps, renders and one export on copies of what it is about to fit, then gives each training stage
+its seconds (:class:`TimedPlan`), re-dividing the time left at every stage from the pace the steps
+really kept, and every stage runs by the clock (:mod:`nvcodec.fit.clock`): a machine that slows
+down mid-fit costs steps, not time.
 
 The plan, for a rate–distortion encode of ``n`` frames in batches of ``b``: ``E`` epochs cost
 ``ceil(n / b) x (enc(E) x t_fit + (warm(E) - enc(E)) x t_table + (rd(E) + exact(E)) x t_rd)``
@@ -9,8 +11,11 @@ trains for distortion alone, its first ``enc(E)`` epochs through the frame encod
 the embedding table; the ``rd`` and ``exact`` stages carry the quantizers and the rate term).
 The work after the fit costs ``POST_PASSES x n x t_frame + LANDING_EXPORTS x t_export``: the float
 model's and the decoder's renders with their PSNR and MS-SSIM, and the exports of the step-scale
-search. The epochs fill
-:data:`TIME_SHARE` of the time left; the rest absorbs the estimate's error.
+search. The fit and that work fill :data:`TIME_SHARE` of the time left after the probe; the rest
+absorbs the estimate's error. The stages share the fit's seconds as the epochs of
+:meth:`~nvcodec.pipeline.options.Training.stage_epochs` would at the probe's pace; before each
+stage the post-fit work is re-priced at the pace the last stage kept and the stages left share
+what remains.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nvcodec.errors import UsageError
+from nvcodec.fit.clock import StageClock
 
 PROBE_WARM, PROBE_STEPS = 2, 12
 """Untimed steps (first-call allocations), then timed steps, per probed stage."""
@@ -108,3 +114,59 @@ def plan_epochs(fit_seconds: Callable[[int], float], post_seconds: float, second
 def post_seconds(costs: Costs, frames: int) -> float:
     """Planned seconds of the work after the fit (see the module docstring)."""
     return POST_PASSES * frames * costs.frame + LANDING_EXPORTS * costs.export
+
+
+class TimedPlan:
+    """The seconds of a timed encode's stages, corrected before each from the pace so far.
+
+    ``epoch_seconds`` are the stages' seconds per epoch at the probe's pace, in the order they
+    run, and ``epochs`` the epochs each would have in an epoch-counted fit (the stages share the
+    time as those epochs would take it); ``step_costs`` the probe's seconds per step (``fit``,
+    ``table``, ``rd``); ``post`` the post-fit work's seconds at that pace; ``deadline`` the
+    ``time.perf_counter()`` by which the fit and that work are to end; ``steps`` the steps of
+    one epoch.
+    """
+
+    def __init__(
+        self,
+        epoch_seconds: dict[str, float],
+        epochs: dict[str, int],
+        step_costs: dict[str, float],
+        post: float,
+        deadline: float,
+        steps: int,
+    ) -> None:
+        self.epoch_seconds, self.step_costs, self.post = epoch_seconds, step_costs, post
+        self.weights = {stage: seconds * epochs[stage] for stage, seconds in epoch_seconds.items()}
+        self.deadline, self.steps = deadline, steps
+        self.slow = 1.0  # real over probed seconds per step, as the last stage measured it
+        self.ran = 0  # steps run in all stages
+
+    def fit_seconds(self, now: float | None = None) -> float:
+        """Seconds left for the stages still to run."""
+        now = time.perf_counter() if now is None else now
+        return self.deadline - now - self.slow * self.post
+
+    def clock(self, stage: str) -> StageClock:
+        """The clock of ``stage``: its share (by weight) of the seconds left to the stages from it on."""
+        names = list(self.weights)
+        left = names[names.index(stage) :]
+        seconds = max(0.0, self.fit_seconds()) * self.weights[stage] / sum(self.weights[s] for s in left)
+        epochs = round(seconds / max(self.slow * self.epoch_seconds[stage], 1e-9))
+        return StageClock(seconds, self.steps, epochs)
+
+    def shortest(self) -> float:
+        """Seconds of the shortest fit the clocks allow (every stage one epoch; the warm-up two,
+        when it moves to an embedding table) and the post-fit work, at the probe's pace."""
+        return sum(self.epoch_seconds.values()) + self.step_costs["fit"] * self.steps + self.post
+
+    def observe(self, clock: StageClock, probed_seconds: float) -> None:
+        """Record a finished stage: ``clock``'s steps, which the probe priced at ``probed_seconds``."""
+        self.ran += clock.steps
+        if clock.steps and probed_seconds > 0:
+            self.slow = clock.elapsed() / probed_seconds
+
+    @property
+    def epochs_run(self) -> int:
+        """Whole epochs' worth of the steps run."""
+        return round(self.ran / max(self.steps, 1))
