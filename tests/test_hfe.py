@@ -19,8 +19,13 @@ from nvcodec.models import spec
 from nvcodec.models.hfe_hnerv import hf_cell_for, hf_levels
 from nvcodec.models.layers import Harmonic
 from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline.options import Training
 
 HFE = spec("hfe-hnerv")
+
+
+AS_RELEASED = Training(lr_scale=1.0, lr_warmup=None)
+"""The recipe as its release trains (the default training scales its rate and its warm-up)."""
 
 
 def test_the_authors_3m_model_has_their_parameter_count() -> None:
@@ -102,7 +107,7 @@ def test_focal_frequency_is_the_mse_for_an_error_of_one_frequency() -> None:
 
 
 def test_the_recipe_is_adan_at_3e_3_on_fusion_and_focal_frequency() -> None:
-    cfg = EncodeOptions(model="hfe-hnerv", bpp=0.1, epochs=3, device="cpu").fit_config(3)
+    cfg = EncodeOptions(model="hfe-hnerv", bpp=0.1, epochs=3, device="cpu", training=AS_RELEASED).fit_config(3)
     assert (cfg.optimizer, cfg.lr, cfg.loss, cfg.batch_size) == ("adan", 3e-3, "hfe", 1)
     opt = make_optimizer([{"params": [torch.nn.Parameter(torch.zeros(3))]}], cfg)
     assert isinstance(opt, Adan) and opt.param_groups[0]["lr"] == 3e-3

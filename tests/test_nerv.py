@@ -12,6 +12,7 @@ from nvcodec.format.header import read_model
 from nvcodec.models import solve_config, spec
 from nvcodec.models.nerv import NeRVConfig, nerv_grid_candidates, scaled_widths
 from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline.options import Training
 
 NERV = spec("nerv")
 
@@ -38,6 +39,10 @@ def test_nerv_s_m_l_have_the_release_s_parameter_counts(c0: int, count: int) -> 
     assert NERV.transmitted_count(cfg) == count
 
 
+AS_RELEASED = Training(lr_scale=1.0, lr_warmup=None)
+"""The recipe as its release trains (the default training scales its rate and its warm-up)."""
+
+
 def test_widths_halve_down_to_the_floor() -> None:
     cfg = NeRVConfig(height=640, width=1280, frames=8, strides=(5, 2, 2, 2, 2), c0=400, lower_width=64)
     assert cfg.widths() == [400, 400, 200, 100, 64, 64]
@@ -57,7 +62,7 @@ def test_below_the_paper_s_budget_the_mlp_and_floor_scale_and_keep_most_values_i
 
 
 def test_the_recipe_is_the_release_s() -> None:
-    cfg = EncodeOptions(model="nerv", bpp=0.1, epochs=3, device="cpu").fit_config(3)
+    cfg = EncodeOptions(model="nerv", bpp=0.1, epochs=3, device="cpu", training=AS_RELEASED).fit_config(3)
     assert (cfg.lr, cfg.loss, cfg.betas, cfg.warmup) == (5e-4, "fusion6", (0.5, 0.999), 0.2)
 
 

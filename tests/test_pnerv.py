@@ -15,6 +15,7 @@ from nvcodec.format.header import read_model
 from nvcodec.models import solve_config, spec
 from nvcodec.models.pnerv import diff_cell_for, encoder_strides, pyramid_strides
 from nvcodec.pipeline import EncodeOptions
+from nvcodec.pipeline.options import Training
 
 PNERV = spec("pnerv")
 
@@ -24,6 +25,10 @@ PNERV = spec("pnerv")
 )
 def test_the_pyramid_is_a_stem_then_blocks_of_two_or_three(total: int, strides: tuple[int, ...]) -> None:
     assert pyramid_strides(total) == strides
+
+
+AS_RELEASED = Training(lr_scale=1.0, lr_warmup=None)
+"""The recipe as its release trains (the default training scales its rate and its warm-up)."""
 
 
 def test_bunny_640x1280_has_the_released_shape() -> None:
@@ -58,7 +63,7 @@ def test_at_160x320_the_difference_embedding_is_on_16_pixel_cells() -> None:
 
 
 def test_the_recipe_is_the_releases() -> None:
-    cfg = EncodeOptions(model="pnerv", bpp=0.1, epochs=3, device="cpu").fit_config(3)
+    cfg = EncodeOptions(model="pnerv", bpp=0.1, epochs=3, device="cpu", training=AS_RELEASED).fit_config(3)
     assert (cfg.lr, cfg.loss, cfg.optimizer, cfg.betas, cfg.clip, cfg.warmup) == (
         5e-4,
         "l2",

@@ -169,7 +169,7 @@ def encode(
     device: str | None = typer.Option(None, help=f"auto | cpu | cuda [{EncodeOptions.device}]."),
     seed: int | None = typer.Option(None, help=f"Random seed [{EncodeOptions.seed}]."),
     batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
-    lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [4x the model's reference]."),
     patch: int | None = typer.Option(
         None, help="hinerv: train on square patches of about this many pixels a side [whole frames]."
     ),
@@ -231,7 +231,7 @@ def append(
     device: str | None = typer.Option(None, help=f"auto | cpu | cuda [{EncodeOptions.device}]."),
     seed: int | None = typer.Option(None, help=f"Seed of the frame order [{EncodeOptions.seed}]."),
     batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
-    lr: float | None = typer.Option(None, help="Peak learning rate [model's reference]."),
+    lr: float | None = typer.Option(None, help="Peak learning rate [4x the model's reference]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:

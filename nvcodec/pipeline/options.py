@@ -67,6 +67,12 @@ class Training:
             outright, unscaled).
         lr_warmup: share of each schedule's steps that ramp the learning rate up linearly before
             its cosine decay; None: the model's recipe's.
+            Measured together (hnerv, ``--time``, one run each, PSNR at about 0.1 bpp; 40 s on the
+            144x176 clips, 60 s on Bunny 160x320): x1 (recipe warm-up 0.1) qcif / pan / synthetic
+            26.63 / 22.56 / 23.82 dB; x2 28.19 / 23.37 / 23.76; x4 28.60 / 23.92 / 25.01; x8 29.20
+            / 24.20 / 24.16; x4 with warm-up 0.3 28.37 / 23.71 / 25.29; x8 with 0.3 29.33 / 24.41 /
+            25.76. On Bunny, x2 24.88, x4 24.78, x4 with 0.3 26.13 and 25.82 (two runs), x8 with
+            0.3 24.17 and 25.11: the larger network wants the gentler rate, so x4 with 0.3.
         size_steps: the fewest optimizer steps the planned time (a preset's or ``--time``'s, on
             the reference machine: :mod:`~nvcodec.pipeline.effort`) must buy the network of a CPU
             encode: when the budget's network would get fewer, the largest network that gets them
@@ -87,8 +93,8 @@ class Training:
     table_lr_scale: float = TABLE_LR_SCALE
     fused_adam: bool = True
     optimizer: str | None = None
-    lr_scale: float = 1.0
-    lr_warmup: float | None = None
+    lr_scale: float = 4.0
+    lr_warmup: float | None = 0.3
     size_steps: int | None = 3000
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
