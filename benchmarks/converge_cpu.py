@@ -60,8 +60,8 @@ def baseline_tree(commit: str, folder: Path) -> Path:
 def encode(arm: str, clip: Path, bpp: float, seconds: float, seed: int, out: Path, old: Path) -> dict:
     """One timed encode in a fresh process; its JSON report and wall seconds."""
     args = ["encode", str(clip), "-o", str(out), "--bpp", str(bpp), "--time", f"{seconds:g}s", "--seed", str(seed)]
-    if arm == BASELINE:
-        command, env = [sys.executable, "-m", "nvcodec", *args, "--json", "-q", "-y"], {"PYTHONPATH": str(old)}
+    if arm == BASELINE:  # -P: the working folder's nvcodec must not shadow the old one
+        command, env = [sys.executable, "-P", "-m", "nvcodec", *args, "--json", "-q", "-y"], {"PYTHONPATH": str(old)}
     else:
         command, env = [sys.executable, __file__, "--one", arm, *args[1:]], {}
     started = time.perf_counter()

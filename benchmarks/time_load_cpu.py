@@ -69,9 +69,8 @@ def run(arm: str, clip: Path, seconds: float, bpp: float, tree: Path, out: Path)
     env = {**os.environ, "PYTHONPATH": str(tree)} if arm == BASELINE else dict(os.environ)
     args = [str(clip), "-o", str(out), "--bpp", str(bpp), "--time", f"{seconds:g}s", "--json", "-q", "-y"]
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "nvcodec", "encode", *args, *ARMS[arm]], capture_output=True, text=True, env=env
-    )
+    command = [sys.executable, "-P", "-m", "nvcodec", "encode", *args, *ARMS[arm]]  # -P: no cwd shadowing
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{arm}: {done.stderr.strip()}")
