@@ -114,7 +114,7 @@ def _seconds(work) -> float:
 def _build(model: str, video: Video) -> tuple[torch.nn.Module, FrameSource, RDConfig, pipeline.EncodeOptions]:
     options = pipeline.EncodeOptions(model=model, bpp=BUDGET, device="cpu")
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
-    config = size_rd(video, options, meta)
+    config = size_rd(video, options, meta)[0]
     torch.manual_seed(0)
     net = options.spec.build(config, with_encoder=True)
     source = FrameSource(torch.from_numpy(np.ascontiguousarray(video.frames)), (config.height, config.width))
