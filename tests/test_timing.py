@@ -162,7 +162,6 @@ def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
         assert sized.config == full.config and not sized.notes
     else:  # no network gets a million steps in a second: the smallest one, at the budget's bits per value
         assert count(sized.config) < count(full.config) and "planned time buys" in sized.notes[0]
-        share = count(sized.config) / count(full.config)
-        assert sized.budget.bpp == pytest.approx(full.budget.bpp * share)
+        assert sized.budget.bpp < full.budget.bpp  # the budget the time can use: the file lands below
     epochs = EncodeOptions(bpp=2.0, device="cpu").for_video(8, 48, 64, sized.config).planned_epochs
     assert epochs >= 1

@@ -15,6 +15,7 @@ The window fractions the paths land in sit beside :class:`Budget` in :mod:`nvcod
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,12 +107,19 @@ def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any,
     and the width whose values fit the budget at the bits per value the fit reaches (see
     :mod:`nvcodec.ratecontrol`). A budget that even the smallest model's file with every value zero
     overshoots is refused before fitting. A CPU encode whose planned time buys that network too few
-    steps gets a smaller one (:func:`fit_in_time`: the notes say so, and the share of the budget's
-    values it holds is returned, 1 otherwise)."""
+    steps is sized for a smaller budget instead (:func:`fit_in_time`: the notes say so, and that
+    budget's share of the asked one is returned, 1 otherwise)."""
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
         return solve_config(options.spec, h, w, t, _params(options)), (), 1.0
+    config = _rd_config(video, options, meta, budget)
+    return fit_in_time(video, options, budget, config, lambda b: _rd_config(video, options, meta, b))
+
+
+def _rd_config(video: Video, options: EncodeOptions, meta: VideoMeta, budget: ratecontrol.Budget) -> Any:
+    """The config the budget pays for (see :func:`size_rd`)."""
+    t, h, w = video.num_frames, video.height, video.width
     grid, fixed = embedding_layout(options.spec, h, w, t, ratecontrol.rd_embedding_limit(budget, t))
     smallest = solve_config(options.spec, h, w, t, 0, fixed, grid)
     floor = zero_file_bytes(options, meta, smallest)
@@ -121,41 +129,58 @@ def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any,
     config = solve_config(options.spec, h, w, t, ratecontrol.rd_params_for_budget(budget, embed, floor), fixed, grid)
     overhead = zero_file_bytes(options, meta, config)  # steps and scales grow with the channels
     params = ratecontrol.rd_params_for_budget(budget, embed, overhead)
-    return fit_in_time(video, options, params, lambda p: solve_config(options.spec, h, w, t, p, fixed, grid))
+    return solve_config(options.spec, h, w, t, params, fixed, grid)
+
+
+TIME_SIZING_STEPS = 12
+"""Halvings of the log-budget interval [budget / 256, budget] that :func:`fit_in_time` searches."""
 
 
 def fit_in_time(
-    video: Video, options: EncodeOptions, params: int, make: Callable[[int], Any]
+    video: Video, options: EncodeOptions, budget: ratecontrol.Budget, config: Any, make: Callable[[Any], Any]
 ) -> tuple[Any, tuple[str, ...], float]:
-    """The config ``make(params)``, or, on the CPU, when the time the options plan
+    """``config`` (the budget's), or, on the CPU, when the time the options plan
     (:func:`~nvcodec.pipeline.effort.fit_seconds`) buys it fewer than ``training.size_steps``
-    steps on the reference machine, the largest ``make(p)`` that it buys them (the smallest
-    ``make(0)`` at worst), with a note; and the share of the budget's values it holds. The
-    smaller network is coded at the budget's bits per value, so every budget above the one
-    whose network the time allows codes the same network into the same bits (at equal time,
-    more bits for it bought a worse video: fewer steps, on Bunny 160x320 at 60 s)."""
-    config, least = make(params), options.training.size_steps
-    seconds = effort.fit_seconds(options, video.num_frames * video.height * video.width)
+    steps on the reference machine, ``make(b)`` for the largest budget ``b`` whose network gets
+    them (found in log steps; the least budget tried at worst), with a note, and ``b``'s share of
+    the budget. Every budget above the one the time allows then codes the same network into the
+    same bits: at equal time, more bits and a larger embedding for a network that cannot train
+    bought a worse video (Bunny 160x320 at 60 s)."""
+    least = options.training.size_steps
+    t, h, w = video.num_frames, video.height, video.width
+    seconds = effort.fit_seconds(options, t * h * w)
     if least is None or seconds is None or resolve_device(options.device).type != "cpu":
         return config, (), 1.0
-    t, spec, batch, training = video.num_frames, options.spec, options.batch_size, options.training
+    spec, batch, training = options.spec, options.batch_size, options.training
 
     def enough(c: Any) -> bool:
         return effort.epochs_for(seconds, spec, c, t, batch, training) * -(-t // batch) >= least
 
     if enough(config):
         return config, (), 1.0
-    lo, hi = 0, params  # make(lo) is the answer unless a larger one gets the steps; make(hi) does not
-    while hi - lo > max(1, params // 256):
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if enough(make(mid)) else (lo, mid)
-    smaller = make(lo)
-    count, full = spec.transmitted_count(smaller), spec.transmitted_count(config)
+    lo, hi = math.log(budget.bpp / 256), math.log(budget.bpp)
+    best, least_tried = None, None  # the largest budget whose network gets the steps; the least one tried
+    for _ in range(TIME_SIZING_STEPS):
+        mid = 0.5 * (lo + hi)
+        try:
+            candidate = make(budget_for(math.exp(mid), t, h, w))
+        except NvcError:  # below the least file: look higher
+            lo = mid
+            continue
+        if enough(candidate):
+            lo, best = mid, (mid, candidate)
+        else:
+            hi, least_tried = mid, (mid, candidate)
+    found = best or least_tried
+    if found is None:
+        return config, (), 1.0
+    bpp_time, chosen = math.exp(found[0]), found[1]
     note = (
-        f"network of {count} values instead of the budget's {full}: the planned time buys that one "
-        f"{least}+ steps; coded at the budget's bits per value, the file lands below the budget"
+        f"sized for {bpp_time:.4g} bpp, not {budget.bpp:g}: the planned time buys the budget's network "
+        f"fewer than {least} steps ({spec.transmitted_count(chosen)} values instead of "
+        f"{spec.transmitted_count(config)}); the file lands below the budget"
     )
-    return smaller, (note,), count / full
+    return chosen, (note,), bpp_time / budget.bpp
 
 
 def weight_arrays(model: NeuralVideoModel) -> dict[str, np.ndarray]:
