@@ -11,7 +11,8 @@ the written file (the format did not change since a8df334), against the clip.
     python benchmarks/converge_cpu.py --times 60 --seeds 0 1 --arms a8df334 default
 
 writes ``benchmarks/results/converge-cpu.json`` and ``converge-cpu.png`` (PSNR against seconds,
-one panel per clip). Run it alone on the machine: every arm is timed.
+one panel per clip); ``--table [FILE]`` prints the README's table of a results file. Run it alone
+on the machine: every arm is timed.
 """
 
 from __future__ import annotations
@@ -261,8 +262,42 @@ def _write(path: Path, runs: list[dict], anchor_rows: dict) -> None:
     path.write_text(json.dumps(result, indent=1, default=str) + "\n")
 
 
+def table(path: Path) -> str:
+    """The README's table of a results file: per clip and time, each arm's mean bpp and PSNR by
+    budget, its BD-rate and BD-PSNR against the baseline and against x265, and the paired PSNR
+    differences (mean, least)."""
+    result = json.loads(path.read_text())
+    lines = [
+        "| clip, time | arm | points (bpp, PSNR dB) by budget | BD-rate vs a8df334 | BD-PSNR vs a8df334 "
+        "| paired dPSNR mean / least | BD-rate vs x265 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, cell in result["summary"]["by_clip"].items():
+        for arm, row in cell.items():
+            points = ", ".join(f"{b:.3f} / {q:.2f}" for b, q in row["points"])
+            base = row.get("vs_baseline") or {}
+            pairs = [p["psnr_db"] for p in row.get("paired_psnr_db", [])]
+            paired = f"{np.mean(pairs):+.2f} / {min(pairs):+.2f}" if pairs else ""
+            x265 = (row.get("vs_x265") or {}).get("bd_rate_percent")
+            lines.append(
+                f"| {key} | {arm} | {points} | {_pct(base.get('bd_rate_percent'))} | {_db(base.get('bd_psnr_db'))} "
+                f"| {paired} | {_pct(x265)} |"
+            )
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:+.1f} %"
+
+
+def _db(value: float | None) -> str:
+    return "" if value is None else f"{value:+.2f} dB"
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2 and sys.argv[1] == "--one":
         one(sys.argv[2], sys.argv[3:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--table":
+        print(table(Path(sys.argv[2]) if len(sys.argv) > 2 else RESULTS / "converge-cpu.json"))
     else:
         main()
