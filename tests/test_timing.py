@@ -71,7 +71,7 @@ def test_max_steps_stops_the_fit() -> None:
     assert len(seen) == 3
 
 
-@pytest.mark.parametrize(("duration", "short"), [("4s", False), ("0.1s", True)])
+@pytest.mark.parametrize(("duration", "short"), [("8s", False), ("0.1s", True)])
 def test_a_timed_encode_reports_its_plan(duration: str, short: bool, cli, clip_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "t.nrv"
     code, stdout, err = cli(
