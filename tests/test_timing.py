@@ -20,7 +20,7 @@ from nvcodec.models import solve_config, spec
 from nvcodec.pipeline import EncodeOptions, threads, timing
 from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.sizing import size_video
-from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs
+from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs, shortfall_notes
 from nvcodec.progress import Reporter
 
 
@@ -71,16 +71,21 @@ def test_max_steps_stops_the_fit() -> None:
     assert len(seen) == 3
 
 
-@pytest.mark.parametrize(("duration", "short"), [("8s", False), ("0.1s", True)])
-def test_a_timed_encode_reports_its_plan(duration: str, short: bool, cli, clip_dir: Path, tmp_path: Path) -> None:
+def test_a_timed_encode_too_short_for_one_epoch_says_so(cli, clip_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "t.nrv"
     code, stdout, err = cli(
-        "encode", clip_dir / "tiny.mkv", "-o", out, "--time", duration, "--bpp", "1.0", "--json", "-q"
+        "encode", clip_dir / "tiny.mkv", "-o", out, "--time", "0.1s", "--bpp", "1.0", "--json", "-q"
     )
     assert code == 0, err
     report = json.loads(stdout)
     assert report["planned_seconds"] > 0 and report["epochs"] >= 1 and report["encode_seconds"] > 0
-    assert any("shortest encode" in n for n in report["notes"]) == short
+    assert any("shortest encode" in n for n in report["notes"])
+
+
+@pytest.mark.parametrize(("given", "shortest", "noted"), [(8.0, 3.2, False), (8.0, 8.0, False), (0.1, 3.2, True)])
+def test_the_shortfall_note_is_given_only_when_the_time_is_short(given: float, shortest: float, noted: bool) -> None:
+    assert bool(shortfall_notes(given, shortest)) == noted
+    assert shortfall_notes(None, shortest) == [] and shortfall_notes(given, None) == []
 
 
 @pytest.mark.parametrize("rd", [[], ["--rd"]])

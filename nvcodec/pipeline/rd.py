@@ -32,7 +32,7 @@ from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
 from nvcodec.pipeline.threads import choose_threads
-from nvcodec.pipeline.timing import TIME_SHARE, Costs, TimedPlan, post_seconds, time_steps, timed
+from nvcodec.pipeline.timing import TIME_SHARE, Costs, TimedPlan, post_seconds, shortfall_notes, time_steps, timed
 from nvcodec.progress import Reporter
 from nvcodec.render import RENDER_BATCH
 
@@ -194,11 +194,7 @@ def encode_rd(
     estimate = rd.fixed_bits + estimated_bits([*params.values(), *embeddings.values()])
     stats.rate_estimate_bytes = round(estimate / 8)
     stats.notes = list(video.notes) + list(sizing.notes)
-    if shortest is not None and options.time is not None and shortest > options.time:
-        stats.notes.append(
-            f"--time {options.time:g}s is less than this clip's shortest encode (about {shortest:.1f} s: "
-            "every stage one epoch)"
-        )
+    stats.notes += shortfall_notes(options.time, shortest)
     if scale != 1:
         stats.notes.append(f"learned steps scaled by {scale:.3g} to land in the budget")
     return stats, _mean_bits(params, embeddings, nbytes)

@@ -170,3 +170,14 @@ class TimedPlan:
     def epochs_run(self) -> int:
         """Whole epochs' worth of the steps run."""
         return round(self.ran / max(self.steps, 1))
+
+
+def shortfall_notes(time_given: float | None, shortest: float | None) -> list[str]:
+    """The report's note when ``--time`` (``time_given`` seconds) is less than the ``shortest``
+    encode the plan allows (every stage one epoch), else none."""
+    if time_given is None or shortest is None or shortest <= time_given:
+        return []
+    return [
+        f"--time {time_given:g}s is less than this clip's shortest encode (about {shortest:.1f} s: "
+        "every stage one epoch)"
+    ]
