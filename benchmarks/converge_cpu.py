@@ -73,6 +73,15 @@ def encode(arm: str, clip: Path, bpp: float, seconds: float, seed: int, out: Pat
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall_seconds": wall}
 
 
+def this_commit() -> str:
+    """The commit this tree's arms run (``HEAD`` of the checkout the script sits in; a tree with
+    uncommitted changes to the package is marked ``+dirty``)."""
+    root = Path(__file__).resolve().parent.parent
+    git = lambda *a: subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True).stdout  # noqa: E731
+    dirty = git("status", "--porcelain", "--", "nvcodec").strip()
+    return git("rev-parse", "--short", "HEAD").strip() + ("+dirty" if dirty else "")
+
+
 def _env() -> dict[str, str]:
     import os
 
@@ -225,6 +234,7 @@ def main() -> None:
                             out = Path(tmp) / "point.nrv"
                             report = encode(arm, clips[clip], budget, seconds, seed, out, tree)
                             row = {"arm": arm, "clip": clip, "budget": budget, "time": seconds, "seed": seed}
+                            row["commit"] = BASELINE if arm == BASELINE else this_commit()
                             row.update(
                                 {
                                     k: report[k]
