@@ -14,7 +14,8 @@ progress
 files                     errors
 io, container, entropy,   errors, bitio, files (video I/O, the container, entropy coding and
 compress, models,         compression maths know no models, no format and no pipeline;
-ratecontrol               entropy knows nothing of compress or fit; compress no bytes)
+ratecontrol, motion       entropy knows nothing of compress or fit; compress no bytes; motion:
+                          errors alone, its estimation is the encoder's)
 format                    the byte layout of coded data: bitio, compress, container, entropy,
                           errors, models
 render                    the decoder's path: compress, errors, models
@@ -47,10 +48,12 @@ ALLOWED: dict[str, set[str]] = {
     "compress": {"errors"},
     "models": {"errors"},
     "ratecontrol": {"errors"},
+    "motion": {"errors"},
     "format": {"bitio", "compress", "container", "entropy", "errors", "models"},
     "render": {"compress", "errors", "models"},
     "fit": {"compress", "entropy", "errors", "format", "models", "progress"},
-    "pipeline": _CORE | {"io", "container", "entropy", "compress", "models", "ratecontrol", "format", "render", "fit"},
+    "pipeline": _CORE
+    | {"io", "container", "entropy", "compress", "models", "ratecontrol", "motion", "format", "render", "fit"},
     "bench": _CORE | {"io", "pipeline", "models", "format", "container", "ratecontrol"},
     "cli": _CORE | {"io", "container", "models", "fit", "pipeline", "bench", "format"},
     "__main__": {"cli"},
