@@ -94,3 +94,19 @@ def test_workers_torchrun_and_a_resumed_encode_give_one_process_s_bytes(cli, cli
 def test_an_archive_is_one_segment(cli, clips: Path, tmp_path: Path) -> None:
     code, _, err = cli("encode", clips / "c24.mkv", "-o", tmp_path / "a.nrv", "--model", "pfnr", "--segment", "8")
     assert code != 0 and "do not apply to pfnr archives" in err
+
+
+def _write_threads(path: Path) -> None:
+    import torch
+
+    path.write_text(str(torch.get_num_threads()))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_workers_start_with_the_threads_they_are_given(threads: int, tmp_path: Path) -> None:
+    from nvcodec.pipeline.workers import run_jobs
+
+    finished: list[int] = []
+    run_jobs(_write_threads, [(0, (tmp_path / "t",))], 1, finished.append, threads=threads)
+    seen = int((tmp_path / "t").read_text())
+    assert finished == [0] and seen == threads

@@ -15,7 +15,7 @@ from nvcodec.pipeline.options import EncodeOptions
 from nvcodec.pipeline.parallel import distributed, launched_ranks, read_spans
 from nvcodec.pipeline.report import EncodeReport
 from nvcodec.pipeline.segments import encode_one, finish, plan_segments, reusable, segment_length, segment_options
-from nvcodec.pipeline.threads import free_cores
+from nvcodec.pipeline.threads import allowed_cores, free_cores
 from nvcodec.pipeline.workdir import WorkDir, fingerprint
 from nvcodec.pipeline.workers import run_jobs
 from nvcodec.progress import Reporter
@@ -75,5 +75,5 @@ def encode_source(
         def done(k: int) -> None:
             reporter.advance(1, segment=k)
 
-        run_jobs(encode_one, jobs, workers, done, name="segment")
+        run_jobs(encode_one, jobs, workers, done, name="segment", threads=max(1, allowed_cores() // workers))
     return finish(output, work, spans, started, notes + redone)

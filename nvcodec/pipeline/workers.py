@@ -58,17 +58,25 @@ class _Worker:
 
 
 def run_jobs(
-    run: Callable[..., None], jobs: Iterable[Job], workers: int, done: Callable[[int], None], name: str = "job"
+    run: Callable[..., None],
+    jobs: Iterable[Job],
+    workers: int,
+    done: Callable[[int], None],
+    name: str = "job",
+    threads: int | None = None,
 ) -> None:
     """Call ``run(*args)`` for each job in a worker process, ``workers`` at a time, taking the next
     job from ``jobs`` only when a worker is free; ``done(number)`` after each finished job. The
-    first failure stops everything and is raised here (``name``: what a job is, for messages)."""
+    first failure stops everything and is raised here (``name``: what a job is, for messages).
+    ``threads``: the OpenMP threads each worker starts with (``OMP_NUM_THREADS``, which torch
+    takes as its default), so that K workers do not each start one thread per core."""
     running: list[_Worker] = []
+    env = None if threads is None else {**os.environ, "OMP_NUM_THREADS": str(threads)}
     try:
         for number, args in jobs:
             while len(running) >= workers:
                 _reap(running, done)
-            running.append(_start(f"{name} {number}", number, run, args))
+            running.append(_start(f"{name} {number}", number, run, args, env))
         while running:
             _reap(running, done)
     finally:
@@ -79,12 +87,15 @@ def run_jobs(
             os.close(worker.outcome)
 
 
-def _start(name: str, number: int, run: Callable[..., None], args: tuple[Any, ...]) -> _Worker:
-    """Start a worker in a session of its own and hand it its job on its standard input."""
+def _start(
+    name: str, number: int, run: Callable[..., None], args: tuple[Any, ...], env: dict[str, str] | None = None
+) -> _Worker:
+    """Start a worker in a session of its own (environment ``env``, None: this one's) and hand it
+    its job on its standard input."""
     read, write = os.pipe()
     try:
         command = [sys.executable, "-c", BOOTSTRAP, str(write), *(p for p in sys.path if p)]
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(write,), start_new_session=True)
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(write,), start_new_session=True, env=env)
     except BaseException:
         os.close(read)
         raise
