@@ -34,25 +34,16 @@ class StageClock:
             stage that cannot train every frame once is not worth its export).
         epochs: the epochs the schedule was planned to hold (for the progress display).
         steps: steps run so far under this clock (all its fits).
-        step_limit: the steps of the schedule (None: it is its seconds alone). The schedule then
-            follows the step count, as in an epoch-counted fit, and the seconds only cap it: on a
-            machine fast enough for the steps, the fit does not depend on the clock at all.
     """
 
-    def __init__(
-        self, seconds: float, min_steps: int, epochs: int, start: float | None = None, step_limit: int | None = None
-    ) -> None:
+    def __init__(self, seconds: float, min_steps: int, epochs: int, start: float | None = None) -> None:
         self.start = time.perf_counter() if start is None else start
         self.seconds, self.end = max(seconds, 1e-6), 1.0
         self.min_steps, self.epochs, self.steps = max(1, min_steps), max(1, epochs), 0
-        self.step_limit = None if step_limit is None else max(1, step_limit)
         self._first = 0
 
     def progress(self) -> float:
-        """The share of the schedule that has passed: of its steps where it has a step limit, else
-        of its seconds."""
-        if self.step_limit is not None:
-            return self.steps / self.step_limit
+        """The share of the schedule's seconds that has passed."""
         return (time.perf_counter() - self.start) / self.seconds
 
     def until(self, end: float) -> StageClock:
@@ -62,12 +53,9 @@ class StageClock:
         return self
 
     def expired(self, progress: float) -> bool:
-        """Whether the current fit should stop at ``progress``: its share is spent (or, with a step
-        limit, the seconds are) and it ran its fewest steps."""
-        spent = progress >= self.end
-        if self.step_limit is not None:
-            spent = spent or time.perf_counter() - self.start >= self.seconds
-        return spent and self.steps - self._first >= self.min_steps
+        """Whether the current fit should stop at ``progress`` (its share is spent and it ran its
+        fewest steps)."""
+        return progress >= self.end and self.steps - self._first >= self.min_steps
 
     def elapsed(self) -> float:
         """Seconds since the schedule began."""

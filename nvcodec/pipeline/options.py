@@ -76,25 +76,12 @@ class Training:
         size_steps: the fewest optimizer steps the planned time (a preset's or ``--time``'s, on
             the reference machine: :mod:`~nvcodec.pipeline.effort`) must buy the network of a CPU
             encode: when the budget's network would get fewer, the largest network that gets them
-            is fitted instead, at its share of the budget (the file lands below the budget, so
-            that at equal time a larger budget does not give a worse video). None: sized by the
+            is fitted instead, coded for its own budget (the file lands below the asked one, so
+            that at equal time a larger budget does not buy a worse video). None: sized by the
             budget alone. 3000: on a
             30-frame 144x176 clip at ``--time 60s`` the network for 0.375 bpp (about 3,200 steps)
             gave 0.85 dB more than the one for 0.19 bpp, the one for 0.8 bpp (about 2,000) 0.6 dB
             less (issue 28's measurements).
-        time_bound_share: with ``--time``, a network sized down by :attr:`size_steps` plans the
-            epochs the reference machine fits in this share of the time
-            (:class:`~nvcodec.pipeline.sizing.TimeBound`): its stages are scheduled by those steps
-            and the clock only caps them, so on an idle machine every budget the time binds gives
-            the same file. By the clock alone, Bunny 160x320 at ``--time 60s`` gave 25.62, 25.74
-            and 25.70 dB at 0.05, 0.1 and 0.2 bpp (the same network; the clock's jitter). At 0.65
-            it fitted 22 epochs in 29 s (25.28 dB, 43 s wall); at 0.85 29 epochs in 36 s (25.63
-            dB, 50-55 s wall), identical files for the three budgets with seed 0 but not with seed
-            1, where a slower pace let the cap end stages (26, 28 and 29 epochs). 0.75 keeps about
-            a fifth of the fit's real time spare: the fit gets about two thirds of ``--time`` on
-            Bunny (the probe and the final renders take the rest) and the cost model priced that
-            network's epoch 25-35 % above what it took. Where it prices a network right or low,
-            the cap ends stages and the files differ by the clock's jitter again, as before.
     """
 
     warmup_share: float = 0.5
@@ -110,7 +97,6 @@ class Training:
     lr_scale: float = 4.0
     lr_warmup: float | None = 0.3
     size_steps: int | None = 3000
-    time_bound_share: float = 0.75
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
         """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""

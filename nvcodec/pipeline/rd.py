@@ -176,7 +176,7 @@ def encode_rd(
     rd = RDConfig(pixels, target, lam, fixed_bits=fixed, rate_every=training.rate_every, joint_rate=training.joint_rate)
     shortest, timed = None, None
     if options.time is not None:
-        timed, shortest = _plan_time(model, source, video, options, rd, cost, started, sizing.time_epochs)
+        timed, shortest = _plan_time(model, source, video, options, rd, cost, started)
     fit_started = time.perf_counter()
     rate, table = _fit_stages(model, source, options, rd, reporter, timed)
     fit_seconds = time.perf_counter() - fit_started
@@ -201,19 +201,10 @@ def encode_rd(
 
 
 def _plan_time(
-    model: Any,
-    source: FrameSource,
-    video: Video,
-    options: EncodeOptions,
-    rd: RDConfig,
-    cost: CodedSize,
-    started: float,
-    bound_epochs: int | None,
+    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize, started: float
 ) -> tuple[TimedPlan, float]:
     """For ``--time``: the stages' time plan (:class:`~nvcodec.pipeline.timing.TimedPlan`) and the
-    seconds of the shortest encode it allows (the probe included); a time-bound encode
-    (``bound_epochs``, :class:`~nvcodec.pipeline.sizing.TimeBound`) caps each stage at the steps of
-    its share of those epochs."""
+    seconds of the shortest encode it allows (the probe included)."""
     costs, steps = _probe(model, source, video, options, rd, cost), _steps(options, video)
     now, training = time.perf_counter(), options.training
     warm, rd_epochs, exact = training.stage_epochs(SPLIT_EPOCHS)
@@ -226,11 +217,7 @@ def _plan_time(
     step_costs = {"fit": costs.fit_step, "table": costs.table_step, "rd": costs.rd_step}
     deadline = now + TIME_SHARE * (started + options.time - now)
     post, epochs = post_seconds(costs, video.num_frames), {"warm": warm, "rd": rd_epochs, "exact": exact}
-    limits = None
-    if bound_epochs is not None:
-        stages = dict(zip(("warm", "rd", "exact"), training.stage_epochs(bound_epochs), strict=True))
-        limits = {stage: max(1, n) * steps for stage, n in stages.items()}
-    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps, limits)
+    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps)
     return plan, now - started + plan.shortest()
 
 

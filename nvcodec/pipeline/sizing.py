@@ -39,14 +39,11 @@ from nvcodec.pipeline.options import EncodeOptions, resolve_device
 
 @dataclass(frozen=True)
 class Sizing:
-    """What a one-video encode is sized for: its budget (None: ``--params``), its model config, notes
-    for the report, and for a time-bound encode (:func:`fit_in_time`) the epochs it plans (a cap on
-    the clock's)."""
+    """What a one-video encode is sized for: its budget (None: ``--params``) and its model config."""
 
     budget: ratecontrol.Budget | None
     config: Any
     notes: tuple[str, ...] = ()
-    time_epochs: int | None = None
 
 
 def budget_for(bpp_target: float | None, frames: int, height: int, width: int) -> ratecontrol.Budget | None:
@@ -62,10 +59,9 @@ def size_video(video: Video, options: EncodeOptions) -> Sizing:
     if options.spec.progressive:
         config = size_archive(video, options, meta)
     elif options.uses_rd:
-        config, notes, bound = size_rd(video, options, meta)
-        if budget is not None and bound is not None:  # a network smaller than the budget's: its share of the bits
-            budget = budget_for(budget.bpp * bound.share, video.num_frames, video.height, video.width)
-            return Sizing(budget, config, notes, bound.epochs)
+        config, notes, bpp_time = size_rd(video, options, meta)
+        if budget is not None and bpp_time is not None:  # a network smaller than the budget's: its budget
+            budget = budget_for(bpp_time, video.num_frames, video.height, video.width)
     else:
         config = size_post(video, options, meta)
     return Sizing(budget, config, notes)
@@ -105,14 +101,14 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
     return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
 
 
-def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, tuple[str, ...], TimeBound | None]:
+def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, tuple[str, ...], float | None]:
     """The config of a rate–distortion encode: ``--params`` directly, or, for a budget, the
     embedding layout the budget can pay for (channels and grid, :func:`~nvcodec.models.embedding_layout`)
     and the width whose values fit the budget at the bits per value the fit reaches (see
     :mod:`nvcodec.ratecontrol`). A budget that even the smallest model's file with every value zero
     overshoots is refused before fitting. A CPU encode whose planned time buys that network too few
-    steps is sized for a smaller budget instead (:func:`fit_in_time`: the notes say so, and its
-    :class:`TimeBound` is returned, None otherwise)."""
+    steps is sized for a smaller budget instead (:func:`fit_in_time`: the notes say so, and that
+    budget is returned in bpp, None otherwise)."""
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
@@ -139,71 +135,32 @@ def _rd_config(video: Video, options: EncodeOptions, meta: VideoMeta, budget: ra
 TIME_SIZING_GRID = 64
 """:func:`fit_in_time` searches budgets of ``2 ** (k / TIME_SIZING_GRID)`` bpp (1.1 % apart) down to
 a 256th of the asked one: a grid fixed in absolute terms, so that every asked budget above the
-one the time allows finds the same one."""
-
-
-@dataclass(frozen=True)
-class TimeBound:
-    """A budget the planned time cannot train: the sized budget's share of the asked one, and the
-    epochs the fit plans (what the reference machine fits in
-    :attr:`~nvcodec.pipeline.options.Training.time_bound_share` of ``--time``; the clock may stop it
-    sooner)."""
-
-    share: float
-    epochs: int
+one the time allows finds the same one (a bisection of [B / 256, B] found a slightly different
+budget, so a slightly different target, for every B)."""
 
 
 def fit_in_time(
     video: Video, options: EncodeOptions, budget: ratecontrol.Budget, config: Any, make: Callable[[Any], Any]
-) -> tuple[Any, tuple[str, ...], TimeBound | None]:
+) -> tuple[Any, tuple[str, ...], float | None]:
     """``config`` (the budget's), or, on the CPU, when the time the options plan
     (:func:`~nvcodec.pipeline.effort.fit_seconds`) buys it fewer than ``training.size_steps``
     steps on the reference machine, ``make(b)`` for the largest budget ``b`` whose network gets
-    them (on a fixed grid of budgets, :data:`TIME_SIZING_GRID`; the least one tried at worst), with a note and its
-    :class:`TimeBound`. Every budget above the one the time allows then codes the same network into
-    the same bits: at equal time, more bits and a larger embedding for a network that cannot train
-    bought a worse video (Bunny 160x320 at 60 s). With ``--time``, such an encode plans its epochs
-    (the clock only caps them), so those budgets give one file, not files that differ by the
-    clock's jitter."""
+    them (on a fixed grid of budgets, :data:`TIME_SIZING_GRID`; the least one tried at worst), with a
+    note, and ``b`` (bpp). Every budget above the one the time allows then codes
+    the same network into the same bits: at equal time, more bits and a larger embedding for a network that cannot train
+    bought a worse video (Bunny 160x320 at 60 s)."""
     least = options.training.size_steps
     t, h, w = video.num_frames, video.height, video.width
     seconds = effort.fit_seconds(options, t * h * w)
     if least is None or seconds is None or resolve_device(options.device).type != "cpu":
         return config, (), None
-    chosen = _time_config(options, budget, config, make, seconds, (t, h, w))
-    if chosen is None:
-        return config, (), None
-    bpp_time, chosen = chosen
     spec, batch, training = options.spec, options.batch_size, options.training
-    planned = training.time_bound_share * options.time if options.time is not None else seconds
-    epochs = effort.epochs_for(planned, spec, chosen, t, batch, training)
-    note = (
-        f"sized for {bpp_time:.4g} bpp, not {budget.bpp:g}: the planned time buys the budget's network "
-        f"fewer than {least} steps ({spec.transmitted_count(chosen)} values instead of "
-        f"{spec.transmitted_count(config)}); the file lands below the budget, the same for every budget above it"
-    )
-    return chosen, (note,), TimeBound(bpp_time / budget.bpp, epochs)
-
-
-def _time_config(
-    options: EncodeOptions,
-    budget: ratecontrol.Budget,
-    config: Any,
-    make: Callable[[Any], Any],
-    seconds: float,
-    shape: tuple[int, int, int],
-) -> tuple[float, Any] | None:
-    """(bpp, config) of the largest budget whose network gets ``training.size_steps`` steps in
-    ``seconds`` of the reference machine (see :func:`fit_in_time`); None when ``config`` does."""
-    t, h, w = shape
-    spec, batch, training = options.spec, options.batch_size, options.training
-    least = training.size_steps or 0
 
     def enough(c: Any) -> bool:
         return effort.epochs_for(seconds, spec, c, t, batch, training) * -(-t // batch) >= least
 
     if enough(config):
-        return None
+        return config, (), None
     lo = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
     hi = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     best, least_tried = None, None  # the largest budget whose network gets the steps; the least one tried
@@ -219,7 +176,15 @@ def _time_config(
         else:
             hi, least_tried = mid, (mid, candidate)
     found = best or least_tried
-    return None if found is None else (2.0 ** (found[0] / TIME_SIZING_GRID), found[1])
+    if found is None:
+        return config, (), None
+    bpp_time, chosen = 2.0 ** (found[0] / TIME_SIZING_GRID), found[1]
+    note = (
+        f"sized for {bpp_time:.4g} bpp, not {budget.bpp:g}: the planned time buys the budget's network "
+        f"fewer than {least} steps ({spec.transmitted_count(chosen)} values instead of "
+        f"{spec.transmitted_count(config)}); the file lands below the budget"
+    )
+    return chosen, (note,), bpp_time
 
 
 def weight_arrays(model: NeuralVideoModel) -> dict[str, np.ndarray]:

@@ -124,7 +124,7 @@ class TimedPlan:
     time as those epochs would take it); ``step_costs`` the probe's seconds per step (``fit``,
     ``table``, ``rd``); ``post`` the post-fit work's seconds at that pace; ``deadline`` the
     ``time.perf_counter()`` by which the fit and that work are to end; ``steps`` the steps of
-    one epoch; ``step_limits`` (a time-bound encode's) the most steps each stage runs.
+    one epoch.
     """
 
     def __init__(
@@ -135,10 +135,8 @@ class TimedPlan:
         post: float,
         deadline: float,
         steps: int,
-        step_limits: dict[str, int] | None = None,
     ) -> None:
         self.epoch_seconds, self.step_costs, self.post = epoch_seconds, step_costs, post
-        self.step_limits = step_limits or {}
         self.weights = {stage: seconds * epochs[stage] for stage, seconds in epoch_seconds.items()}
         self.deadline, self.steps = deadline, steps
         self.slow = 1.0  # real over probed seconds per step, as the last stage measured it
@@ -150,16 +148,9 @@ class TimedPlan:
         return self.deadline - now - self.slow * self.post
 
     def clock(self, stage: str) -> StageClock:
-        """The clock of ``stage``: its share (by weight) of the seconds left to the stages from it on;
-        with a step limit, its steps, capped by all the seconds left but one epoch of each later stage."""
+        """The clock of ``stage``: its share (by weight) of the seconds left to the stages from it on."""
         names = list(self.weights)
         left = names[names.index(stage) :]
-        limit = self.step_limits.get(stage)
-        if limit is not None:
-            later = sum(self.slow * self.epoch_seconds[s] for s in left[1:])
-            return StageClock(
-                max(0.0, self.fit_seconds() - later), self.steps, -(-limit // self.steps), step_limit=limit
-            )
         seconds = max(0.0, self.fit_seconds()) * self.weights[stage] / sum(self.weights[s] for s in left)
         epochs = round(seconds / max(self.slow * self.epoch_seconds[stage], 1e-9))
         return StageClock(seconds, self.steps, epochs)
