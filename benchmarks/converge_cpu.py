@@ -11,8 +11,9 @@ the written file (the format did not change since a8df334), against the clip.
     python benchmarks/converge_cpu.py --times 60 --seeds 0 1 --arms a8df334 default
 
 writes ``benchmarks/results/converge-cpu.json`` and ``converge-cpu.png`` (PSNR against seconds,
-one panel per clip); ``--table [FILE]`` prints the README's table of a results file. Run it alone
-on the machine: every arm is timed.
+one panel per clip); ``--rerun`` replaces the rows of the arms asked for (after a change to the
+code they measure; the rows of other arms and times stay); ``--table [FILE]`` prints the README's
+table of a results file. Run it alone on the machine: every arm is timed.
 """
 
 from __future__ import annotations
@@ -215,10 +216,13 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=[BASELINE, "default"])
     parser.add_argument("--clip-dir", type=Path, default=Path(tempfile.gettempdir()) / "nvcodec-clips")
     parser.add_argument("--out", type=Path, default=RESULTS / "converge-cpu.json")
+    parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms at --times on --clips")
     args = parser.parse_args()
     clips = make_clips(args.clip_dir)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, anchor_rows = old.get("runs", []), old.get("x265", {})
+    if args.rerun:
+        runs = [r for r in runs if not (r["arm"] in args.arms and r["time"] in args.times and r["clip"] in args.clips)]
     done = {(r["arm"], r["clip"], r["budget"], r["time"], r["seed"]) for r in runs}
     with tempfile.TemporaryDirectory() as tmp:
         tree = baseline_tree(BASELINE, Path(tmp)) if BASELINE in args.arms else Path(tmp)
