@@ -4,6 +4,8 @@ written file, the frozen weights of progressive sessions, and the one input door
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.io import prepare_video, synthetic_clip, write_video
 from nvcodec.models import solve_config, spec
 from nvcodec.models.base import Recipe
+from nvcodec.numerics import TINY, flushing
 from nvcodec.pipeline import DEFAULT_BPP, EncodeOptions, effort, load_entries
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.effort import GROWTH, PRESET_SECONDS, REFERENCE_PIXELS
@@ -145,3 +148,17 @@ def test_the_training_switches_reach_the_fit(optimizer: str) -> None:
         param.grad = torch.ones(4, 4)
         opt.step()
     assert type(opt).__name__.lower().startswith(optimizer) and not torch.equal(param, torch.ones(4, 4))
+
+
+def test_every_thread_of_a_process_that_imports_the_pipeline_flushes_subnormals() -> None:
+    code = (
+        "import torch, nvcodec.pipeline; torch.set_num_threads(2); "
+        f"x = torch.full((1 << 20,), {TINY!r}); left = int(((x * 0.5) != 0).sum()); "
+        "print(torch.set_flush_denormal(True), left)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    supported, left = done.stdout.split()
+    if supported != "True":
+        pytest.skip("this CPU cannot flush subnormals")
+    assert left == "0"  # the intra-op threads flush too, not only the thread that set the mode
+    assert flushing()  # this test process imported the pipeline as well

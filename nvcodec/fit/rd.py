@@ -46,7 +46,6 @@ from nvcodec.fit.train import (
     decode_step,
     embeddings_for,
     epochs_run,
-    flushed_denormals,
     make_optimizer,
     optimizer_step,
     train_steps,
@@ -309,26 +308,25 @@ def fit_rd(
     reporter.start(stage, epochs_run(cfg))
     model.train()
     bits, every = torch.zeros(()), max(1, rd.rate_every)
-    with flushed_denormals(cfg.flush_denormal):
-        for n, step in enumerate(train_steps(source, cfg, opt)):
-            priced = rate.state.price = n % every == 0
-            with _autocast(source.frames.device):
-                embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx, priced)
-                out = decode_step(model, step, embeddings, source.height, source.width).float()
-            loss = loss_fn(out, step.target)
-            if priced:
-                bits = rate.weight_bits(rd.joint_rate) + embed_bits
-                loss = loss + lam * every * bits / rd.pixels
-            bpp = (bits.detach() + rate.side_bits + rd.fixed_bits) / rd.pixels
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            bits = bits.detach()
-            optimizer_step(opt, cfg)
-            if after_step is not None:
-                after_step()
-            if rd.target_bpp is not None:
-                lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
-            if step.last:
-                reporter.advance(1, epoch=step.epoch + 1, bpp=float(bpp.detach()), lam=lam)
+    for n, step in enumerate(train_steps(source, cfg, opt)):
+        priced = rate.state.price = n % every == 0
+        with _autocast(source.frames.device):
+            embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx, priced)
+            out = decode_step(model, step, embeddings, source.height, source.width).float()
+        loss = loss_fn(out, step.target)
+        if priced:
+            bits = rate.weight_bits(rd.joint_rate) + embed_bits
+            loss = loss + lam * every * bits / rd.pixels
+        bpp = (bits.detach() + rate.side_bits + rd.fixed_bits) / rd.pixels
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        bits = bits.detach()
+        optimizer_step(opt, cfg)
+        if after_step is not None:
+            after_step()
+        if rd.target_bpp is not None:
+            lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
+        if step.last:
+            reporter.advance(1, epoch=step.epoch + 1, bpp=float(bpp.detach()), lam=lam)
     rate.state.price = True
     return lam

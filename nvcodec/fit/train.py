@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,8 +48,6 @@ class FitConfig:
         clock: run by the wall clock (:class:`~nvcodec.fit.clock.StageClock`) instead of
             ``epochs`` and ``span``: whole frames, the steps shuffled as ever, the schedule
             following the clock's progress until its ``end``.
-        flush_denormal: train with subnormal floats flushed to zero on the CPU
-            (:func:`flushed_denormals`).
     """
 
     epochs: int
@@ -67,30 +64,6 @@ class FitConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     clip: float = 0.0
     clock: StageClock | None = None
-    flush_denormal: bool = True
-
-
-def _flushing() -> bool:
-    """Whether the CPU flushes subnormal floats now (torch has no getter)."""
-    return float(torch.tensor(2.0**-140, dtype=torch.float32).mul(1.0)) == 0.0
-
-
-@contextmanager
-def flushed_denormals(on: bool) -> Iterator[None]:
-    """Subnormal floats flushed to zero on the CPU for the block when ``on`` (where the CPU can),
-    then back to what it was. A fit whose weights, gradients or Adam moments drift into the
-    subnormal range runs its arithmetic on the CPU's slow path: on a 30-frame 144x176 clip at
-    ``--time 60s`` one seed fitted 187 epochs against 298 for another (310 flushed). The flag is
-    the process's: renders and decodes outside the block keep IEEE arithmetic."""
-    if not on:
-        yield
-        return
-    before = _flushing()
-    torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(before)
 
 
 PATCH_MULTIPLE = 8
@@ -324,24 +297,10 @@ def fit(
     restores its frozen weights there). Each epoch's mean loss and PSNR go to the reporter as
     ``stage``'s progress."""
     opt = make_optimizer(trainable(model, table), cfg)
+    loss_fn = make_loss(cfg.loss)
+    params = dict(model.named_parameters())
     reporter.start(stage, epochs_run(cfg))
     model.train()
-    with flushed_denormals(cfg.flush_denormal):
-        _fit_loop(model, source, cfg, opt, reporter, masks, after_step, table)
-
-
-def _fit_loop(
-    model: torch.nn.Module,
-    source: FrameSource,
-    cfg: FitConfig,
-    opt: torch.optim.Optimizer,
-    reporter: Reporter,
-    masks: dict[str, torch.Tensor] | None,
-    after_step: Callable[[], None] | None,
-    table: EmbeddingTable | None,
-) -> None:
-    """:func:`fit`'s optimizer steps."""
-    loss_fn, params = make_loss(cfg.loss), dict(model.named_parameters())
     loss_sum, mse_sum, count = 0.0, 0.0, 0
     for step in train_steps(source, cfg, opt):
         idx, target = step.idx, step.target

@@ -14,8 +14,12 @@
 * :mod:`~nvcodec.pipeline.inspect`: ``info``.
 * :mod:`~nvcodec.pipeline.report`: typed results, measured on the decoder's frames.
 * :mod:`~nvcodec.pipeline.coded_size`: the bytes a candidate would cost, by packing it (for rate control).
+
+Importing it sets torch's CPU arithmetic to flush subnormal floats (:mod:`nvcodec.numerics`), before
+any of its stages runs a torch operation: encoder, report and decoder compute alike.
 """
 
+from nvcodec.numerics import flush_subnormals
 from nvcodec.pipeline.decode import decode_file, decode_frames, load_archive, load_entries
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.inspect import file_info
@@ -23,6 +27,8 @@ from nvcodec.pipeline.options import DEFAULT_BPP, EncodeOptions, resolve_device
 from nvcodec.pipeline.progressive import append_video, encode_archive
 from nvcodec.pipeline.report import DecodeReport, EncodeReport
 from nvcodec.pipeline.run import encode_source
+
+flush_subnormals()
 
 __all__ = [
     "DEFAULT_BPP",

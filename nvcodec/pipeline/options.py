@@ -59,10 +59,6 @@ class Training:
         table_lr_scale: the embedding table's learning rate, as a multiple of the model's.
         fused_adam: Adam's fused kernel (:attr:`~nvcodec.fit.FitConfig.fused`; False: the
             per-tensor loop).
-        flush_denormal: fit with subnormal floats flushed to zero
-            (:func:`~nvcodec.fit.train.flushed_denormals`; renders and decodes are untouched).
-            On a 30-frame 144x176 clip at 0.2 bpp and ``--time 60s``, seed 1 fitted 187 epochs
-            (30.44 dB) unflushed and 310 (30.98 dB) flushed; seed 0 298 unflushed.
         optimizer: the optimizer of every stage (:data:`~nvcodec.fit.train.OPTIMIZERS`); None:
             the model's recipe's. At equal time (hnerv, synthetic 144x176 at 0.2 bpp, ``--time
             40s``, the recipe's rate) Adam gave 25.33 dB, Lion (0.3x the rate) 25.47, Adan 23.79,
@@ -97,7 +93,6 @@ class Training:
     encoder_share: float | None = 0.25
     table_lr_scale: float = TABLE_LR_SCALE
     fused_adam: bool = True
-    flush_denormal: bool = True
     optimizer: str | None = None
     lr_scale: float = 4.0
     lr_warmup: float | None = 0.3
@@ -243,7 +238,6 @@ class EncodeOptions:
             seed=self.seed,
             patch=self.patch or 0,
             fused=self.training.fused_adam,
-            flush_denormal=training.flush_denormal,
         )
 
 
