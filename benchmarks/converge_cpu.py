@@ -216,13 +216,14 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=[BASELINE, "default"])
     parser.add_argument("--clip-dir", type=Path, default=Path(tempfile.gettempdir()) / "nvcodec-clips")
     parser.add_argument("--out", type=Path, default=RESULTS / "converge-cpu.json")
-    parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms at --times on --clips")
+    parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms, --times, --clips, --seeds")
     args = parser.parse_args()
     clips = make_clips(args.clip_dir)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, anchor_rows = old.get("runs", []), old.get("x265", {})
     if args.rerun:
-        runs = [r for r in runs if not (r["arm"] in args.arms and r["time"] in args.times and r["clip"] in args.clips)]
+        asked = {(a, t, c, s) for a in args.arms for t in args.times for c in args.clips for s in args.seeds}
+        runs = [r for r in runs if (r["arm"], r["time"], r["clip"], r["seed"]) not in asked]
     done = {(r["arm"], r["clip"], r["budget"], r["time"], r["seed"]) for r in runs}
     with tempfile.TemporaryDirectory() as tmp:
         tree = baseline_tree(BASELINE, Path(tmp)) if BASELINE in args.arms else Path(tmp)
