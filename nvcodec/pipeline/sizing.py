@@ -59,7 +59,10 @@ def size_video(video: Video, options: EncodeOptions) -> Sizing:
     if options.spec.progressive:
         config = size_archive(video, options, meta)
     elif options.uses_rd:  # a network the time allows may be smaller than the budget's: the budget stays
-        config, notes = size_rd(video, options, meta)
+        config, timing, bpp_time = size_rd(video, options, meta)
+        notes += timing
+        if bpp_time is not None and not coded_finer(options):  # the network's own, smaller budget
+            budget = budget_for(bpp_time, video.num_frames, video.height, video.width)
     else:
         config = size_post(video, options, meta)
     return Sizing(budget, config, notes)
@@ -99,18 +102,18 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
     return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
 
 
-def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, tuple[str, ...]]:
+def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, tuple[str, ...], float | None]:
     """The config of a rate–distortion encode: ``--params`` directly, or, for a budget, the
     embedding layout the budget can pay for (channels and grid, :func:`~nvcodec.models.embedding_layout`)
     and the width whose values fit the budget at the bits per value the fit reaches (see
     :mod:`nvcodec.ratecontrol`). A budget that even the smallest model's file with every value zero
     overshoots is refused before fitting. A CPU encode whose planned time buys that network too few
-    steps gets a smaller network, still coded for the asked budget (:func:`fit_in_time`: the
-    notes say so)."""
+    steps gets a smaller network (:func:`fit_in_time`: the notes say so, and the budget it was
+    sized for is returned in bpp; None otherwise)."""
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
-        return solve_config(options.spec, h, w, t, _params(options)), ()
+        return solve_config(options.spec, h, w, t, _params(options)), (), None
     config = _rd_config(video, options, meta, budget)
     return fit_in_time(video, options, budget, config, lambda b: _rd_config(video, options, meta, b))
 
@@ -130,6 +133,14 @@ def _rd_config(video: Video, options: EncodeOptions, meta: VideoMeta, budget: ra
     return solve_config(options.spec, h, w, t, params, fixed, grid)
 
 
+def coded_finer(options: EncodeOptions) -> bool:
+    """Whether a network smaller than the budget's (chosen for the time) is still coded for the
+    asked budget. Not for models whose grids are context-coded: hinerv-mc on the pan clip at
+    ``--time 30s`` gave 19.65 dB coded for 0.1 bpp on the network for 0.08, against 22.58 at
+    0.06 on its own (the grid coder's fixed-point inputs overflowed at the finer steps)."""
+    return not options.spec.capabilities.grids
+
+
 TIME_SIZING_GRID = 64
 """:func:`fit_in_time` searches budgets of ``2 ** (k / TIME_SIZING_GRID)`` bpp (1.1 % apart) down to
 a 256th of the asked one: a grid fixed in absolute terms, so that every asked budget above the
@@ -139,28 +150,29 @@ budget, so a slightly different target, for every B)."""
 
 def fit_in_time(
     video: Video, options: EncodeOptions, budget: ratecontrol.Budget, config: Any, make: Callable[[Any], Any]
-) -> tuple[Any, tuple[str, ...]]:
+) -> tuple[Any, tuple[str, ...], float | None]:
     """``config`` (the budget's), or, on the CPU, when the time the options plan
     (:func:`~nvcodec.pipeline.effort.fit_seconds`) buys it fewer than ``training.size_steps``
     steps on the reference machine, ``make(b)`` for the largest budget ``b`` whose network gets
     them (on a fixed grid of budgets, :data:`TIME_SIZING_GRID`; the least one tried at worst), with a
-    note. Every budget above the one the time allows then fits the same network
+    note, and ``b`` (bpp). Every budget above the one the time allows then fits the same network
     (at equal time, a larger network that cannot train bought a worse video: Bunny 160x320 at
     60 s) and spends its own bits on it: the rate target stays the asked budget, so the fit feels
     less rate pressure and its steps are finer (on a 30-frame 176x144 clip at 60 s, 0.8 bpp gave
-    35.32 dB against 34.62 at 0.4 on the network for 0.357; coded for 0.357 both gave 34.30)."""
+    35.32 dB against 34.62 at 0.4 on the network for 0.357; coded for 0.357 both gave 34.30),
+    except for models with context-coded grids (:func:`coded_finer`)."""
     least = options.training.size_steps
     t, h, w = video.num_frames, video.height, video.width
     seconds = effort.fit_seconds(options, t * h * w)
     if least is None or seconds is None or resolve_device(options.device).type != "cpu":
-        return config, ()
+        return config, (), None
     spec, batch, training = options.spec, options.batch_size, options.training
 
     def enough(c: Any) -> bool:
         return effort.epochs_for(seconds, spec, c, t, batch, training) * -(-t // batch) >= least
 
     if enough(config):
-        return config, ()
+        return config, (), None
     lo = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
     hi = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     best, least_tried = None, None  # the largest budget whose network gets the steps; the least one tried
@@ -177,14 +189,15 @@ def fit_in_time(
             hi, least_tried = mid, (mid, candidate)
     found = best or least_tried
     if found is None:
-        return config, ()
+        return config, (), None
     bpp_time, chosen = 2.0 ** (found[0] / TIME_SIZING_GRID), found[1]
     note = (
         f"sized for {bpp_time:.4g} bpp, not {budget.bpp:g}: the planned time buys the budget's network "
         f"fewer than {least} steps ({spec.transmitted_count(chosen)} values instead of "
-        f"{spec.transmitted_count(config)}); the rest of the budget buys finer steps"
+        f"{spec.transmitted_count(config)}); "
+        + ("the rest of the budget buys finer steps" if coded_finer(options) else "the file lands below the budget")
     )
-    return chosen, (note,)
+    return chosen, (note,), bpp_time
 
 
 def weight_arrays(model: NeuralVideoModel) -> dict[str, np.ndarray]:
