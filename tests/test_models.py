@@ -11,12 +11,12 @@ from nvcodec.models.layers import choose_grid
 from nvcodec.models.limits import check_fields
 from nvcodec.models.sizing import MAX_PADDING, count_for, per_frame_values
 
-MODELS = ["hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t"]
+MODELS = ["hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t", "hinerv-mc"]
 
 
 def test_registry_names_and_fixed_ids() -> None:
     assert names() == MODELS
-    assert [spec(n).model_id for n in MODELS] == [2, 4, 5, 8, 9, 10, 11, 12, 13]
+    assert [spec(n).model_id for n in MODELS] == [2, 4, 5, 8, 9, 10, 11, 12, 13, 14]
     assert spec_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
         spec("vvc")

@@ -15,7 +15,8 @@ files                     errors
 io, container, entropy,   errors, bitio, files (video I/O, the container, entropy coding and
 compress, models,         compression maths know no models, no format and no pipeline;
 ratecontrol, motion       entropy knows nothing of compress or fit; compress no bytes; motion:
-                          errors alone, its estimation is the encoder's)
+                          errors alone, its estimation is the encoder's; models: motion's
+                          canvas too, which a motion model reads its frames from)
 format                    the byte layout of coded data: bitio, compress, container, entropy,
                           errors, models
 render                    the decoder's path: compress, errors, models
@@ -47,7 +48,7 @@ ALLOWED: dict[str, set[str]] = {
     "container": _FLOOR_0,
     "entropy": {"errors", "bitio"},
     "compress": {"errors"},
-    "models": {"errors"},
+    "models": {"errors", "motion"},
     "ratecontrol": {"errors"},
     "motion": {"errors"},
     "format": {"bitio", "compress", "container", "entropy", "errors", "models"},

@@ -145,6 +145,7 @@ def _input_spec(
     return source
 
 
+CAMERA_HELP = "hinerv-mc: camera motion coded, translation | rotzoom | affine | none [rotzoom]."
 VIDEO_HELP = "Video to encode (anything FFmpeg reads; - for standard input, read once)."
 
 
@@ -182,6 +183,7 @@ def encode(
     segment: int | None = typer.Option(None, help=SEGMENT_HELP),
     workers: int | None = typer.Option(None, help="Segments fitted at a time, each in its own process [free cores]."),
     threads: int | None = typer.Option(None, help="CPU threads of the fit [the cores other processes leave free]."),
+    camera: str | None = typer.Option(None, help=CAMERA_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted segmented encode from OUTPUT.parts."),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
@@ -194,7 +196,7 @@ def encode(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
         max_videos=max_videos, rd=rd, lam=lam, patch=patch, time=parse_duration(time) if time else None,
-        threads=threads,
+        threads=threads, camera=camera,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
     reporter = _reporter(quiet or as_json)

@@ -94,6 +94,13 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
     for v in result[f"{kind}s"]:
         if "note" in v:
             Console().print(f"note: {v['note']}")
+        if "camera" in v:
+            c = v["camera"]
+            Console().print(
+                f"camera ({kind} {v[kind]}): canvas {c['canvas_width']}x{c['canvas_height']}, "
+                f"maps {c['motion_bytes']} bytes ({c['motion_bytes_per_frame']:.1f} a frame), "
+                f"frames move up to {c['largest_move_px']:.1f} px"
+            )
     table = Table(title="sections")
     for col in ("tag", "video", "bytes"):
         table.add_column(col)

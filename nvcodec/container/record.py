@@ -13,7 +13,8 @@ from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 
 T_BOOL, T_INT, T_FLOAT, T_STR, T_INTS = 0, 1, 2, 3, 4
 MAX_FIELDS = 256
-MAX_TUPLE = 64
+MAX_TUPLE = 6 << 12
+"""Most ints in a tuple field: a motion field's six a frame for 4,096 frames (a segment is at most 600)."""
 
 
 def _write_value(w: ByteWriter, value: Any) -> None:

@@ -4,7 +4,18 @@ Ask :func:`spec` (by name) or :func:`spec_by_id` (from a file) once; the :class:
 returns builds the model, its meta-device skeleton and its config, and says what it can do.
 """
 
-from nvcodec.models import hfe_hnerv, hfs_hnerv, hinerv, hnerv, nerv, pfnr, pnerv, snerv, snerv_t  # noqa: F401  (registration side effect)
+from nvcodec.models import (  # noqa: F401  (registration side effect)
+    hfe_hnerv,
+    hfs_hnerv,
+    hinerv,
+    hinerv_mc,
+    hnerv,
+    nerv,
+    pfnr,
+    pnerv,
+    snerv,
+    snerv_t,
+)
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel, Recipe
 from nvcodec.models.registry import RETIRED, ModelSpec, config_fields_of, names, spec, spec_by_id
 from nvcodec.models.sizing import embedding_layout, solve_config

@@ -46,8 +46,13 @@ FIELD_LIMITS: dict[str, tuple[float, float]] = {
     "local_frames": (1, 1 << 20),
     "local_channels": (1, 256),
     "local_levels": (1, 8),
+    "canvas_height": (1, 1 << 15),
+    "canvas_width": (1, 1 << 15),
+    "motion": (-(1 << 22), 1 << 22),  # second differences of fixed-point map fields (nvcodec.motion.canvas)
 }
 MAX_STRIDES = 12
+MOTION_FIELDS = 6
+"""Values of the ``motion`` tuple per frame; every other tuple (strides) has 1..:data:`MAX_STRIDES`."""
 
 
 def check_fields(fields: dict[str, Any]) -> None:
@@ -60,7 +65,10 @@ def check_fields(fields: dict[str, Any]) -> None:
             raise ValueError(f"field {name!r} has no declared range")
         lo, hi = FIELD_LIMITS[name]
         values = value if isinstance(value, tuple) else (value,)
-        if isinstance(value, tuple) and not 1 <= len(value) <= MAX_STRIDES:
+        if name == "motion":
+            if len(value) != MOTION_FIELDS * fields.get("frames", 0):
+                raise ValueError(f"motion has {len(value)} entries, not {MOTION_FIELDS} per frame")
+        elif isinstance(value, tuple) and not 1 <= len(value) <= MAX_STRIDES:
             raise ValueError(f"{name} has {len(value)} entries, not 1..{MAX_STRIDES}")
         for v in values:
             if not (math.isfinite(v) and lo <= v <= hi):

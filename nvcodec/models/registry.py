@@ -6,7 +6,7 @@ A model class registers itself with :func:`register`, declaring what it can do
 reading capabilities from it rather than probing classes. A class owns its config type
 (``config_cls``); the registry writes nothing onto it.
 Ids in use: 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 8 ``pfnr``, 9 ``hinerv``, 10 ``hfe-hnerv``,
-11 ``pnerv``, 12 ``nerv``, 13 ``snerv-t``. Retired (:data:`RETIRED`): 1, 3, 6, 7. An id is never
+11 ``pnerv``, 12 ``nerv``, 13 ``snerv-t``, 14 ``hinerv-mc``. Retired (:data:`RETIRED`): 1, 3, 6, 7. An id is never
 reassigned, even if its model is removed.
 """
 
@@ -41,7 +41,7 @@ class Capabilities:
         progressive: grows archives one video at a time (``append``; a :class:`ProgressiveModel`).
         patches: trains and decodes square windows of a frame (``--patch``; ``decode_window``).
         grids: has feature grids coded with the grid context model (``grid_parameters``).
-        motion: models camera motion (no model does yet).
+        motion: models camera motion (reads each frame from a canvas through a map in its config).
         chroma: the sample layouts its output stage produces (``rgb``: three full-size planes).
     """
 

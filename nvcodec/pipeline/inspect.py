@@ -6,12 +6,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nvcodec.compress import QTensor
 from nvcodec.container import read_nrv, read_version, section_size
 from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
 from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments
 from nvcodec.metrics import bpp
 from nvcodec.models import config_fields_of
+from nvcodec.motion.canvas import motion_bytes, unpack_fields
 from nvcodec.pipeline.progressive import bits_of, claim_note
 
 
@@ -56,8 +59,33 @@ def _archive_rows(archive: Archive) -> list[dict[str, Any]]:
     return rows
 
 
+def camera_of(config: Any) -> dict[str, Any] | None:
+    """A motion model's camera as ``info`` shows it: the canvas, the bytes of the maps in the
+    config record (all frames and a frame), and how far the frames' corners move on the canvas
+    from where the first frame's are; None for a model without motion."""
+    motion = getattr(config, "motion", None)
+    if motion is None:
+        return None
+    maps = unpack_fields(motion, config.frames)
+    w, h = config.width - 1, config.height - 1
+    corners = np.array([[0.0, 0.0, 1.0], [w, 0.0, 1.0], [0.0, h, 1.0], [w, h, 1.0]])
+    seen = np.einsum("ck,tjk->tcj", corners, maps)  # frame t's corners on the canvas
+    moved = float(np.linalg.norm(seen - seen[:1], axis=-1).max())
+    nbytes = motion_bytes(motion)
+    return {
+        "canvas_width": config.canvas_width,
+        "canvas_height": config.canvas_height,
+        "motion_bytes": nbytes,
+        "motion_bytes_per_frame": nbytes / config.frames,
+        "largest_move_px": moved,
+    }
+
+
 def _video_record(index: int, row: dict[str, Any], nbytes: int) -> dict[str, Any]:
     meta = row.pop("meta")
+    camera = camera_of(row["config"])
+    if camera is not None:
+        row["camera"] = camera
     config = config_fields_of(row.pop("config"))
     return {
         "video": index,

@@ -18,6 +18,11 @@ from nvcodec.pipeline import effort
 
 DEFAULT_BPP = 0.05
 DEVICES = ("auto", "cpu", "cuda")
+CAMERAS = ("translation", "rotzoom", "affine", "none")
+"""Camera-motion models a motion model can code (``none``: a frame-sized canvas)."""
+DEFAULT_CAMERA = "rotzoom"
+"""What a motion model codes unless told: shift, zoom and rotation (the estimator's most exact
+model on zooms and rotations: docs/2026-12-06-motion.md)."""
 MAX_BPP = 24.0
 """The largest budget: 24 bits per pixel is 8-bit RGB uncompressed."""
 MAX_PARAMS = 1 << 28
@@ -159,6 +164,9 @@ class EncodeOptions:
             free, sampled when the encode starts and, timed, before every stage
             (:mod:`~nvcodec.pipeline.threads`). The same seed gives the same file at the same
             thread count.
+        camera: the camera-motion model a motion model (``hinerv-mc``) estimates and codes:
+            ``translation``, ``rotzoom`` (shift, zoom and rotation) or ``affine``; ``none`` gives
+            it a frame-sized canvas (no motion). None: ``rotzoom`` (:data:`DEFAULT_CAMERA`).
         spec: the registry's spec of ``model`` (derived, not an option).
     """
 
@@ -183,6 +191,7 @@ class EncodeOptions:
     recipe: Recipe | None = None
     training: Training = Training()
     threads: int | None = None
+    camera: str | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -276,6 +285,7 @@ def _validate(options: EncodeOptions) -> None:
     if options.threads is not None:
         _check(1 <= options.threads <= MAX_THREADS, f"--threads {options.threads}: must be in 1..{MAX_THREADS}")
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
+    _validate_camera(options)
     if options.patch is not None:
         _check(
             options.spec.capabilities.patches,
@@ -299,6 +309,17 @@ def _validate(options: EncodeOptions) -> None:
             options.weight_bits is None and options.embed_bits is None,
             "--weight-bits/--embed-bits: the rate–distortion fit learns its steps (not with --rd)",
         )
+
+
+def _validate_camera(options: EncodeOptions) -> None:
+    """``--camera`` names a camera model, and only for a model that codes motion."""
+    if options.camera is None:
+        return
+    _check(
+        options.spec.capabilities.motion,
+        f"--camera: {options.model} does not code camera motion (a motion model does: hinerv-mc)",
+    )
+    _check(options.camera in CAMERAS, f"--camera {options.camera}: use {', '.join(CAMERAS)}")
 
 
 def _validate_progressive(options: EncodeOptions) -> None:

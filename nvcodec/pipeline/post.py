@@ -59,7 +59,7 @@ def encode_post(
     weight_bits, embed_bits = _pick_bits(video, options, budget, weights, embeds, cost, device, reporter)
     nbytes = write_nrv(output, pack_entry(cost.entry(weights.at(weight_bits), embeds.at(embed_bits))))
     stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes, prune, weight_bits, embed_bits)
-    stats.notes = list(video.notes)
+    stats.notes = list(video.notes) + list(sizing.notes)
     return stats
 
 

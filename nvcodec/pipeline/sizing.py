@@ -33,6 +33,7 @@ from nvcodec.io import Video
 from nvcodec.metrics import bpp
 from nvcodec.models import NeuralVideoModel, embedding_layout, solve_config
 from nvcodec.pipeline import effort
+from nvcodec.pipeline.camera import camera_fields
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 
@@ -55,16 +56,16 @@ def size_video(video: Video, options: EncodeOptions) -> Sizing:
     """The budget and config of encoding ``video`` with ``options`` (its path chosen by them)."""
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     budget = budget_for(options.budget_bpp, video.num_frames, video.height, video.width)
-    notes: tuple[str, ...] = ()
+    camera, notes = camera_fields(video, options)
     if options.spec.progressive:
         config = size_archive(video, options, meta)
     elif options.uses_rd:  # a network the time allows may be smaller than the budget's: the budget stays
-        config, timing, bpp_time = size_rd(video, options, meta)
+        config, timing, bpp_time = size_rd(video, options, meta, camera)
         notes += timing
         if bpp_time is not None and not coded_finer(options):  # the network's own, smaller budget
             budget = budget_for(bpp_time, video.num_frames, video.height, video.width)
     else:
-        config = size_post(video, options, meta)
+        config = size_post(video, options, meta, camera)
     return Sizing(budget, config, notes)
 
 
@@ -102,7 +103,9 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
     return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
 
 
-def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any, tuple[str, ...], float | None]:
+def size_rd(
+    video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[str, Any] | None = None
+) -> tuple[Any, tuple[str, ...], float | None]:
     """The config of a rate–distortion encode: ``--params`` directly, or, for a budget, the
     embedding layout the budget can pay for (channels and grid, :func:`~nvcodec.models.embedding_layout`)
     and the width whose values fit the budget at the bits per value the fit reaches (see
@@ -113,15 +116,18 @@ def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta) -> tuple[Any,
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
-        return solve_config(options.spec, h, w, t, _params(options)), (), None
-    config = _rd_config(video, options, meta, budget)
-    return fit_in_time(video, options, budget, config, lambda b: _rd_config(video, options, meta, b))
+        return solve_config(options.spec, h, w, t, _params(options), camera), (), None
+    config = _rd_config(video, options, meta, budget, camera)
+    return fit_in_time(video, options, budget, config, lambda b: _rd_config(video, options, meta, b, camera))
 
 
-def _rd_config(video: Video, options: EncodeOptions, meta: VideoMeta, budget: ratecontrol.Budget) -> Any:
-    """The config the budget pays for (see :func:`size_rd`)."""
+def _rd_config(
+    video: Video, options: EncodeOptions, meta: VideoMeta, budget: ratecontrol.Budget, camera: dict[str, Any] | None
+) -> Any:
+    """The config the budget pays for (see :func:`size_rd`), with the ``camera`` fields."""
     t, h, w = video.num_frames, video.height, video.width
     grid, fixed = embedding_layout(options.spec, h, w, t, ratecontrol.rd_embedding_limit(budget, t))
+    fixed = {**fixed, **(camera or {})}
     smallest = solve_config(options.spec, h, w, t, 0, fixed, grid)
     floor = zero_file_bytes(options, meta, smallest)
     if floor > budget.max_bytes:
@@ -234,7 +240,7 @@ def post_overhead_bytes(options: EncodeOptions, config: Any, meta: VideoMeta) ->
     return CodedSize(meta, options.spec, config).entry_bytes(weights, embeds)
 
 
-def size_post(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
+def size_post(video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[str, Any] | None = None) -> Any:
     """The config of a post-training encode: from ``--params`` directly, or the largest whose file
     fits the budget. A budget the smallest model cannot reach is refused in seconds, and a sized
     model whose smallest file (most pruning, fewest bits) would still overshoot is shrunk until
@@ -245,18 +251,18 @@ def size_post(video: Video, options: EncodeOptions, meta: VideoMeta) -> Any:
         samples = 3 * t * h * w
         if _params(options) > samples:
             raise UsageError(f"--params {options.params}: more values than the clip has samples ({samples})")
-        return solve_config(options.spec, h, w, t, _params(options))
+        return solve_config(options.spec, h, w, t, _params(options), camera)
     floor = post_floor_bytes(options, meta)
     if floor > budget.max_bytes:
         raise _too_small(video, options, budget, floor, "file for it is about")
-    smallest = solve_config(options.spec, h, w, t, 0)
+    smallest = solve_config(options.spec, h, w, t, 0, camera)
     embed = sum(int(np.prod(s)) for s in options.spec.skeleton(smallest).embedding_shapes().values())
-    config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, 0))
+    config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, 0), camera)
     for _ in range(3):  # the overhead grows with the model's channel count: iterate to a fixed point
         overhead = post_overhead_bytes(options, config, meta)
-        config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, overhead))
+        config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, overhead), camera)
     while post_floor_bytes(options, meta, config) > budget.max_bytes:
-        smaller = solve_config(options.spec, h, w, t, int(0.85 * options.spec.transmitted_count(config)))
+        smaller = solve_config(options.spec, h, w, t, int(0.85 * options.spec.transmitted_count(config)), camera)
         if smaller == config:
             break
         config = smaller

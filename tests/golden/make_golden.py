@@ -115,7 +115,7 @@ def _encode(model: str, *extra: str, clip: str = "tiny") -> list[str]:
 CURRENT: dict[str, dict[str, Any]] = {
     **{
         f"{m}-4.1.nrv": {"steps": [_encode(m)], "videos": 1, "reproduce": m == "hnerv"}
-        for m in ("hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t")
+        for m in ("hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t", "hinerv-mc")
     },
     "hnerv-segments-4.1.nrv": {"steps": [_encode("hnerv", "--segment", "4")], "videos": 1, "reproduce": False},
     "pfnr-2videos-4.1.nrv": {
