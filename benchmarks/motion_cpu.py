@@ -1,0 +1,182 @@
+"""Camera motion: each arm encodes each clip at ``--time`` T and three budgets, and the BD-rate of
+the motion model against the same model without motion, against today's default and against x265
+medium (yuv420p) is taken at equal time; the side bytes of the maps are read from each file.
+
+Arms (:data:`ARMS`): ``hnerv`` (the default model), ``hinerv`` (the motion model's network, no
+motion), ``hinerv-mc`` (rotzoom camera, the default), ``hinerv-mc translation`` and ``hinerv-mc
+affine`` (ablations of the camera model), each this tree's CLI in a fresh process, and
+``a8df334`` (main when issue 28 was filed, as ``converge_cpu.py`` runs it). Clips
+(``benchmarks/clips.py``): shift, zoom, rotate and shake over a still, a cut, the pan-and-zoom
+clip, and qcif and synthetic (still cameras). Every PSNR is measured here on the frames this
+tree's decoder renders from the written file.
+
+    python benchmarks/motion_cpu.py --time 30 --arms hinerv hinerv-mc hnerv
+
+writes ``benchmarks/results/motion-cpu.json`` (``--rerun`` replaces the rows of the arms and clips
+asked for) and ``--table`` prints the README's table. Run it alone on the machine: every arm is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from clips import make_clips, motion_clips  # noqa: E402
+from converge_cpu import BASELINE, anchors, baseline_tree, measured, this_commit  # noqa: E402
+
+from nvcodec.bench.bdrate import bd_metrics  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+BUDGETS = (0.1, 0.2, 0.4)
+CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "qcif", "synthetic")
+MOVING = ("shift", "zoom", "rotate", "shake", "pan")
+"""Clips with known camera motion and one shot (the target's clips)."""
+ARMS: dict[str, list[str]] = {
+    "hnerv": ["--model", "hnerv"],
+    "hinerv": ["--model", "hinerv"],
+    "hinerv-mc": ["--model", "hinerv-mc"],
+    "hinerv-mc translation": ["--model", "hinerv-mc", "--camera", "translation"],
+    "hinerv-mc affine": ["--model", "hinerv-mc", "--camera", "affine"],
+    BASELINE: [],
+}
+COMPARE = (("hinerv-mc", "hinerv"), ("hinerv-mc", "hnerv"), ("hinerv-mc", BASELINE), ("hnerv", BASELINE))
+"""(arm, reference) pairs whose BD-rates the summary gives, clip by clip."""
+
+
+def encode(arm: str, clip: Path, bpp: float, seconds: float, out: Path, old: Path) -> dict:
+    """One timed encode in a fresh process: its JSON report and wall seconds."""
+    args = ["encode", str(clip), "-o", str(out), "--bpp", str(bpp), "--time", f"{seconds:g}s", "--json", "-q", "-y"]
+    env = {**__import__("os").environ}
+    if arm == BASELINE:  # -P: the working folder's nvcodec must not shadow the old one
+        command, env["PYTHONPATH"] = [sys.executable, "-P", "-m", "nvcodec", *args], str(old)
+    else:
+        command = [sys.executable, "-m", "nvcodec", *args, *ARMS[arm]]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        raise SystemExit(f"{arm} {clip.name} {bpp}: {done.stderr.strip()}")
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall_seconds": time.perf_counter() - started}
+
+
+def camera(nrv: Path) -> dict | None:
+    """The file's camera as ``info`` reads it (None without motion)."""
+    from nvcodec.pipeline import file_info
+
+    return file_info(nrv)["videos"][0].get("camera")
+
+
+def summary(runs: list[dict], x265: dict[str, list[dict]]) -> dict:
+    """Per clip: each arm's points, BD-rate against x265, and the BD-rates of :data:`COMPARE`;
+    the mean of hinerv-mc against hinerv over :data:`MOVING` and the worst over the others."""
+    out: dict = {"by_clip": {}}
+    for clip in sorted({r["clip"] for r in runs}):
+        curves = {a: [(r["bpp"], r["psnr"]) for r in runs if (r["clip"], r["arm"]) == (clip, a)] for a in ARMS}
+        curves = {a: sorted(c) for a, c in curves.items() if c}
+        anchor = [(a["bpp"], a["psnr"]) for a in x265.get(clip, [])]
+        cell = {a: {"points": c, "vs_x265": bd_metrics(anchor, c) if anchor else None} for a, c in curves.items()}
+        for arm, ref in COMPARE:
+            if arm in curves and ref in curves:
+                cell[arm][f"vs_{ref}"] = bd_metrics(curves[ref], curves[arm])
+        out["by_clip"][clip] = cell
+    rates = {
+        c: out["by_clip"][c]["hinerv-mc"].get("vs_hinerv", {}).get("bd_rate_percent")
+        for c in out["by_clip"]
+        if "hinerv-mc" in out["by_clip"][c]
+    }
+    moving = [v for c, v in rates.items() if c in MOVING and v is not None]
+    still = [v for c, v in rates.items() if c not in MOVING and v is not None]
+    out["motion_vs_none_moving_mean_percent"] = float(np.mean(moving)) if moving else None
+    out["motion_vs_none_other_worst_percent"] = max(still) if still else None
+    return out
+
+
+def main() -> None:
+    """Run the arms (keeping rows already in the results file), then summarise."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--time", type=float, default=30.0)
+    parser.add_argument("--clips", nargs="+", default=list(CLIPS))
+    parser.add_argument("--arms", nargs="+", default=["hinerv", "hinerv-mc", "hnerv"])
+    parser.add_argument("--clip-dir", type=Path, default=Path(tempfile.gettempdir()) / "nvcodec-clips")
+    parser.add_argument("--out", type=Path, default=RESULTS / "motion-cpu.json")
+    parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
+    args = parser.parse_args()
+    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
+    old = json.loads(args.out.read_text()) if args.out.exists() else {}
+    runs, x265 = old.get("runs", []), old.get("x265", {})
+    if args.rerun:
+        runs = [r for r in runs if not (r["arm"] in args.arms and r["clip"] in args.clips)]
+    done = {(r["arm"], r["clip"], r["budget"], r["time"]) for r in runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = baseline_tree(BASELINE, Path(tmp)) if BASELINE in args.arms else Path(tmp)
+        for clip in args.clips:
+            if clip not in x265:
+                x265[clip] = anchors(paths[clip], BUDGETS)
+            for budget in BUDGETS:
+                for arm in args.arms:
+                    if (arm, clip, budget, args.time) in done:
+                        continue
+                    out = Path(tmp) / "point.nrv"
+                    report = encode(arm, paths[clip], budget, args.time, out, tree)
+                    row = {"arm": arm, "clip": clip, "budget": budget, "time": args.time}
+                    row["commit"] = BASELINE if arm == BASELINE else this_commit()
+                    row.update({k: report.get(k) for k in ("epochs", "encode_seconds", "wall_seconds")})
+                    row.update({"notes": report.get("notes", []), "camera": camera(out) if arm != BASELINE else None})
+                    row.update(measured(paths[clip], out))
+                    runs.append(row)
+                    print(json.dumps(row), flush=True)
+                    _write(args.out, runs, x265)
+    _write(args.out, runs, x265)
+
+
+def _write(path: Path, runs: list[dict], x265: dict) -> None:
+    import os
+    import platform
+
+    import torch
+
+    result = {
+        "what": "camera motion: arms at equal --time, three budgets; BD-rates of hinerv-mc against hinerv, hnerv, x265",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "budgets": BUDGETS,
+        "arms": {k: " ".join(v) or "main when issue 28 was filed" for k, v in ARMS.items()},
+        "runs": runs,
+        "x265": x265,
+        "summary": summary(runs, x265),
+    }
+    path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+
+
+def table(path: Path) -> str:
+    """The README's table: per clip, each arm's points, its BD-rate against the pairs of
+    :data:`COMPARE` and against x265, and the maps' bytes a frame."""
+    result = json.loads(path.read_text())
+    head = "| clip | arm | points (bpp / PSNR dB) | vs hinerv | vs hnerv | vs a8df334 | vs x265 | maps, bytes a frame |"
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    for clip, cell in result["summary"]["by_clip"].items():
+        for arm, row in cell.items():
+            points = ", ".join(f"{b:.3f} / {q:.2f}" for b, q in row["points"])
+            cams = [r["camera"] for r in result["runs"] if (r["clip"], r["arm"]) == (clip, arm) and r.get("camera")]
+            side = f"{np.mean([c['motion_bytes_per_frame'] for c in cams]):.1f}" if cams else ""
+            rates = [_pct((row.get(f"vs_{ref}") or {}).get("bd_rate_percent")) for ref in ("hinerv", "hnerv", BASELINE)]
+            x265 = _pct((row.get("vs_x265") or {}).get("bd_rate_percent"))
+            lines.append(f"| {clip} | {arm} | {points} | {' | '.join(rates)} | {x265} | {side} |")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:+.1f} %"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--table":
+        print(table(Path(sys.argv[2]) if len(sys.argv) > 2 else RESULTS / "motion-cpu.json"))
+    else:
+        main()
