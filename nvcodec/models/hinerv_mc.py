@@ -64,7 +64,7 @@ class HiNeRVMC(HiNeRV):
     """HiNeRV rendering a canvas, each frame read from it through its map."""
 
     config_cls = HiNeRVMCConfig
-    decode_window = None  # a window of the canvas is not a window of the frame: no --patch
+    decode_window = None  # type: ignore[assignment]  # a canvas window is no frame window: no --patch
 
     def __init__(self, config: HiNeRVMCConfig, with_encoder: bool = False) -> None:
         super().__init__(config, with_encoder)

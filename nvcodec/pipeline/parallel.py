@@ -58,7 +58,7 @@ def distributed(
     if rank == 0:
         work = work.open(plan, resume)
         redone = reusable(work, spans, reporter)[1]
-        store.set("opened", b"1")
+        _put(store, "opened", b"1")
     else:
         _wait(store, ["opened"])
     work = WorkDir(work.output, fingerprint_digest(plan))
@@ -72,8 +72,8 @@ def distributed(
         quiet.advance(1, segment=k)
     if rank != 0:
         for k in ours:
-            store.set(f"segment/{k}", work.segment(k).read_bytes())
-            store.set(f"manifest/{k}", work.manifest(k).read_bytes())
+            _put(store, f"segment/{k}", work.segment(k).read_bytes())
+            _put(store, f"manifest/{k}", work.manifest(k).read_bytes())
         return None
     for k in (k for k in range(len(spans)) if k % world):
         data, manifest = (bytes(store.get(key)) for key in _wait(store, [f"segment/{k}", f"manifest/{k}"]))
@@ -89,6 +89,11 @@ def _store(rank: int, world: int, plan: str) -> dist.Store:
     store, _, _ = next(dist.rendezvous("env://", rank=rank, world_size=world))
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
     return dist.PrefixStore(f"nvcodec/{plan}/{attempt}/", store)
+
+
+def _put(store: dist.Store, key: str, data: bytes) -> None:
+    """Set ``key`` to ``data`` (the store takes bytes as they are; its type stub says str)."""
+    store.set(key, data)  # type: ignore[arg-type]
 
 
 def _wait(store: dist.Store, keys: list[str]) -> list[str]:
