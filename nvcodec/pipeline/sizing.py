@@ -62,9 +62,8 @@ def size_video(video: Video, options: EncodeOptions) -> Sizing:
     elif options.uses_rd:  # a network the time allows may be smaller than the budget's: the budget stays
         config, timing, bpp_time = size_rd(video, options, meta, camera)
         notes += timing
-        if bpp_time is not None and budget is not None:  # coded finer, up to FINER_AT_MOST x its own
-            coded = min(budget.bpp, FINER_AT_MOST * bpp_time) if coded_finer(options) else bpp_time
-            budget = budget_for(coded, video.num_frames, video.height, video.width)
+        if bpp_time is not None and not coded_finer(options):  # the network's own, smaller budget
+            budget = budget_for(bpp_time, video.num_frames, video.height, video.width)
     else:
         config = size_post(video, options, meta, camera)
     return Sizing(budget, config, notes)
@@ -140,13 +139,6 @@ def _rd_config(
     return solve_config(options.spec, h, w, t, params, fixed, grid)
 
 
-FINER_AT_MOST = 2.0
-"""The most a network chosen for the time is coded for, as a multiple of the budget it was sized
-for. 2.2x helped (qcif 176x144 at ``--time 60s``, the network for 0.357 bpp coded for 0.8: 35.32 dB
-against 34.62 for 0.4); far beyond it the fit fell apart (hnerv at ``--time 30s`` on the shift clip,
-the network for 0.0092 bpp: 23.41 / 23.93 / 22.76 dB coded for 0.1 / 0.2 / 0.4)."""
-
-
 def coded_finer(options: EncodeOptions) -> bool:
     """Whether a network smaller than the budget's (chosen for the time) is still coded for the
     asked budget. Not for models whose grids are context-coded: hinerv-mc on the pan clip at
@@ -171,8 +163,8 @@ def fit_in_time(
     them (on a fixed grid of budgets, :data:`TIME_SIZING_GRID`; the least one tried at worst), with a
     note, and ``b`` (bpp). Every budget above the one the time allows then fits the same network
     (at equal time, a larger network that cannot train bought a worse video: Bunny 160x320 at
-    60 s) and spends its own bits on it, up to :data:`FINER_AT_MOST` times the network's budget:
-    the fit feels less rate pressure and its steps are finer (on a 30-frame 176x144 clip at 60 s, 0.8 bpp gave
+    60 s) and spends its own bits on it: the rate target stays the asked budget, so the fit feels
+    less rate pressure and its steps are finer (on a 30-frame 176x144 clip at 60 s, 0.8 bpp gave
     35.32 dB against 34.62 at 0.4 on the network for 0.357; coded for 0.357 both gave 34.30),
     except for models with context-coded grids (:func:`coded_finer`)."""
     least = options.training.size_steps
@@ -209,11 +201,7 @@ def fit_in_time(
         f"sized for {bpp_time:.4g} bpp, not {budget.bpp:g}: the planned time buys the budget's network "
         f"fewer than {least} steps ({spec.transmitted_count(chosen)} values instead of "
         f"{spec.transmitted_count(config)}); "
-        + (
-            f"coded for at most {FINER_AT_MOST:g}x that, finer steps"
-            if coded_finer(options)
-            else "the file lands below the budget"
-        )
+        + ("the rest of the budget buys finer steps" if coded_finer(options) else "the file lands below the budget")
     )
     return chosen, (note,), bpp_time
 
