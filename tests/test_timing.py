@@ -14,7 +14,7 @@ import torch
 from nvcodec.errors import NvcError
 from nvcodec.fit import FitConfig, FrameSource, fit, lr_factor
 from nvcodec.fit import clock as clock_module
-from nvcodec.fit.clock import StageClock, lr_at
+from nvcodec.fit.clock import StageClock, lr_at, snap
 from nvcodec.io import Video, synthetic_clip
 from nvcodec.models import solve_config, spec
 from nvcodec.pipeline import EncodeOptions, threads, timing
@@ -120,6 +120,36 @@ def test_a_clocked_fit_stops_when_its_seconds_are_spent() -> None:
     assert 1 <= ran < 1000  # a fifth of the schedule was left
     clock = StageClock(60.0, min_steps=2, epochs=1, start=time.perf_counter() - 30.0)
     assert _clocked_fit(clock.until(0.5)) == 2  # already past its share: the fewest steps
+
+
+def _run_clock(clock: StageClock, now: list[float], pace: object) -> int:
+    """Steps ``clock`` lets run when step ``n`` takes ``pace(n)`` seconds of the patched clock."""
+    while not clock.expired(clock.progress()):
+        clock.steps += 1
+        now[0] += pace(clock.steps)  # type: ignore[operator]
+    return clock.steps
+
+
+def test_a_planned_clock_keeps_its_steps_while_the_pace_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
+    assert [snap(s) for s in (0.2, 7, 16, 100, 104)] == [1, 7, 16, 99, 108]
+    clock = StageClock(10.0, 1, 100, start=0.0, tolerance=0.15)  # 100 steps planned at 0.1 s
+    assert clock.planned == 99 and _run_clock(clock, now, lambda n: 0.11) == 99  # 10 % slower: kept
+    now[0] = 0.0
+    clock = StageClock(10.0, 1, 100, start=0.0, tolerance=0.15)
+    ran = _run_clock(clock, now, lambda n: 0.1 if n <= 30 else 0.3)  # 3x slower after 30 steps
+    assert 40 < ran < 99 and now[0] < 10.0 * 1.2  # planned again: fewer steps, near its seconds
+    now[0] = 0.0
+    clock = StageClock(10.0, 1, 100, start=0.0)  # no tolerance: the seconds decide
+    assert _run_clock(clock, now, lambda n: 0.11) == 91
+
+
+def test_a_timed_plan_gives_its_clocks_the_training_s_tolerance() -> None:
+    plan = TimedPlan({"warm": 1.0}, {"warm": 5}, {"fit": 0.1, "table": 0.1, "rd": 0.2}, 0.0, 1e9, 10, 0.2)
+    clock = plan.clock("warm")
+    assert clock.tolerance == 0.2 and clock.planned == snap(clock.seconds / 1.0 * 10)
+    assert Training().plan_tolerance is not None
 
 
 def test_the_time_plan_shares_the_seconds_left_and_follows_the_pace(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,6 +87,11 @@ class Training:
             30-frame 144x176 clip at ``--time 60s`` the network for 0.375 bpp (about 3,200 steps)
             gave 0.85 dB more than the one for 0.19 bpp, the one for 0.8 bpp (about 2,000) 0.6 dB
             less (issue 28's measurements).
+        plan_tolerance: a timed encode's stages plan their steps from the expected pace and keep
+            the plan while the measured pace stays within this share of it
+            (:class:`~nvcodec.fit.clock.StageClock`): on a steady machine the same options give
+            the same steps, learning rates and bytes, and the budgets the time binds to one
+            network train it alike. None: the learning rate follows the wall clock step by step.
     """
 
     warmup_share: float = 0.5
@@ -102,6 +107,7 @@ class Training:
     lr_scale: float = 4.0
     lr_warmup: float | None = 0.3
     size_steps: int | None = 3000
+    plan_tolerance: float | None = 0.15
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
         """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""

@@ -217,7 +217,7 @@ def _plan_time(
     step_costs = {"fit": costs.fit_step, "table": costs.table_step, "rd": costs.rd_step}
     deadline = now + TIME_SHARE * (started + options.time - now)
     post, epochs = post_seconds(costs, video.num_frames), {"warm": warm, "rd": rd_epochs, "exact": exact}
-    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps)
+    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps, training.plan_tolerance, through / warm)
     return plan, now - started + plan.shortest()
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nvcodec.errors import UsageError
-from nvcodec.fit.clock import StageClock
+from nvcodec.fit.clock import Pace, StageClock, snap
 
 PROBE_WARM, PROBE_STEPS = 2, 12
 """Untimed steps (first-call allocations), then timed steps, per probed stage."""
@@ -124,7 +124,13 @@ class TimedPlan:
     time as those epochs would take it); ``step_costs`` the probe's seconds per step (``fit``,
     ``table``, ``rd``); ``post`` the post-fit work's seconds at that pace; ``deadline`` the
     ``time.perf_counter()`` by which the fit and that work are to end; ``steps`` the steps of
-    one epoch.
+    one epoch; ``tolerance`` the clocks' (:class:`~nvcodec.fit.clock.StageClock`: None, each
+    stage follows its seconds; else its planned steps); ``warm_share`` the share of the warm-up's
+    steps that go through the frame encoder (priced at the ``fit`` step, the rest at ``table``).
+
+    Planned stages: every stage's steps are planned once, from the probe, when the plan is made;
+    a stage keeps them unless the seconds it is given then differ from what they cost at the
+    pace so far by more than the tolerance (so the last stage does not inherit the others' jitter).
     """
 
     def __init__(
@@ -135,12 +141,17 @@ class TimedPlan:
         post: float,
         deadline: float,
         steps: int,
+        tolerance: float | None = None,
+        warm_share: float = 1.0,
     ) -> None:
         self.epoch_seconds, self.step_costs, self.post = epoch_seconds, step_costs, post
+        self.tolerance, self.warm_share = tolerance, warm_share
         self.weights = {stage: seconds * epochs[stage] for stage, seconds in epoch_seconds.items()}
         self.deadline, self.steps = deadline, steps
         self.slow = 1.0  # real over probed seconds per step, as the last stage measured it
         self.ran = 0  # steps run in all stages
+        total, fit = sum(self.weights.values()), max(0.0, self.fit_seconds())
+        self.planned = {s: snap(fit * w / total / max(epoch_seconds[s], 1e-9) * steps) for s, w in self.weights.items()}
 
     def fit_seconds(self, now: float | None = None) -> float:
         """Seconds left for the stages still to run."""
@@ -152,8 +163,16 @@ class TimedPlan:
         names = list(self.weights)
         left = names[names.index(stage) :]
         seconds = max(0.0, self.fit_seconds()) * self.weights[stage] / sum(self.weights[s] for s in left)
-        epochs = round(seconds / max(self.slow * self.epoch_seconds[stage], 1e-9))
-        return StageClock(seconds, self.steps, epochs)
+        epochs = seconds / max(self.slow * self.epoch_seconds[stage], 1e-9)
+        if self.tolerance is None:
+            return StageClock(seconds, self.steps, round(epochs))
+        planned = self.planned[stage]
+        if abs(planned / max(epochs * self.steps, 1e-9) - 1.0) > self.tolerance:
+            planned = snap(epochs * self.steps)
+        first, later = ("fit", "table") if stage == "warm" else ("rd", "rd")
+        share = self.warm_share if stage == "warm" else 0.0
+        pace = Pace(self.slow * self.step_costs[first], self.slow * self.step_costs[later], share)
+        return StageClock(seconds, self.steps, round(epochs), None, self.steps, self.tolerance, planned, pace)
 
     def shortest(self) -> float:
         """Seconds of the shortest fit the clocks allow (every stage one epoch; the warm-up two,
