@@ -157,7 +157,8 @@ def choose_step_scale(
     already does, else a bisection in the log domain on real coded sizes (larger steps, smaller
     files) over [1, 16] when the file overshoots, over [1/8, 1] when it undershoots (the largest
     file within the budget found if none lands in the window). :class:`NvcError` when even the
-    coarsest steps overshoot."""
+    coarsest steps overshoot. (``size_at`` gives a size over any budget, ``sys.maxsize``, for steps
+    too fine to code: :func:`~nvcodec.pipeline.coded_size.coded_or_over`.)"""
     floor = math.ceil(low * budget.bpp * budget.pixels / 8.0)
     size = size_at(1.0)
     if floor <= size <= budget.max_bytes:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from nvcodec.entropy import SpanError
 from nvcodec.errors import NvcError
+from nvcodec.pipeline.coded_size import coded_or_over
 from nvcodec.ratecontrol import (
     EMBED_BITS_EST,
     PRUNE_GRID,
@@ -88,6 +90,18 @@ def test_step_scale_lands_the_file_in_its_window(at_one: int) -> None:
     scale = choose_step_scale(size_at, budget, low=0.93)
     assert 930 <= size_at(scale) <= 1000
     assert (scale == 1.0) == (at_one == 950)
+
+
+def test_steps_too_fine_to_code_count_as_over_the_budget() -> None:
+    def size_at(scale: float) -> int:  # undershoots at the fit's steps; below 0.5 the span overflows
+        if scale < 0.5:
+            raise SpanError("symbol span 73618 exceeds 65536")
+        return int(600 / scale)
+
+    with pytest.raises(SpanError):
+        choose_step_scale(size_at, Budget(1.0, 8000))
+    scale = choose_step_scale(coded_or_over(size_at), Budget(1.0, 8000))
+    assert 0.5 <= scale < 1.0 and size_at(scale) <= 1000
 
 
 def test_step_scale_refuses_a_budget_even_the_coarsest_steps_overshoot() -> None:

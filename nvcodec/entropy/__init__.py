@@ -3,6 +3,6 @@
 Knows nothing of models or containers: integers in, bytes out, and back.
 """
 
-from nvcodec.entropy.coder import decode_symbols, encode_symbols
+from nvcodec.entropy.coder import SpanError, decode_symbols, encode_symbols
 
-__all__ = ["decode_symbols", "encode_symbols"]
+__all__ = ["SpanError", "decode_symbols", "encode_symbols"]

@@ -27,6 +27,13 @@ from nvcodec.bitio import ByteReader, ByteWriter, ReadError
 CONST, HIST, SPIKE_LAPLACE, SPIKE_GAUSS = 0, 1, 2, 3
 HIST_TOTAL = 1 << 12
 MAX_SPAN = 1 << 16
+
+
+class SpanError(ValueError):
+    """Symbols spread over more than :data:`MAX_SPAN` values: steps too fine for the coder (an
+    encoder searching for steps treats such a file as too large)."""
+
+
 _SCALE_FACTORS = (0.6, 0.8, 1.0, 1.25)
 
 
@@ -107,7 +114,7 @@ def encode_symbols(symbols: np.ndarray) -> bytes:
         return w.getvalue()
     lo, hi = int(values.min()), int(values.max())
     if hi - lo + 1 > MAX_SPAN:
-        raise ValueError(f"symbol span {hi - lo + 1} exceeds {MAX_SPAN}")
+        raise SpanError(f"symbol span {hi - lo + 1} exceeds {MAX_SPAN}")
     counts = np.bincount(values - lo, minlength=hi - lo + 1).astype(np.float64)
     _, kind, params = min(_candidates(counts, lo, hi, values), key=lambda c: c[0])
     w.u8(kind)

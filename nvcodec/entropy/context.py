@@ -31,6 +31,7 @@ import constriction
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
+from nvcodec.entropy.coder import SpanError
 
 TAPS = 12
 """Neighbours a value is predicted from: 9 in the previous time step, 3 in the row above."""
@@ -152,7 +153,7 @@ def encode_context(volume: np.ndarray, net: ContextNet, multipliers: np.ndarray)
     lo = int(volume.min()) if volume.size else 0
     hi = int(volume.max()) if volume.size else 0
     if hi - lo + 1 > MAX_SPAN:
-        raise ValueError(f"symbol span {hi - lo + 1} exceeds {MAX_SPAN}")
+        raise SpanError(f"symbol span {hi - lo + 1} exceeds {MAX_SPAN}")
     w = ByteWriter()
     w.svarint(lo)
     w.uvarint(hi - lo)

@@ -15,6 +15,7 @@ import constriction
 import numpy as np
 
 from nvcodec.bitio import ByteReader, ByteWriter, ReadError
+from nvcodec.entropy.coder import SpanError
 
 MAX_SPAN = 1 << 16
 MIN_SCALE = 0.05
@@ -36,7 +37,7 @@ def encode_laplace(symbols: np.ndarray, scales: np.ndarray) -> bytes:
     lo = int(symbols.min()) if symbols.size else 0
     hi = int(symbols.max()) if symbols.size else 0
     if hi - lo + 1 > MAX_SPAN:
-        raise ValueError(f"symbol span {hi - lo + 1} exceeds {MAX_SPAN}")
+        raise SpanError(f"symbol span {hi - lo + 1} exceeds {MAX_SPAN}")
     w.svarint(lo)
     w.uvarint(hi - lo)
     coder = constriction.stream.stack.AnsCoder()

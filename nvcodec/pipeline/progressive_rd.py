@@ -19,7 +19,7 @@ from nvcodec.fit import FrameSource
 from nvcodec.fit.rd import RateModel, RDConfig, fit_rd
 from nvcodec.format import Archive, Session
 from nvcodec.models import ProgressiveModel
-from nvcodec.pipeline.coded_size import CodedSize
+from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
 from nvcodec.pipeline.options import EncodeOptions
 from nvcodec.pipeline.rd import rd_stages
 from nvcodec.pipeline.sizing import budget_for, zero_tensor
@@ -106,5 +106,5 @@ def rd_session(
     scale = 1.0
     if budget is not None:
         size_at = lambda s: cost.session_bytes(archive.sessions, session_at(s))  # noqa: E731
-        scale = ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
+        scale = ratecontrol.choose_step_scale(coded_or_over(size_at), budget, ratecontrol.LANDING_SHARE)
     return session_at(scale)

@@ -27,7 +27,7 @@ from nvcodec.fit.train import EmbeddingTable, FitConfig
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
-from nvcodec.pipeline.coded_size import CodedSize
+from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
@@ -185,7 +185,7 @@ def encode_rd(
     scale = 1.0
     if budget is not None:
         size_at = lambda s: cost.entry_bytes(*_export(model, rate, source, s, table))  # noqa: E731
-        scale = ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
+        scale = ratecontrol.choose_step_scale(coded_or_over(size_at), budget, ratecontrol.LANDING_SHARE)
     params, embeddings = _export(model, rate, source, scale, table)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
     epochs = timed.epochs_run if timed is not None else options.planned_epochs
