@@ -179,3 +179,33 @@ def choose_step_scale(
             if size >= floor:
                 break
     return best
+
+
+FINER_RATIO = 2.0**-0.25
+"""Each step of :func:`finer_while_better` makes every quantization step this much finer."""
+FINER_TRIES = 3
+"""Most finer candidates :func:`finer_while_better` measures (each is one render of the video)."""
+
+
+def finer_while_better(
+    scale: float,
+    size_at: Callable[[float], int],
+    budget: Budget,
+    quality_at: Callable[[float], float],
+    ratio: float = FINER_RATIO,
+    tries: int = FINER_TRIES,
+) -> float:
+    """From the step factor ``scale``, make the steps finer by ``ratio`` at a time while the file
+    still fits ``budget`` and its measured quality rises; the last factor that raised it (``scale``
+    when none did). Given the same fitted network, a larger budget walks at least as far, so its
+    quality is never lower."""
+    best, quality = scale, quality_at(scale)
+    for _ in range(tries):
+        candidate = best * ratio
+        if size_at(candidate) > budget.max_bytes:
+            break
+        measured = quality_at(candidate)
+        if measured <= quality:
+            break
+        best, quality = candidate, measured
+    return best

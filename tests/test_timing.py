@@ -22,6 +22,7 @@ from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.sizing import size_video
 from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs, shortfall_notes
 from nvcodec.progress import Reporter
+from nvcodec.ratecontrol import Budget, finer_while_better
 
 
 @pytest.mark.parametrize(
@@ -197,7 +198,8 @@ def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
         assert sized.config == full.config and not sized.notes
     else:  # no network gets a million steps in a second: the smallest one, at the budget's bits per value
         assert count(sized.config) < count(full.config) and "planned time buys" in sized.notes[0]
-        assert sized.budget == full.budget  # coded for the asked budget: its bits buy finer steps
+        assert sized.asked == full.budget and sized.budget is not None  # fitted for its own budget,
+        assert sized.budget.bpp < full.budget.bpp  # the rest of the asked one open to finer steps
     epochs = EncodeOptions(bpp=2.0, device="cpu").for_video(8, 48, 64, sized.config).planned_epochs
     assert epochs >= 1
 
@@ -208,5 +210,18 @@ def test_every_budget_the_time_binds_is_sized_alike() -> None:
         size_video(video, EncodeOptions(bpp=bpp, time=1.0, device="cpu", training=Training(size_steps=10**6)))
         for bpp in (2.0, 3.0, 4.0)
     ]
-    assert all(s.config == sized[0].config for s in sized)  # one network the time can train
-    assert [s.budget.bpp for s in sized] == [2.0, 3.0, 4.0]  # each coded for its own budget
+    assert all(s.config == sized[0].config for s in sized)  # one network the time can train,
+    assert all(s.budget == sized[0].budget for s in sized)  # fitted alike for its own budget;
+    assert [s.asked.bpp for s in sized if s.asked] == [2.0, 3.0, 4.0]  # each may go finer up to its own
+
+
+def test_finer_steps_are_taken_only_while_they_measure_better() -> None:
+    budget = Budget(1.0, 8000)  # 1000 bytes
+    size_at = lambda s: int(400 / s)  # noqa: E731  finer steps, larger files
+    peaked = lambda s: -abs(s - 0.6)  # noqa: E731  quality best near a factor of 0.6
+    assert finer_while_better(1.0, size_at, budget, peaked) == pytest.approx(2**-0.75)  # 0.59: closest to 0.6
+    assert finer_while_better(1.0, size_at, budget, lambda s: -s) == pytest.approx(2**-0.75)  # 3 tries at most
+    assert finer_while_better(1.0, size_at, Budget(1.0, 4000), lambda s: -s) == pytest.approx(2**-0.25)
+    assert finer_while_better(1.0, size_at, budget, lambda s: s) == 1.0  # finer measured worse: stay
+    walks = [finer_while_better(1.0, size_at, Budget(b, 8000), peaked) for b in (0.4, 0.6, 1.0, 2.0)]
+    assert [peaked(w) for w in walks] == sorted(peaked(w) for w in walks)  # a larger budget: never worse

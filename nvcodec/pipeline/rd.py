@@ -27,12 +27,23 @@ from nvcodec.fit.train import EmbeddingTable, FitConfig
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
+from nvcodec.metrics import mean_psnr
 from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
+from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
 from nvcodec.pipeline.threads import choose_threads
-from nvcodec.pipeline.timing import TIME_SHARE, Costs, TimedPlan, post_seconds, shortfall_notes, time_steps, timed
+from nvcodec.pipeline.timing import (
+    POST_PASSES,
+    TIME_SHARE,
+    Costs,
+    TimedPlan,
+    post_seconds,
+    shortfall_notes,
+    time_steps,
+    timed,
+)
 from nvcodec.progress import Reporter
 from nvcodec.render import RENDER_BATCH
 
@@ -176,16 +187,13 @@ def encode_rd(
     rd = RDConfig(pixels, target, lam, fixed_bits=fixed, rate_every=training.rate_every, joint_rate=training.joint_rate)
     shortest, timed = None, None
     if options.time is not None:
-        timed, shortest = _plan_time(model, source, video, options, rd, cost, started)
+        timed, shortest = _plan_time(model, source, video, options, rd, cost, started, sizing.asked is not None)
     fit_started = time.perf_counter()
     rate, table = _fit_stages(model, source, options, rd, reporter, timed)
     fit_seconds = time.perf_counter() - fit_started
     floats = {k: v.numpy() for k, v in export_embeddings(model, source, table).items()}
     fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device)
-    scale = 1.0
-    if budget is not None:
-        size_at = lambda s: cost.entry_bytes(*_export(model, rate, source, s, table))  # noqa: E731
-        scale = ratecontrol.choose_step_scale(coded_or_over(size_at), budget, ratecontrol.LANDING_SHARE)
+    scale = 1.0 if budget is None else _land(model, rate, source, table, video, cost, budget, sizing.asked)
     params, embeddings = _export(model, rate, source, scale, table)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
     epochs = timed.epochs_run if timed is not None else options.planned_epochs
@@ -200,11 +208,39 @@ def encode_rd(
     return stats, _mean_bits(params, embeddings, nbytes)
 
 
+def _land(
+    model: Any,
+    rate: RateModel,
+    source: FrameSource,
+    table: EmbeddingTable | None,
+    video: Video,
+    cost: CodedSize,
+    budget: ratecontrol.Budget,
+    asked: ratecontrol.Budget | None,
+) -> float:
+    """The factor on every learned step that lands the file in ``budget``'s window, then, when the
+    time bound the network to that smaller budget, finer steps up to the ``asked`` budget while the
+    PSNR of the decoder's frames rises (:func:`~nvcodec.ratecontrol.finer_while_better`)."""
+    size_at = coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table)))
+    scale = ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
+    if asked is None or asked.max_bytes <= budget.max_bytes:
+        return scale
+    device, every = source.frames.device, list(range(video.num_frames))
+
+    def quality_at(s: float) -> float:
+        rec = np.stack(list(render_entry(cost.entry(*_export(model, rate, source, s, table)), every, device)))
+        return mean_psnr(video.frames, rec)
+
+    return ratecontrol.finer_while_better(scale, size_at, asked, quality_at)
+
+
 def _plan_time(
-    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize, started: float
-) -> tuple[TimedPlan, float]:
+    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize,
+    started: float, finer: bool = False,
+) -> tuple[TimedPlan, float]:  # fmt: skip
     """For ``--time``: the stages' time plan (:class:`~nvcodec.pipeline.timing.TimedPlan`) and the
-    seconds of the shortest encode it allows (the probe included)."""
+    seconds of the shortest encode it allows (the probe included); ``finer``: the landing may
+    render the video :data:`~nvcodec.ratecontrol.FINER_TRIES` + 1 more times (:func:`_land`)."""
     costs, steps = _probe(model, source, video, options, rd, cost), _steps(options, video)
     now, training = time.perf_counter(), options.training
     warm, rd_epochs, exact = training.stage_epochs(SPLIT_EPOCHS)
@@ -216,7 +252,8 @@ def _plan_time(
     }
     step_costs = {"fit": costs.fit_step, "table": costs.table_step, "rd": costs.rd_step}
     deadline = now + TIME_SHARE * (started + options.time - now)
-    post, epochs = post_seconds(costs, video.num_frames), {"warm": warm, "rd": rd_epochs, "exact": exact}
+    renders = POST_PASSES + (ratecontrol.FINER_TRIES + 1 if finer else 0)
+    post, epochs = post_seconds(costs, video.num_frames, renders), {"warm": warm, "rd": rd_epochs, "exact": exact}
     plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps, training.plan_tolerance, through / warm)
     return plan, now - started + plan.shortest()
 
