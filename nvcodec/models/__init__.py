@@ -17,12 +17,15 @@ from nvcodec.models import (  # noqa: F401  (registration side effect)
     snerv_t,
 )
 from nvcodec.models.base import NeuralVideoModel, ProgressiveModel, Recipe
+from nvcodec.models.complexity import decode_macs, kmac_per_pixel
 from nvcodec.models.registry import RETIRED, ModelSpec, config_fields_of, names, spec, spec_by_id
 from nvcodec.models.sizing import embedding_layout, solve_config
 
 __all__ = [
     "RETIRED",
     "ModelSpec",
+    "decode_macs",
+    "kmac_per_pixel",
     "NeuralVideoModel",
     "ProgressiveModel",
     "Recipe",

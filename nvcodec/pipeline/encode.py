@@ -16,6 +16,7 @@ import torch
 
 from nvcodec.errors import NvcError
 from nvcodec.io import Video
+from nvcodec.models import kmac_per_pixel
 from nvcodec.pipeline.decode import load_entries, render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.post import encode_post
@@ -61,4 +62,5 @@ def _report(video: Video, output: Path, device: torch.device, stats: EncodeStats
         raise
     rec = np.stack(list(render_entry(entry, list(range(entry.meta.frames)), device)))
     count = entry.spec.transmitted_count(entry.config)
-    return measured_report(video, rec, entry.spec.name, count, device, stats)
+    kmac = kmac_per_pixel(entry.spec, entry.config, entry.meta.height, entry.meta.width)
+    return measured_report(video, rec, entry.spec.name, count, device, stats, kmac_per_pixel=kmac)

@@ -13,7 +13,7 @@ from nvcodec.container import read_nrv, read_version, section_size
 from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
 from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments
 from nvcodec.metrics import bpp
-from nvcodec.models import config_fields_of
+from nvcodec.models import config_fields_of, kmac_per_pixel
 from nvcodec.motion.canvas import motion_bytes, unpack_fields
 from nvcodec.pipeline.progressive import bits_of, claim_note
 
@@ -32,6 +32,7 @@ def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
             "params": e.spec.transmitted_count(e.config),
             "weight_bits": _depth(e.params.values()),
             "embed_bits": _depth(e.embeddings.values()),
+            "kmac_per_pixel": kmac_per_pixel(e.spec, e.config, e.meta.height, e.meta.width),
             "config": e.config,
         }
         for e in entries
