@@ -1,4 +1,6 @@
-"""Quality and rate measures on uint8 RGB frames: PSNR (mean of per-frame), MS-SSIM, bpp."""
+"""Quality and rate measures: on uint8 RGB frames PSNR (mean of per-frame), MS-SSIM, bpp; on YUV
+planes at their own bit depth PSNR-Y, -U, -V and the 6:1:1 weighted YUV PSNR, as the field reports
+them; kbps."""
 
 from __future__ import annotations
 
@@ -46,6 +48,28 @@ def yuv_psnr_611(ref: np.ndarray, rec: np.ndarray) -> float:
         p = [PSNR_CAP if m == 0 else min(PSNR_CAP, 10.0 * math.log10(255.0**2 / m)) for m in mse]
         out.append((6 * p[0] + p[1] + p[2]) / 8)
     return float(np.mean(out))
+
+
+def plane_psnr(ref: tuple[np.ndarray, ...], rec: tuple[np.ndarray, ...], depth: int) -> dict[str, float]:
+    """``psnr_y``, ``psnr_u``, ``psnr_v`` (each the mean over frames of the plane's PSNR, peak
+    ``2 ** depth - 1``) and ``psnr_yuv``, the mean over frames of ``(6 Y + U + V) / 8``, of two
+    videos given as (Y, U, V) planes, each T x h x w."""
+    peak = float((1 << depth) - 1)
+    per_plane = []
+    for a, b in zip(ref, rec, strict=True):
+        if a.shape != b.shape:
+            raise ValueError(f"plane shape mismatch {a.shape} vs {b.shape}")
+        mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2, axis=(1, 2))
+        with np.errstate(divide="ignore"):
+            per_plane.append(np.minimum(PSNR_CAP, 10.0 * np.log10(peak**2 / mse)))
+    y, u, v = per_plane
+    names = ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv")
+    return dict(zip(names, map(float, (y.mean(), u.mean(), v.mean(), ((6 * y + u + v) / 8).mean())), strict=True))
+
+
+def kbps(num_bytes: int, frames: int, fps: float) -> float:
+    """Kilobits per second of a file of ``num_bytes`` holding ``frames`` frames played at ``fps``."""
+    return num_bytes * 8.0 * fps / frames / 1000.0
 
 
 def ms_ssim_window(height: int, width: int) -> int | None:

@@ -4,6 +4,7 @@ Input comes in through one door, :func:`prepare_video` (path or sample, frame ra
 """
 
 from nvcodec.io.prepare import SAMPLE_CPU_SCALE, prepare_video, sample_scale
+from nvcodec.io.raw import RAW_PIX_FMTS, RawFormat, frame_planes, is_raw, raw_format, rgb_to_planes
 from nvcodec.io.sample import SAMPLE_CROP, find_bunny, load_sample
 from nvcodec.io.spool import readable_once, spooled
 from nvcodec.io.stream import InputSpec, Span
@@ -15,14 +16,22 @@ from nvcodec.io.video import (
     center_crop,
     check_output_type,
     crop_and_downscale,
+    frames_to_planes,
     is_pattern,
     pattern_files,
     read_video,
+    video_planes,
     write_video,
 )
 
 __all__ = [
     "InputSpec",
+    "RAW_PIX_FMTS",
+    "RawFormat",
+    "frame_planes",
+    "is_raw",
+    "raw_format",
+    "rgb_to_planes",
     "Span",
     "PIX_FMTS",
     "SAMPLE_CPU_SCALE",
@@ -32,6 +41,7 @@ __all__ = [
     "center_crop",
     "check_output_type",
     "crop_and_downscale",
+    "frames_to_planes",
     "find_bunny",
     "is_pattern",
     "load_sample",
@@ -42,5 +52,6 @@ __all__ = [
     "sample_scale",
     "spooled",
     "synthetic_clip",
+    "video_planes",
     "write_video",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nvcodec.errors import UsageError
+from nvcodec.io.raw import RawFormat
 from nvcodec.io.sample import SAMPLE_CROP, load_sample
 from nvcodec.io.video import Video, crop_and_downscale, read_video
 
@@ -29,13 +30,15 @@ def prepare_video(
     scale: int | None = None,
     on_gpu: bool = False,
     name: str | None = None,
+    raw: RawFormat | None = None,
 ) -> Video:
     """Frames ``start .. start + frames`` of the video at ``path`` (the sample clip when None),
     centre-cropped to ``crop`` (height, width) and box-downscaled by ``scale``.
 
     ``scale`` None means 1, except for the sample (see :func:`sample_scale`), whose crop defaults
     to ``SAMPLE_CROP``. ``Video.prepared`` says what was done, ``Video.notes`` what looked wrong;
-    ``name`` is what messages call the input (default: its path).
+    ``name`` is what messages call the input (default: its path); ``raw`` the format of a raw
+    file. Cropped or scaled frames keep the source's pixel format but not its planes.
     """
     if scale is not None and not 1 <= scale <= MAX_SCALE:
         raise UsageError(f"--scale {scale}: must be an integer in 1..{MAX_SCALE}")
@@ -45,6 +48,8 @@ def prepare_video(
         raise UsageError(f"--start {start} --frames {frames}: the start must be >= 0 and the count >= 1")
     if path is None:
         return load_sample(crop or SAMPLE_CROP, sample_scale(scale, on_gpu), frames, start)
-    video = read_video(path, start=start, frames=frames, name=name)
+    video = read_video(path, start=start, frames=frames, name=name, raw=raw)
     video.frames, video.prepared = crop_and_downscale(video.frames, crop, scale or 1)
+    if video.prepared:
+        video.planes = None
     return video

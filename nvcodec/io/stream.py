@@ -14,11 +14,19 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 
 from nvcodec.errors import NvcError
 from nvcodec.io.prepare import prepare_video
-from nvcodec.io.video import DEFAULT_FPS, Video, _open_input, crop_and_downscale, declared_frames, shortfall
+from nvcodec.io.raw import RawFormat
+from nvcodec.io.video import (
+    DEFAULT_FPS,
+    Video,
+    _open_input,
+    crop_and_downscale,
+    declared_frames,
+    frames_video,
+    shortfall,
+)
 
 Span = tuple[int, int]
 """First frame (counted from the input's ``start``) and number of frames."""
@@ -37,6 +45,7 @@ class InputSpec:
         on_gpu: whether the encode runs on a GPU (the sample's default scale depends on it).
         name: what messages call the input (None: its path); the path may be a copy of it
             (:func:`~nvcodec.io.spool.spooled`).
+        raw: the format of a raw ``.yuv`` file (:func:`~nvcodec.io.raw.raw_format`); None: a container.
     """
 
     path: Path | None
@@ -46,6 +55,7 @@ class InputSpec:
     scale: int | None = None
     on_gpu: bool = False
     name: str | None = None
+    raw: RawFormat | None = None
 
     @property
     def label(self) -> str:
@@ -56,7 +66,9 @@ class InputSpec:
         """Every frame of this input, prepared (the sample is read once and kept: it is small)."""
         if self.path is None:
             return _sample(self.start, self.frames, self.crop, self.scale, self.on_gpu)
-        return prepare_video(self.path, self.start, self.frames, self.crop, self.scale, self.on_gpu, self.label)
+        return prepare_video(
+            self.path, self.start, self.frames, self.crop, self.scale, self.on_gpu, self.label, self.raw
+        )
 
     def count(self) -> int:
         """Frames this input holds (see :meth:`survey`)."""
@@ -68,7 +80,7 @@ class InputSpec:
         it declares, fewer frames than asked for); the sample is read."""
         if self.path is None:
             return self.read().num_frames, []
-        container = _open_input(Path(self.path), self.label)
+        container = _open_input(Path(self.path), self.label, self.raw)
         try:
             if not container.streams.video:
                 raise NvcError(f"{self.label}: not a video (no video stream)")
@@ -104,7 +116,7 @@ def _sample(start: int, frames: int | None, crop: tuple[int, int] | None, scale:
 def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
     """:meth:`InputSpec.spans` for a file: one pass of PyAV's decoder."""
     assert spec.path is not None, "the sample is sliced in memory"
-    container = _open_input(Path(spec.path), spec.label)
+    container = _open_input(Path(spec.path), spec.label, spec.raw)
     try:
         stream = container.streams.video[0]
         fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
@@ -115,19 +127,21 @@ def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
                 break
             if i < spec.start + span[0]:
                 continue
-            buffer.append(frame.to_ndarray(format="rgb24"))
+            buffer.append(frame)
             if len(buffer) == span[1]:
-                yield _prepared(spec, np.stack(buffer), fps)
+                yield _prepared(spec, buffer, fps)
                 buffer, span = [], next(todo, None)
         if buffer:
-            yield _prepared(spec, np.stack(buffer), fps)
+            yield _prepared(spec, buffer, fps)
     except av.error.FFmpegError as exc:
         raise NvcError(f"{spec.label}: not a decodable video ({exc.__class__.__name__})") from None
     finally:
         container.close()
 
 
-def _prepared(spec: InputSpec, frames: np.ndarray, fps: Fraction) -> Video:
-    """A span's frames cropped and scaled as the input asks."""
-    reduced, steps = crop_and_downscale(frames, spec.crop, spec.scale or 1)
-    return Video(reduced, fps, spec.label, steps)
+def _prepared(spec: InputSpec, decoded: list[av.VideoFrame], fps: Fraction) -> Video:
+    """A span's frames cropped and scaled as the input asks (its planes kept when neither is)."""
+    video = frames_video(decoded, fps, spec.label)
+    video.frames, video.prepared = crop_and_downscale(video.frames, spec.crop, spec.scale or 1)
+    video.planes = None if video.prepared else video.planes
+    return video

@@ -2,13 +2,15 @@
 
 Output formats: ``.mp4``/``.mov`` (H.264 at CRF 10: yuv420p, which every player opens, or yuv444p;
 lossless RGB with ``libx264rgb`` when asked), ``.mkv`` (FFV1 in ``bgr0``: bit-exact RGB), ``.y4m``
-(raw yuv444p), and PNG patterns such as ``frame_%04d.png`` (bit-exact; file k is frame k). Every
-output is written under a temporary name and renamed.
+(yuv444p unless asked for another of :data:`~nvcodec.io.raw.RAW_PIX_FMTS`), ``.yuv`` (bare frames,
+yuv420p unless asked), and PNG patterns such as ``frame_%04d.png`` (bit-exact; file k is frame k).
+Every output is written under a temporary name and renamed.
 """
 
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import re
 import shutil
@@ -22,6 +24,7 @@ import numpy as np
 
 from nvcodec.errors import NvcError, UsageError
 from nvcodec.files import temp_dir, umask, write_atomic
+from nvcodec.io.raw import PLANAR_DEPTHS, RAW_PIX_FMTS, RawFormat, frame_planes, rgb_to_planes
 
 DEFAULT_FPS = Fraction(25, 1)
 PIX_FMTS = ("yuv420p", "yuv444p")
@@ -49,13 +52,19 @@ def pattern_files(path: Path) -> list[Path]:
 class Video:
     """Frames as a uint8 array T x H x W x 3 (RGB), with their frame rate, where they came from,
     what was done to them on the way in (``prepared``, e.g. ``centre crop 640x1280, downscaled x4``)
-    and warnings about the input (``notes``: a truncated file, fewer frames than asked for)."""
+    and warnings about the input (``notes``: a truncated file, fewer frames than asked for).
+
+    A planar YUV source (:data:`~nvcodec.io.raw.PLANAR_DEPTHS`) also keeps its ``pix_fmt`` and,
+    while its frames are neither cropped nor scaled, its own ``planes`` (Y, U, V, each T x h x w
+    at the source's bit depth): the field's metrics are measured against them."""
 
     frames: np.ndarray
     fps: Fraction
     source: str
     prepared: str = ""
     notes: list[str] = field(default_factory=list)
+    pix_fmt: str | None = None
+    planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def num_frames(self) -> int:
@@ -73,8 +82,27 @@ class Video:
         return int(self.frames.shape[2])
 
 
-def _open_input(path: Path, name: str | None = None) -> av.container.InputContainer:
-    """PyAV's container for ``path`` (a file or an image pattern); errors call it ``name`` (default: the path)."""
+def video_planes(video: Video) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U, V planes of a planar YUV ``video``: its source's own, or, once cropped or scaled,
+    its RGB frames converted to the source's pixel format (:func:`~nvcodec.io.raw.rgb_to_planes`)."""
+    if video.planes is not None:
+        return video.planes
+    if video.pix_fmt is None:
+        raise ValueError(f"{video.source}: not a planar YUV source")
+    return frames_to_planes(video.frames, video.pix_fmt)
+
+
+def frames_to_planes(frames: np.ndarray, pix_fmt: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """RGB frames (T x H x W x 3) converted to ``pix_fmt``'s Y, U, V planes, each T x h x w
+    (:func:`~nvcodec.io.raw.rgb_to_planes`)."""
+    planes = [rgb_to_planes(frame, pix_fmt) for frame in frames]
+    y, u, v = (np.stack([p[k] for p in planes]) for k in range(3))
+    return y, u, v
+
+
+def _open_input(path: Path, name: str | None = None, raw: RawFormat | None = None) -> av.container.InputContainer:
+    """PyAV's container for ``path`` (a file, an image pattern, or raw frames of format ``raw``);
+    errors call it ``name`` (default: the path)."""
     label = name or str(path)
     pattern = is_pattern(path) and not path.exists()  # frame_%04d.png; a file named 100%.mkv is a file
     if pattern:  # the first image must exist
@@ -87,6 +115,8 @@ def _open_input(path: Path, name: str | None = None) -> av.container.InputContai
     if not os.access(path, os.R_OK) and not pattern:
         raise NvcError(f"{label}: cannot read: permission denied")
     try:
+        if raw is not None:
+            return av.open(str(path), format="rawvideo", options=raw.demuxer_options())
         return av.open(str(path), format="image2" if pattern else None)
     except InterruptedError:
         raise KeyboardInterrupt from None  # a signal while blocked on the input: the signal's own exit
@@ -103,34 +133,57 @@ def _loops(path: Path) -> bool:
     return False
 
 
-def read_video(path: Path | str, start: int = 0, frames: int | None = None, name: str | None = None) -> Video:
+def read_video(
+    path: Path | str, start: int = 0, frames: int | None = None, name: str | None = None, raw: RawFormat | None = None
+) -> Video:
     """Decode frames ``start .. start + frames`` (all to the end if None) of the first video stream
-    (``name``: what messages call the input; default: its path)."""
+    (``name``: what messages call the input; default: its path; ``raw``: the format of a raw file)."""
     path = Path(path)
     label = name or str(path)
     if start < 0 or (frames is not None and frames <= 0):
         raise NvcError(f"{label}: invalid frame range (start {start}, frames {frames})")
-    container = _open_input(path, label)
+    container = _open_input(path, label, raw)
     try:
         if not container.streams.video:
             raise NvcError(f"{label}: not a video (no video stream)")
         stream = container.streams.video[0]
         fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
         declared = declared_frames(container, stream, fps)
-        out: list[np.ndarray] = []
-        for i, frame in enumerate(container.decode(stream)):
-            if i < start:
-                continue
-            if frames is not None and len(out) >= frames:
-                break
-            out.append(frame.to_ndarray(format="rgb24"))
+        stop = None if frames is None else start + frames
+        video = frames_video(itertools.islice(container.decode(stream), start, stop), fps, label)
     except av.error.FFmpegError as exc:
         raise NvcError(f"{label}: not a decodable video ({exc.__class__.__name__})") from None
     finally:
         container.close()
-    if not out:
+    if not video.num_frames:
         raise NvcError(f"{label}: no frames to encode (start {start})")
-    return Video(np.stack(out), fps, label, notes=shortfall(label, start, frames, len(out), declared))
+    video.notes += shortfall(label, start, frames, video.num_frames, declared)
+    return video
+
+
+def frames_video(decoded: Iterable[av.VideoFrame], fps: Fraction, label: str) -> Video:
+    """Decoded frames as a :class:`Video`, converted one at a time: RGB, and, from a planar YUV
+    source, its pixel format and planes (a bit depth above 8 is said in the notes: the fit sees
+    8-bit RGB; a stream whose format changes keeps no planes)."""
+    rgb: list[np.ndarray] = []
+    planes: list[tuple[np.ndarray, ...]] = []
+    pix_fmt: str | None = None
+    for i, frame in enumerate(decoded):
+        rgb.append(frame.to_ndarray(format="rgb24"))
+        if i == 0:
+            pix_fmt = frame.format.name if frame.format.name in PLANAR_DEPTHS else None
+        own = frame_planes(frame) if pix_fmt is not None and frame.format.name == pix_fmt else None
+        if own is None:
+            pix_fmt, planes = None, []
+        else:
+            planes.append(own)
+    if not rgb:
+        return Video(np.zeros((0, 1, 1, 3), np.uint8), fps, label)
+    if pix_fmt is None:
+        return Video(np.stack(rgb), fps, label)
+    y, u, v = (np.stack([p[k] for p in planes]) for k in range(3))
+    notes = [] if PLANAR_DEPTHS[pix_fmt] == 8 else [f"{label}: {pix_fmt} source: the fit sees it as 8-bit RGB"]
+    return Video(np.stack(rgb), fps, label, notes=notes, pix_fmt=pix_fmt, planes=(y, u, v))
 
 
 def declared_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream, fps: Fraction) -> int:
@@ -189,35 +242,50 @@ def crop_and_downscale(frames: np.ndarray, crop: tuple[int, int] | None, scale: 
     return frames, ", ".join(steps)
 
 
-def _codec_for(path: Path, lossless: bool, pix_fmt: str = PIX_FMTS[0]) -> tuple[str, str, str, dict[str, str]]:
-    """(container format, codec, pixel format, codec options) for an output path."""
+def _codec_for(path: Path, lossless: bool, pix_fmt: str | None = None) -> tuple[str, str, str, dict[str, str]]:
+    """(container format, codec, pixel format, codec options) for an output path (``pix_fmt``:
+    the one asked for, None: the type's default)."""
     ext = path.suffix.lower()
     if ext in (".mp4", ".mov", ".m4v"):
         fmt = "mov" if ext == ".mov" else "mp4"
         if lossless:
+            if pix_fmt is not None:
+                raise UsageError(f"--pix-fmt {pix_fmt}: --lossless writes RGB")
             return fmt, "libx264rgb", "rgb24", {"qp": "0", "preset": "medium"}
-        if pix_fmt not in PIX_FMTS:
-            raise UsageError(f"--pix-fmt {pix_fmt}: use {', '.join(PIX_FMTS)}")
-        return fmt, "libx264", pix_fmt, {"crf": "10", "preset": "medium"}
+        if (pix_fmt or PIX_FMTS[0]) not in PIX_FMTS:
+            raise UsageError(f"--pix-fmt {pix_fmt}: {path.suffix} holds {', '.join(PIX_FMTS)}")
+        return fmt, "libx264", pix_fmt or PIX_FMTS[0], {"crf": "10", "preset": "medium"}
+    if ext in (".y4m", ".yuv"):
+        chosen = pix_fmt or ("yuv444p" if ext == ".y4m" else "yuv420p")
+        if chosen not in RAW_PIX_FMTS:
+            raise UsageError(f"--pix-fmt {pix_fmt}: {ext} holds {', '.join(RAW_PIX_FMTS)}")
+        return ("yuv4mpegpipe" if ext == ".y4m" else "rawvideo"), "rawvideo", chosen, {}
+    if pix_fmt is not None:
+        raise UsageError(f"--pix-fmt {pix_fmt}: only .mp4, .mov, .y4m and .yuv outputs take a pixel format")
     if ext == ".mkv":
         return "matroska", "ffv1", "bgr0", {}
-    if ext == ".y4m":
-        return "yuv4mpegpipe", "rawvideo", "yuv444p", {}
     if ext == ".png" and is_pattern(path):
         return "image2", "png", "rgb24", {}
     if ext == ".png" and "%" in path.name:
         raise UsageError(f"{path}: a PNG output needs one frame number like frame_%04d.png (write %% for a %)")
-    raise UsageError(f"{path}: unsupported output type (use .mp4, .mov, .mkv, .y4m or a pattern like frame_%04d.png)")
+    raise UsageError(
+        f"{path}: unsupported output type (use .mp4, .mov, .mkv, .y4m, .yuv or a pattern like frame_%04d.png)"
+    )
 
 
-def check_output_type(path: Path | str, lossless: bool = False, pix_fmt: str = PIX_FMTS[0]) -> None:
+def check_output_type(path: Path | str, lossless: bool = False, pix_fmt: str | None = None) -> None:
     """Fail early (before any work) if ``path`` names no supported output type."""
     _codec_for(Path(path), lossless, pix_fmt)
 
 
-def _chroma_fits(pix_fmt: str, frame: np.ndarray) -> str:
-    """4:2:0 needs even sides: odd-sized frames are written 4:4:4 instead."""
-    return "yuv444p" if pix_fmt == "yuv420p" and (frame.shape[0] % 2 or frame.shape[1] % 2) else pix_fmt
+def _chroma_fits(pix_fmt: str, frame: np.ndarray, fmt: str) -> str:
+    """4:2:0 needs even sides: odd-sized frames go to H.264 as 4:4:4 instead; a raw or Y4M output
+    asked for 4:2:0 cannot hold them."""
+    if not pix_fmt.startswith("yuv420p") or not (frame.shape[0] % 2 or frame.shape[1] % 2):
+        return pix_fmt
+    if fmt in ("rawvideo", "yuv4mpegpipe"):
+        raise ValueError(f"{pix_fmt} needs an even width and height, not {frame.shape[1]}x{frame.shape[0]}")
+    return "yuv444p"
 
 
 def _encode_to(
@@ -232,12 +300,14 @@ def _encode_to(
 ) -> int:
     count = 0
     muxer = {"fflags": "+bitexact"} | ({"start_number": str(first)} if fmt == "image2" else {})
+    if fmt == "yuv4mpegpipe" and PLANAR_DEPTHS.get(pix_fmt, 8) > 8:
+        muxer["strict"] = "-1"  # FFmpeg's Y4M muxer writes C420p10 only when told it may
     with av.open(target, "w", format=fmt, options=muxer) as container:
         stream = None
         for frame in frames:
             if stream is None:
                 stream = container.add_stream(codec, rate=fps, options=options)
-                stream.pix_fmt = _chroma_fits(pix_fmt, frame)
+                stream.pix_fmt = _chroma_fits(pix_fmt, frame, fmt)
                 stream.height, stream.width = frame.shape[:2]
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             container.mux(stream.encode(vf))
@@ -288,11 +358,12 @@ def write_video(
     frames: Iterable[np.ndarray],
     fps: Fraction,
     lossless: bool = False,
-    pix_fmt: str = PIX_FMTS[0],
+    pix_fmt: str | None = None,
     first: int = 0,
 ) -> int:
     """Write uint8 RGB frames (H x W x 3 each) by extension; return how many were written. ``first``
-    is the index of the first frame (the number of its file in a PNG pattern); H.264 outputs of
+    is the index of the first frame (the number of its file in a PNG pattern); ``pix_fmt`` the
+    pixel format of an H.264, Y4M or raw output (None: the type's default); H.264 outputs of
     odd-sized frames are 4:4:4 whatever ``pix_fmt`` asks."""
     path = Path(path)
     fmt, codec, pix, options = _codec_for(path, lossless, pix_fmt)

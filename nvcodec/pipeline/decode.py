@@ -14,7 +14,7 @@ from nvcodec.container import SectionRef, index_nrv, read_nrv, read_payloads
 from nvcodec.errors import NvcError
 from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
 from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments, segments_for
-from nvcodec.io import PIX_FMTS, write_video
+from nvcodec.io import write_video
 from nvcodec.pipeline.options import resolve_device
 from nvcodec.pipeline.report import DecodeReport
 from nvcodec.progress import Reporter
@@ -134,10 +134,11 @@ def decode_file(
     lossless: bool = False,
     video: int = 0,
     reporter: Reporter | None = None,
-    pix_fmt: str = PIX_FMTS[0],
+    pix_fmt: str | None = None,
 ) -> DecodeReport:
     """Decode a ``.nrv`` file (or frames ``a:b`` of it) into a video file chosen by extension
-    (``pix_fmt``: the chroma of an H.264 output; in a PNG pattern, file k holds frame k)."""
+    (``pix_fmt``: the pixel format of an H.264, Y4M or raw output, None: the type's default; in a
+    PNG pattern, file k holds frame k)."""
     reporter = reporter or Reporter()
     started = time.perf_counter()
     meta, frames_of = open_video(path, video)

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from nvcodec.io import Video
-from nvcodec.metrics import bpp, mean_ms_ssim, mean_psnr
+from nvcodec.io import Video, frames_to_planes, video_planes
+from nvcodec.io.raw import PLANAR_DEPTHS
+from nvcodec.metrics import bpp, kbps, mean_ms_ssim, mean_psnr, plane_psnr
 from nvcodec.render import render
 
 
@@ -51,7 +52,11 @@ class EncodeStats:
 class EncodeReport:
     """What an encode produced, measured on the decoder's reconstruction of the written file
     (``fit_psnr`` and ``fit_ms_ssim``: the fitted model before quantization, for reference;
-    ``threads``: the CPU threads the fit started on)."""
+    ``threads``: the CPU threads the fit started on). From a planar YUV source (``pix_fmt``):
+    ``psnr_y``, ``psnr_u``, ``psnr_v`` and the 6:1:1 ``psnr_yuv`` of the reconstruction converted
+    to that format, against the source's own planes at its bit depth (None otherwise);
+    ``kbps`` at the source's ``frame_rate``; ``kmac_per_pixel``: the decoder's multiply–accumulates
+    per pixel (:func:`~nvcodec.models.kmac_per_pixel`; None for archives)."""
 
     model: str
     params: int
@@ -77,6 +82,14 @@ class EncodeReport:
     archive_bytes: int | None = None
     rate_estimate_bytes: int | None = None
     planned_seconds: float | None = None
+    frame_rate: float | None = None
+    kbps: float | None = None
+    kmac_per_pixel: float | None = None
+    pix_fmt: str | None = None
+    psnr_y: float | None = None
+    psnr_u: float | None = None
+    psnr_v: float | None = None
+    psnr_yuv: float | None = None
     notes: list[str] = field(default_factory=list)
     reconstruction: np.ndarray | None = field(default=None, repr=False)
 
@@ -141,6 +154,18 @@ def measured_report(
         notes=stats.notes + ([note] if note else []),
         rate_estimate_bytes=stats.rate_estimate_bytes,
         planned_seconds=None if stats.planned_seconds is None else round(stats.planned_seconds, 1),
+        frame_rate=float(source.fps),
+        kbps=kbps(stats.bytes, t, float(source.fps)),
         reconstruction=rec,
-        **extra,
+        **{**yuv_quality(source, rec), **extra},
     )
+
+
+def yuv_quality(source: Video, rec: np.ndarray) -> dict[str, Any]:
+    """``pix_fmt`` and the PSNR-Y/U/V/YUV of ``rec`` (RGB frames) converted to the source's planar
+    YUV format, against the source's planes (:func:`~nvcodec.io.video_planes`); nothing for a
+    source that is not planar YUV."""
+    if source.pix_fmt is None:
+        return {}
+    depth = PLANAR_DEPTHS[source.pix_fmt]
+    return {"pix_fmt": source.pix_fmt, **plane_psnr(video_planes(source), frames_to_planes(rec, source.pix_fmt), depth)}

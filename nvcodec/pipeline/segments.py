@@ -25,7 +25,7 @@ from nvcodec.container import parse_nrv, write_nrv
 from nvcodec.errors import UsageError
 from nvcodec.format.segments import join_segments
 from nvcodec.io import Span
-from nvcodec.metrics import bpp
+from nvcodec.metrics import bpp, kbps
 from nvcodec.pipeline.decode import load_entries
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.options import EncodeOptions
@@ -43,7 +43,8 @@ SEGMENT_THREADS = 1
 share them, so a fixed count is what makes one process, ``--workers`` and ``torchrun`` write the same
 bytes; the machine's cores are used by fitting segments in parallel instead."""
 SUMMED = ("bytes", "params", "fit_seconds")
-WEIGHTED = ("psnr", "ms_ssim", "fit_psnr", "fit_ms_ssim", "prune")
+WEIGHTED: tuple[str, ...] = ("psnr", "ms_ssim", "fit_psnr", "fit_ms_ssim", "prune")
+WEIGHTED += ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv", "kmac_per_pixel")
 
 
 def plan_segments(total: int, segment: int) -> list[Span]:
@@ -110,8 +111,9 @@ def _merged(rows: list[dict[str, Any]], spans: list[Span], notes: list[str]) -> 
     for key in SUMMED:
         merged[key] = sum(r[key] for r in rows)
     for key in WEIGHTED:
-        values = [r[key] for r in rows]
-        merged[key] = None if None in values else sum(v * n for v, (_, n) in zip(values, spans, strict=True)) / total
+        values: list[float] = [r[key] for r in rows if r.get(key) is not None]
+        weighted = sum(v * n for v, (_, n) in zip(values, spans, strict=True)) if len(values) == len(rows) else None
+        merged[key] = None if weighted is None else weighted / total
     merged.update(
         frames=total,
         epochs=max(r["epochs"] for r in rows),
@@ -142,4 +144,6 @@ def finish(output: Path, work: WorkDir, spans: list[Span], started: float, notes
     height, width = rows[0]["height"], rows[0]["width"]
     merged.update(bytes=nbytes, bpp=bpp(nbytes, merged["frames"], height, width))
     merged.update(encode_seconds=time.perf_counter() - started)
+    if merged.get("frame_rate"):
+        merged.update(kbps=kbps(nbytes, merged["frames"], merged["frame_rate"]))
     return EncodeReport(**merged)
