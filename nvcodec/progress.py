@@ -1,8 +1,11 @@
-"""Progress reporting for long stages: a silent default and a rich bar with ETA on stderr."""
+"""Progress reporting for long stages: a silent default, a rich bar with ETA on stderr, and a
+JSON-lines log of every epoch (``encode --log``) beside either."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import time
+from typing import IO, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -76,3 +79,40 @@ class RichReporter(Reporter):
         if self.live:
             self.progress.stop()
             self.live = False
+
+
+class LogReporter(Reporter):
+    """Everything ``inner`` receives, and one JSON line per advance written to ``stream``:
+    ``{"stage", "seconds", ...}`` with the advance's own fields (a fit's ``epoch``, ``loss``,
+    ``psnr`` on its training frames, ``lr``; the rate–distortion stages also ``bpp``, its rate
+    estimate, and ``lam``), ``seconds`` counted from the log's start; notes as ``{"note"}``."""
+
+    def __init__(self, inner: Reporter, stream: IO[str]) -> None:
+        self.inner, self.stream, self.started = inner, stream, time.perf_counter()
+        self.stages: dict[int, str] = {}
+        self.current = ""
+
+    def _write(self, record: dict[str, Any]) -> None:
+        self.stream.write(json.dumps(record) + "\n")
+        self.stream.flush()
+
+    def start(self, name: str, total: int) -> int:
+        """Forward the stage and remember its name."""
+        handle = self.inner.start(name, total)
+        self.stages[handle], self.current = name, name
+        return handle
+
+    def advance(self, steps: int = 1, task: int | None = None, **fields: Any) -> None:
+        """Forward, and log the fields under the stage's name."""
+        self.inner.advance(steps, task, **fields)
+        stage = self.current if task is None else self.stages.get(task, self.current)
+        self._write({"stage": stage, "seconds": round(time.perf_counter() - self.started, 3), **fields})
+
+    def note(self, text: str) -> None:
+        """Forward, and log the note."""
+        self.inner.note(text)
+        self._write({"note": text})
+
+    def close(self) -> None:
+        """Forward; the caller closes the stream."""
+        self.inner.close()

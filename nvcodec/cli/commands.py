@@ -10,25 +10,33 @@ import typer
 
 from nvcodec import __version__, pipeline
 from nvcodec.bench import BenchConfig
+from nvcodec.cli.helps import (
+    CAMERA_HELP,
+    DECODE_PIX_FMT_HELP,
+    LOG_HELP,
+    PRESETS,
+    RAW_FPS_HELP,
+    RAW_PIX_FMT_HELP,
+    RAW_SIZE_HELP,
+    RD_HELP,
+    SCALE_HELP,
+    SEGMENT_HELP,
+    TIME_HELP,
+    VIDEO_HELP,
+)
+from nvcodec.cli.inputs import encode_input, input_video, make_reporter, parse_size
 from nvcodec.cli.output import print_bd_rates, print_info, print_result
 from nvcodec.errors import UsageError
 from nvcodec.files import check_output
 from nvcodec.io import (
-    PIX_FMTS,
-    SAMPLE_CPU_SCALE,
-    InputSpec,
-    Video,
     check_output_type,
     is_pattern,
     pattern_files,
-    prepare_video,
     spooled,
 )
 from nvcodec.models import names, spec
 from nvcodec.pipeline import EncodeOptions
-from nvcodec.pipeline.effort import PRESET_SECONDS
 from nvcodec.pipeline.timing import parse_duration
-from nvcodec.progress import Reporter, RichReporter
 
 
 def _version(value: bool) -> None:
@@ -62,91 +70,13 @@ class _Command(typer.core.TyperCommand):
         return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in super().collect_usage_pieces(ctx)]
 
 
-TIME_HELP = "a duration (90s, 10m, 1h30m) the encode plans its epochs to fill, instead of --preset/--epochs."
-PRESETS = (
-    " | ".join(PRESET_SECONDS)
-    + " (about "
-    + " / ".join(f"{s:g}" for s in PRESET_SECONDS.values())
-    + " s of fitting for 30 frames of 144x176 on 2 CPU cores, more for larger clips)"
-)
-SCALE_HELP = f"Box-downscale by this integer factor [1; the sample on CPU: {SAMPLE_CPU_SCALE}]."
 PFNR = spec("pfnr").config_cls
-SEGMENT_HELP = (
-    "Code the video as consecutive segments of at most this many frames, each with its own network "
-    "[300 for inputs longer than 600 frames, else one segment]."
-)
 OVERWRITE = typer.Option(False, "--overwrite", "-y", help="Replace an existing output.")
-
-
-def _reporter(quiet: bool) -> Reporter:
-    return Reporter() if quiet else RichReporter()
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise UsageError(f"--crop {text}: expected HEIGHTxWIDTH, e.g. 640x1280") from None
-    return h, w
-
-
-RD_HELP = (
-    "Fit for rate and distortion with learned steps [--rd; pfnr: --no-rd]; --no-rd: fit, then prune "
-    "and search bit depths (also implied by --prune/--weight-bits/--embed-bits)."
-)
 
 
 def _options(**given: Any) -> EncodeOptions:
     """Encoder options from what the user gave (None: not given, so the option's own default applies)."""
     return EncodeOptions(**{k: v for k, v in given.items() if v is not None})
-
-
-def _input(
-    input: Path | None,
-    sample: bool,
-    start: int,
-    frames: int | None,
-    crop: str | None,
-    scale: int | None,
-    options: EncodeOptions,
-    reporter: Reporter,
-) -> Video:
-    """The video to encode, through the one input door."""
-    if sample == (input is not None):
-        raise UsageError("give an input video or --sample (not both)")
-    on_gpu = pipeline.resolve_device(options.device).type == "cuda"
-    video = prepare_video(input, start, frames, _parse_size(crop) if crop else None, scale, on_gpu)
-    if sample:
-        reporter.note(
-            f"sample: {video.source}, {video.num_frames} frames, {video.prepared} to {video.height}x{video.width}"
-        )
-    for note in video.notes:
-        reporter.note(f"warning: {note}")
-    return video
-
-
-def _input_spec(
-    input: Path | None, readable: Path | None, sample: bool, window: tuple[int, int | None, str | None, int | None],
-    options: EncodeOptions, reporter: Reporter,
-) -> InputSpec:  # fmt: skip
-    """The input of an encode, unread (the sample is announced): ``input`` as the user named it,
-    read from ``readable`` (a copy of a pipe's bytes), ``window``: start, frames, crop, scale."""
-    if sample == (input is not None):
-        raise UsageError("give an input video or --sample (not both)")
-    start, frames, crop, scale = window
-    on_gpu = pipeline.resolve_device(options.device).type == "cuda"
-    size = _parse_size(crop) if crop else None
-    source = InputSpec(readable, start, frames, size, scale, on_gpu, str(input) if input else None)
-    if sample:
-        video = source.read()
-        reporter.note(
-            f"sample: {video.source}, {video.num_frames} frames, {video.prepared} to {video.height}x{video.width}"
-        )
-    return source
-
-
-CAMERA_HELP = "hinerv-mc: camera motion coded, translation | rotzoom | affine | none [rotzoom]."
-VIDEO_HELP = "Video to encode (anything FFmpeg reads; - for standard input, read once)."
 
 
 @app.command(cls=_Command)
@@ -184,7 +114,11 @@ def encode(
     workers: int | None = typer.Option(None, help="Segments fitted at a time, each in its own process [free cores]."),
     threads: int | None = typer.Option(None, help="CPU threads of the fit [the cores other processes leave free]."),
     camera: str | None = typer.Option(None, help=CAMERA_HELP),
+    size: str | None = typer.Option(None, "--size", help=RAW_SIZE_HELP),
+    fps: str | None = typer.Option(None, "--fps", help=RAW_FPS_HELP),
+    pix_fmt: str | None = typer.Option(None, "--pix-fmt", help=RAW_PIX_FMT_HELP),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted segmented encode from OUTPUT.parts."),
+    log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -199,13 +133,11 @@ def encode(
         threads=threads, camera=camera,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
-    reporter = _reporter(quiet or as_json)
-    try:
-        with spooled(input) as readable:  # a pipe or fifo is read once, into a temporary copy
-            source = _input_spec(input, readable, sample, (start, frames, crop, scale), options, reporter)
-            report = pipeline.encode_source(source, out, options, reporter, segment, workers, resume)
-    finally:
-        reporter.close()
+    window, raw = (start, frames, crop, scale), (size, fps, pix_fmt)
+    if log is not None:
+        check_output(log, [input, out] if input else [out], overwrite)
+    segmented = (segment, workers, resume)
+    report = encode_input(input, sample, out, options, quiet or as_json, window, raw, segmented, log)
     if report is not None:  # under torchrun, rank 0 reports
         print_result({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
 
@@ -243,10 +175,10 @@ def append(
         model="pfnr", bpp=bpp, preset=preset, epochs=epochs, weight_bits=weight_bits, batch_size=batch_size, lr=lr,
         seed=seed, device=device, time=parse_duration(time) if time else None,
     )  # fmt: skip
-    reporter = _reporter(quiet or as_json)
+    reporter = make_reporter(quiet or as_json)
     try:
         with spooled(input) as readable:  # "-" (standard input) too
-            video = _input(readable, sample, start, frames, crop, scale, options, reporter)
+            video = input_video(readable, sample, start, frames, crop, scale, options, reporter)
         report = pipeline.append_video(archive, video, options, reporter)
     finally:
         reporter.close()
@@ -267,13 +199,16 @@ def _parse_range(text: str | None) -> tuple[int, int] | None:
 def decode(
     input: Path = typer.Argument(..., metavar="INPUT", readable=False, help="The .nrv file (- for standard input)."),
     output: Path = typer.Option(
-        ..., "-o", "--output", help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, or frame_%%04d.png (file k: frame k)."
+        ...,
+        "-o",
+        "--output",
+        help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, .yuv, or frame_%04d.png (file k: frame k).",
     ),
     frames: str | None = typer.Option(None, help="Only frames a:b (end exclusive)."),
     video: int = typer.Option(0, help="Which video of an archive."),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB H.264 for .mp4/.mov."),
-    pix_fmt: str = typer.Option(PIX_FMTS[0], help="Chroma of .mp4/.mov: yuv420p (plays everywhere) or yuv444p."),
+    pix_fmt: str | None = typer.Option(None, help=DECODE_PIX_FMT_HELP),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -281,7 +216,7 @@ def decode(
     """Rebuild the network from a .nrv file and write the frames as a video."""
     check_output_type(output, lossless, pix_fmt)
     check_output(output, [input], overwrite, existing=is_pattern(output) and bool(pattern_files(output)))
-    reporter = _reporter(quiet or as_json)
+    reporter = make_reporter(quiet or as_json)
     try:
         with spooled(input) as readable:  # a piped file is read once, into a temporary copy
             report = pipeline.decode_file(
@@ -336,6 +271,7 @@ def bench(
     references: str | None = typer.Option(
         None, help="Our models every other model also gets a BD-rate against, comma-separated [none]."
     ),
+    rate_axis: str | None = typer.Option(None, help=f"The plots' rate axis: bpp | kbps [{BenchConfig.rate_axis}]."),
     as_json: bool = typer.Option(False, "--json", help="Print the BD-rate list as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -351,17 +287,18 @@ def bench(
         "epochs": epochs,
         "time": parse_duration(time) if time else None,
         "frames": frames,
-        "crop": _parse_size(crop) if crop else None,
+        "crop": parse_size(crop) if crop else None,
         "scale": scale,
         "out": out,
         "device": device,
         "seed": seed,
         "references": _names(references) if references is not None else None,
+        "rate_axis": rate_axis,
     }
     cfg = BenchConfig(resume=resume, **{k: v for k, v in given.items() if v is not None})
     from nvcodec.bench.runner import run_bench  # needs the bench extra (bjontegaard, matplotlib)
 
-    reporter = _reporter(quiet or as_json)
+    reporter = make_reporter(quiet or as_json)
     try:
         result = run_bench(cfg, reporter)
     finally:

@@ -46,7 +46,8 @@ def discard_stdout() -> None:
 
 @to_stdout
 def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
-    """``result`` as one JSON line (``as_json``) or as a two-column table titled ``title``, then its notes."""
+    """``result`` as one JSON line (``as_json``) or as a two-column table titled ``title`` (fields
+    without a value, which do not apply to this encode, left out), then its notes."""
     if as_json:
         print(json.dumps(result, indent=None, sort_keys=False))
         return
@@ -56,9 +57,9 @@ def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
     for key, value in result.items():
         if isinstance(value, float):
             value = f"{value:.4f}" if abs(value) < 1000 else f"{value:.1f}"
-        if isinstance(value, (list, dict)):
+        if value is None or isinstance(value, (list, dict)):
             continue
-        table.add_row(key, "null" if value is None else str(value))
+        table.add_row(key, str(value))
     Console().print(table)
     for note in result.get("notes", []):
         Console().print(f"note: {note}")

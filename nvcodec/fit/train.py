@@ -318,7 +318,8 @@ def fit(
         count += len(idx)
         if step.last:
             psnr = -10.0 * math.log10(max(mse_sum / count, 1e-12))
-            reporter.advance(1, epoch=step.epoch + 1, loss=loss_sum / count, psnr=psnr)
+            lr = float(opt.param_groups[0]["lr"])
+            reporter.advance(1, epoch=step.epoch + 1, loss=loss_sum / count, psnr=psnr, lr=lr)
             loss_sum, mse_sum, count = 0.0, 0.0, 0
 
 
