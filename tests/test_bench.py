@@ -12,6 +12,7 @@ import pytest
 from nvcodec.bench import runner
 from nvcodec.bench.anchors import run_anchor
 from nvcodec.bench.bdrate import bd_metrics
+from nvcodec.bench.plot import caption, title
 from nvcodec.io import read_video, synthetic_clip
 from nvcodec.metrics import mean_psnr
 
@@ -51,6 +52,8 @@ def test_anchor_points_are_monotone(codec: str) -> None:
     assert bits[0] > bits[1] > bits[2]
     assert psnr[0] > psnr[1] > psnr[2]
     assert points[0].version.startswith(codec[3:])
+    planes = points[0].planes
+    assert planes is not None and [p.shape for p in planes] == [(6, 32, 64), (6, 16, 32), (6, 16, 32)]
 
 
 def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:
@@ -86,10 +89,27 @@ def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkey
         assert len(list(csv.DictReader(f))) == len(result["points"])
     pngs = list(out.glob("rd_*.png"))
     assert len(pngs) == 1 and pngs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    clip = result["points"][0]["clip"]
+    assert "<svg" in (out / f"rd_{clip}.svg").read_text()
+    assert title(result["points"], clip) == f"{clip}: 64x32, 8 frames at 25 fps"
+    assert {("hnerv", "x265 medium yuv420p", "psnr_yuv")} <= {
+        (b["model"], b["anchor"], b["metric"]) for b in result["bd_rate"]
+    }
+    yuv_line = caption(result["bd_rate"], clip).splitlines()[-1]
+    assert yuv_line.startswith("BD-rate (YUV PSNR): ") and "hnerv vs x265 medium yuv420p: " in yuv_line
     ours = [p for p in result["points"] if p["kind"] == "nvcodec"]
     assert all(0.85 * p["budget"] <= p["bpp"] <= p["budget"] for p in ours)
     source = read_video(clip_dir / "tiny.mkv").frames
     assert all(0 < p["psnr"] < 100 for p in result["points"]) and source.shape[0] == 8
+    for p in result["points"]:  # an RGB source's planes: yuv420p; anchors measured on their decoder's planes
+        assert p["yuv_pix_fmt"] == "yuv420p" and 0 < p["psnr_y"] <= 100 and 0 < p["psnr_u"] <= 100
+        assert p["psnr_yuv"] == pytest.approx((6 * p["psnr_y"] + p["psnr_u"] + p["psnr_v"]) / 8)
+        assert p["kbps"] == pytest.approx(p["bpp"] * 32 * 64 * 25 / 1000, rel=0.02)
+    assert all(p["kmac_per_pixel"] > 0 for p in ours)
+    exported = json.loads((out / "compressai" / clip / "hnerv.json").read_text())
+    assert exported["name"] == "hnerv" and exported["results"]["bpp"] == sorted(p["bpp"] for p in ours)
+    assert len(exported["results"]["psnr-yuv"]) == 2 and "kmac-per-pixel" in exported["results"]
+    assert (out / "compressai" / clip / "x265-medium-yuv420p.json").is_file()
 
     def forbidden(*a, **k):
         raise AssertionError("a finished point was run again")

@@ -1,6 +1,7 @@
 """Conventional anchors (libx264, libx265) run in-process through PyAV.
 
-Frames go RGB -> ``pix_fmt`` (swscale, BT.601) -> encoder -> packets -> decoder -> RGB. The anchor's
+Frames go RGB -> ``pix_fmt`` (swscale, BT.601) -> encoder -> packets -> decoder -> RGB (and the
+decoder's own planes, for the metrics measured on planes). The anchor's
 bits are the sum of the video packets' payload sizes (no container). CRF is found by bisection so
 that an anchor point lands near a requested bpp.
 """
@@ -16,13 +17,16 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from nvcodec.io import frame_planes
+
 DECODERS = {"libx264": "h264", "libx265": "hevc"}
 ANCHORS = {"x264": "libx264", "x265": "libx265"}
 
 
 @dataclass
 class AnchorPoint:
-    """One anchor encode: its settings, bits, decoded RGB frames and timings."""
+    """One anchor encode: its settings, bits, decoded RGB frames, the decoder's own Y, U, V planes
+    (each T x h x w) and timings."""
 
     codec: str
     crf: float
@@ -33,6 +37,7 @@ class AnchorPoint:
     decoded: np.ndarray
     encode_seconds: float
     decode_seconds: float
+    planes: tuple[np.ndarray, ...] | None = None
 
 
 def _options(codec: str, crf: float, preset: str) -> dict[str, str]:
@@ -58,15 +63,13 @@ def _encode(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: s
     return packets
 
 
-def _decode(packets: list[bytes], codec: str) -> np.ndarray:
+def _decode(packets: list[bytes], codec: str) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+    """The decoded frames as RGB, and as the decoder's own planes (None if not planar YUV)."""
     ctx = av.CodecContext.create(DECODERS[codec], "r")
-    out = []
-    for data in packets:
-        for frame in ctx.decode(av.Packet(data)):
-            out.append(frame.to_ndarray(format="rgb24"))
-    for frame in ctx.decode(None):
-        out.append(frame.to_ndarray(format="rgb24"))
-    return np.stack(out)
+    frames = [f for data in [*packets, None] for f in ctx.decode(av.Packet(data) if data is not None else None)]
+    planes = [p for p in (frame_planes(f) for f in frames) if p is not None]
+    stacked = tuple(np.stack([p[k] for p in planes]) for k in range(3)) if len(planes) == len(frames) else None
+    return np.stack([f.to_ndarray(format="rgb24") for f in frames]), stacked
 
 
 def encoder_version(packets: list[bytes]) -> str:
@@ -83,12 +86,13 @@ def run_anchor(
     start = time.perf_counter()
     packets = _encode(frames, fps, codec, crf, preset, pix_fmt)
     mid = time.perf_counter()
-    decoded = _decode(packets, codec)
+    decoded, planes = _decode(packets, codec)
     end = time.perf_counter()
     if decoded.shape != frames.shape:
         raise RuntimeError(f"{codec} decoded {decoded.shape}, expected {frames.shape}")
     bits = 8 * sum(len(p) for p in packets)
-    return AnchorPoint(codec, crf, preset, pix_fmt, bits, encoder_version(packets), decoded, mid - start, end - mid)
+    version = encoder_version(packets)
+    return AnchorPoint(codec, crf, preset, pix_fmt, bits, version, decoded, mid - start, end - mid, planes)
 
 
 def anchor_at_bpp(

@@ -67,6 +67,7 @@ class BenchConfig:
         seed: seed for our models.
         references: our model curves every other model curve gets a BD-rate against (as against
             the anchors), e.g. ``("hnerv",)`` to compare a new model with it.
+        rate_axis: the plots' rate axis, ``bpp`` or ``kbps`` (BD-rates are the same either way).
     """
 
     clips: tuple[str, ...] = ()
@@ -86,6 +87,7 @@ class BenchConfig:
     device: str = "auto"
     seed: int = 0
     references: tuple[str, ...] = ()
+    rate_axis: str = "bpp"
 
     @property
     def curves(self) -> tuple[Curve, ...]:

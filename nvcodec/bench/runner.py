@@ -27,9 +27,10 @@ from nvcodec import __version__, pipeline
 from nvcodec.bench import anchors
 from nvcodec.bench.anchors import ANCHORS, run_anchor
 from nvcodec.bench.bdrate import bd_metrics
+from nvcodec.bench.compressai import compressai_results
 from nvcodec.bench.config import BenchConfig, Curve
-from nvcodec.bench.measure import measure
-from nvcodec.bench.plot import plot_clip
+from nvcodec.bench.measure import RGB_SOURCE_PIX_FMT, measure, plane_metrics
+from nvcodec.bench.plot import RATE_AXES, plot_clip
 from nvcodec.errors import NvcError
 from nvcodec.files import write_atomic
 from nvcodec.io import SAMPLE_CROP, Video, prepare_video, sample_scale
@@ -51,6 +52,8 @@ def check_config(cfg: BenchConfig) -> None:
         raise NvcError(f"--anchor-preset {cfg.anchor_preset}: use one of {', '.join(ANCHOR_PRESETS)}")
     if not cfg.bpps or any(b <= 0 for b in cfg.bpps):
         raise NvcError("--bpp: give positive budgets, e.g. 0.05,0.1")
+    if cfg.rate_axis not in RATE_AXES:
+        raise NvcError(f"--rate-axis {cfg.rate_axis}: use {' or '.join(RATE_AXES)}")
     for c in cfg.curves:
         _options(c, cfg.bpps[0], cfg)  # validates
     for r in cfg.references:
@@ -146,9 +149,16 @@ def _our_point(name: str, video: Video, curve: Curve, budget: float, cfg: BenchC
         "decode_fps": video.num_frames / decode_seconds,
         "device": report.device,
         "encoder_version": f"nvcodec {__version__}",
+        "kmac_per_pixel": report.kmac_per_pixel,
     }
     row.update(measure(video.frames, decoded, 8 * report.bytes))
+    row.update(plane_metrics(video, decoded, 8 * report.bytes), **_geometry(video))
     return row
+
+
+def _geometry(video: Video) -> dict:
+    """The coded clip's frames, size and frame rate, as every row records them."""
+    return {"frames": video.num_frames, "width": video.width, "height": video.height, "frame_rate": float(video.fps)}
 
 
 def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: float, cfg: BenchConfig) -> dict:
@@ -170,6 +180,8 @@ def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: fl
         "encoder_version": p.version,
     }
     row.update(measure(video.frames, p.decoded, p.bits))
+    own = p.planes if p.pix_fmt == (video.pix_fmt or RGB_SOURCE_PIX_FMT) else None
+    row.update(plane_metrics(video, p.decoded, p.bits, own), **_geometry(video))
     return row
 
 
@@ -247,9 +259,11 @@ def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
             post = _post_curve(_curve_of(curves[model][0]), ours)
             others = [r for r in references if r in curves and r != model and r not in post]
             for anchor in anchors + post + others:
-                for metric in ("psnr", "ms_ssim"):
-                    a = [(r["bpp"], r[metric]) for r in curves[anchor] if r[metric] is not None]
-                    t = [(r["bpp"], r[metric]) for r in curves[model] if r[metric] is not None]
+                for metric in ("psnr", "psnr_yuv", "ms_ssim"):
+                    a = [(r["bpp"], r[metric]) for r in curves[anchor] if r.get(metric) is not None]
+                    t = [(r["bpp"], r[metric]) for r in curves[model] if r.get(metric) is not None]
+                    if not (a and t):
+                        continue
                     m = bd_metrics(a, t)
                     out.append(
                         {
@@ -258,7 +272,7 @@ def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
                             "anchor": anchor,
                             "metric": metric,
                             "bd_rate_percent": m["bd_rate_percent"],
-                            "bd_psnr_db": m["bd_psnr_db"] if metric == "psnr" else None,
+                            "bd_psnr_db": m["bd_psnr_db"] if metric.startswith("psnr") else None,
                             "bd_quality": m["bd_psnr_db"],
                             "note": m["note"],
                         }
@@ -267,7 +281,8 @@ def bd_table(rows: list[dict], references: tuple[str, ...] = ()) -> list[dict]:
 
 
 def write_outputs(rows: list[dict], cfg: BenchConfig, env: dict) -> dict:
-    """results.json, results.csv and one rd_<clip>.png; returns the JSON object."""
+    """results.json, results.csv, one rd_<clip>.png and .svg and the curves in CompressAI's layout
+    (``compressai/<clip>/<curve>.json``, :mod:`~nvcodec.bench.compressai`); returns the JSON object."""
     cfg.out.mkdir(parents=True, exist_ok=True)
     result = {
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in cfg.__dict__.items()},
@@ -283,8 +298,16 @@ def write_outputs(rows: list[dict], cfg: BenchConfig, env: dict) -> dict:
     writer.writeheader()
     writer.writerows(rows)
     write_atomic(cfg.out / "results.csv", lambda p: p.write_text(buf.getvalue()))
+    anchor_curves = {r["curve"] for r in rows if r["kind"] == "anchor"}
+    bd_rows = [b for b in result["bd_rate"] if b["anchor"] in anchor_curves]
     for clip in sorted({r["clip"] for r in rows if "error" not in r}):
-        write_atomic(cfg.out / f"rd_{clip}.png", lambda p, c=clip: plot_clip(rows, c, p))
+        for fmt in ("png", "svg"):
+            draw = lambda p, c=clip, f=fmt: plot_clip(rows, c, p, f, bd_rows, cfg.rate_axis)  # noqa: E731
+            write_atomic(cfg.out / f"rd_{clip}.{fmt}", draw)
+    for name, curve in compressai_results(rows).items():
+        (cfg.out / "compressai" / name).parent.mkdir(parents=True, exist_ok=True)
+        curve_text = json.dumps(curve, indent=1) + "\n"
+        write_atomic(cfg.out / "compressai" / name, lambda p, t=curve_text: p.write_text(t))
     return result
 
 
