@@ -23,7 +23,8 @@ render                    the decoder's path: compress, errors, models
 fit                       training: compress, entropy, errors, format, models, progress
 pipeline                  wires the stages: everything above but bench and cli
 bench                     pipeline and what it uses
-cli                       everything; ``__main__``: cli
+api, cli                  the Python API and the command line: everything (api: pipeline, io
+                          and the floor); ``__main__``: cli; the package's ``__init__``: api
 ========================  ==================================================================
 """
 
@@ -70,8 +71,9 @@ ALLOWED: dict[str, set[str]] = {
     },
     "bench": _CORE | {"io", "pipeline", "models", "format", "container", "ratecontrol"},
     "cli": _CORE | {"io", "container", "models", "fit", "pipeline", "bench", "format"},
+    "api": _CORE | {"io", "pipeline"},
     "__main__": {"cli"},
-    "__init__": set(),
+    "__init__": {"api"},
 }
 
 
