@@ -194,13 +194,18 @@ def finer_while_better(
     quality_at: Callable[[float], float],
     ratio: float = FINER_RATIO,
     tries: int = FINER_TRIES,
+    more: Callable[[], bool] | None = None,
 ) -> float:
     """From the step factor ``scale``, make the steps finer by ``ratio`` at a time while the file
-    still fits ``budget`` and its measured quality rises; the last factor that raised it (``scale``
-    when none did). Given the same fitted network, a larger budget walks at least as far, so its
-    quality is never lower."""
+    still fits ``budget``, its measured quality rises and ``more()`` allows another measurement
+    (a time limit); the last factor that raised it (``scale`` when none did). Given the same fitted
+    network and time, a larger budget walks at least as far, so its quality is never lower."""
+    if more is not None and not more():
+        return scale
     best, quality = scale, quality_at(scale)
     for _ in range(tries):
+        if more is not None and not more():
+            break
         candidate = best * ratio
         if size_at(candidate) > budget.max_bytes:
             break

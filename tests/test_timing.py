@@ -198,8 +198,8 @@ def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
         assert sized.config == full.config and not sized.notes
     else:  # no network gets a million steps in a second: the smallest one, at the budget's bits per value
         assert count(sized.config) < count(full.config) and "planned time buys" in sized.notes[0]
-        assert sized.asked == full.budget and sized.budget is not None  # fitted for its own budget,
-        assert sized.budget.bpp < full.budget.bpp  # the rest of the asked one open to finer steps
+        assert sized.budget == full.budget == sized.asked  # fitted for the asked budget; finer steps
+        # than the fit's own only where they measure better
     epochs = EncodeOptions(bpp=2.0, device="cpu").for_video(8, 48, 64, sized.config).planned_epochs
     assert epochs >= 1
 
@@ -211,8 +211,8 @@ def test_every_budget_the_time_binds_is_sized_alike() -> None:
         for bpp in (2.0, 3.0, 4.0)
     ]
     assert all(s.config == sized[0].config for s in sized)  # one network the time can train,
-    assert all(s.budget == sized[0].budget for s in sized)  # fitted alike for its own budget;
-    assert [s.asked.bpp for s in sized if s.asked] == [2.0, 3.0, 4.0]  # each may go finer up to its own
+    assert [s.budget.bpp for s in sized if s.budget] == [2.0, 3.0, 4.0]  # each fitted for its own budget
+    assert all(s.asked == s.budget for s in sized)  # landing finer than the fit only where it measures better
 
 
 def test_finer_steps_are_taken_only_while_they_measure_better() -> None:
@@ -223,5 +223,6 @@ def test_finer_steps_are_taken_only_while_they_measure_better() -> None:
     assert finer_while_better(1.0, size_at, budget, lambda s: -s) == pytest.approx(2**-0.75)  # 3 tries at most
     assert finer_while_better(1.0, size_at, Budget(1.0, 4000), lambda s: -s) == pytest.approx(2**-0.25)
     assert finer_while_better(1.0, size_at, budget, lambda s: s) == 1.0  # finer measured worse: stay
+    assert finer_while_better(1.0, size_at, budget, lambda s: -s, more=lambda: False) == 1.0  # no time left
     walks = [finer_while_better(1.0, size_at, Budget(b, 8000), peaked) for b in (0.4, 0.6, 1.0, 2.0)]
     assert [peaked(w) for w in walks] == sorted(peaked(w) for w in walks)  # a larger budget: never worse

@@ -81,10 +81,10 @@ class Training:
         size_steps: the fewest optimizer steps the planned time (a preset's or ``--time``'s, on
             the reference machine: :mod:`~nvcodec.pipeline.effort`) must buy the network of a CPU
             encode: when the budget's network would get fewer, the largest network that gets them
-            is fitted instead, for its own budget, and the file then takes finer steps up to the
-            asked budget while they measure better (a larger budget never buys a network that
-            cannot train in the time, nor a worse file from the same network). None: sized by the
-            budget alone. 3000: on a
+            is fitted instead, still aiming at the asked budget (less rate pressure), and the file
+            takes steps finer than the fit's own only while they measure better (a larger budget
+            never buys a network that cannot train in the time, nor steps that lose quality).
+            None: sized by the budget alone. 3000: on a
             30-frame 144x176 clip at ``--time 60s`` the network for 0.375 bpp (about 3,200 steps)
             gave 0.85 dB more than the one for 0.19 bpp, the one for 0.8 bpp (about 2,000) 0.6 dB
             less (issue 28's measurements).

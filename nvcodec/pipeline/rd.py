@@ -35,7 +35,6 @@ from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
 from nvcodec.pipeline.threads import choose_threads
 from nvcodec.pipeline.timing import (
-    POST_PASSES,
     TIME_SHARE,
     Costs,
     TimedPlan,
@@ -187,13 +186,15 @@ def encode_rd(
     rd = RDConfig(pixels, target, lam, fixed_bits=fixed, rate_every=training.rate_every, joint_rate=training.joint_rate)
     shortest, timed = None, None
     if options.time is not None:
-        timed, shortest = _plan_time(model, source, video, options, rd, cost, started, sizing.asked is not None)
+        timed, shortest = _plan_time(model, source, video, options, rd, cost, started)
     fit_started = time.perf_counter()
     rate, table = _fit_stages(model, source, options, rd, reporter, timed)
     fit_seconds = time.perf_counter() - fit_started
     floats = {k: v.numpy() for k, v in export_embeddings(model, source, table).items()}
     fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device)
-    scale = 1.0 if budget is None else _land(model, rate, source, table, video, cost, budget, sizing.asked)
+    deadline = timed.deadline if timed is not None else None
+    walk = sizing.asked is not None
+    scale = 1.0 if budget is None else _land(model, rate, source, table, video, cost, budget, walk, deadline)
     params, embeddings = _export(model, rate, source, scale, table)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
     epochs = timed.epochs_run if timed is not None else options.planned_epochs
@@ -203,7 +204,7 @@ def encode_rd(
     stats.rate_estimate_bytes = round(estimate / 8)
     stats.notes = list(video.notes) + list(sizing.notes)
     stats.notes += shortfall_notes(options.time, shortest)
-    if scale != 1:
+    if abs(scale - 1.0) > 1e-3:
         stats.notes.append(f"learned steps scaled by {scale:.3g} to land in the budget")
     return stats, _mean_bits(params, embeddings, nbytes)
 
@@ -216,31 +217,32 @@ def _land(
     video: Video,
     cost: CodedSize,
     budget: ratecontrol.Budget,
-    asked: ratecontrol.Budget | None,
+    walk: bool = False,
+    deadline: float | None = None,
 ) -> float:
-    """The factor on every learned step that lands the file in ``budget``'s window, then, when the
-    time bound the network to that smaller budget, finer steps up to the ``asked`` budget while the
-    PSNR of the decoder's frames rises (:func:`~nvcodec.ratecontrol.finer_while_better`)."""
+    """The factor on every learned step that lands the file in ``budget``'s window; with ``walk``
+    (a network the time bound to a smaller budget), steps coarser than the fit's own only when the
+    file overshoots, and finer ones only while the PSNR of the decoder's frames rises (and, timed,
+    before ``deadline``, a ``time.perf_counter()``: :func:`~nvcodec.ratecontrol.finer_while_better`),
+    so the file may land below the window."""
     size_at = coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table)))
-    scale = ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
-    if asked is None or asked.max_bytes <= budget.max_bytes:
-        return scale
+    if not walk or size_at(1.0) > budget.max_bytes:
+        return ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
     device, every = source.frames.device, list(range(video.num_frames))
 
     def quality_at(s: float) -> float:
         rec = np.stack(list(render_entry(cost.entry(*_export(model, rate, source, s, table)), every, device)))
         return mean_psnr(video.frames, rec)
 
-    return ratecontrol.finer_while_better(scale, size_at, asked, quality_at)
+    more = None if deadline is None else (lambda: time.perf_counter() < deadline)
+    return ratecontrol.finer_while_better(1.0, size_at, budget, quality_at, more=more)
 
 
 def _plan_time(
-    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize,
-    started: float, finer: bool = False,
-) -> tuple[TimedPlan, float]:  # fmt: skip
+    model: Any, source: FrameSource, video: Video, options: EncodeOptions, rd: RDConfig, cost: CodedSize, started: float
+) -> tuple[TimedPlan, float]:
     """For ``--time``: the stages' time plan (:class:`~nvcodec.pipeline.timing.TimedPlan`) and the
-    seconds of the shortest encode it allows (the probe included); ``finer``: the landing may
-    render the video :data:`~nvcodec.ratecontrol.FINER_TRIES` + 1 more times (:func:`_land`)."""
+    seconds of the shortest encode it allows (the probe included)."""
     costs, steps = _probe(model, source, video, options, rd, cost), _steps(options, video)
     now, training = time.perf_counter(), options.training
     warm, rd_epochs, exact = training.stage_epochs(SPLIT_EPOCHS)
@@ -252,8 +254,7 @@ def _plan_time(
     }
     step_costs = {"fit": costs.fit_step, "table": costs.table_step, "rd": costs.rd_step}
     deadline = now + TIME_SHARE * (started + options.time - now)
-    renders = POST_PASSES + (ratecontrol.FINER_TRIES + 1 if finer else 0)
-    post, epochs = post_seconds(costs, video.num_frames, renders), {"warm": warm, "rd": rd_epochs, "exact": exact}
+    post, epochs = post_seconds(costs, video.num_frames), {"warm": warm, "rd": rd_epochs, "exact": exact}
     plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps, training.plan_tolerance, through / warm)
     return plan, now - started + plan.shortest()
 

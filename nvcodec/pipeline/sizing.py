@@ -41,8 +41,9 @@ from nvcodec.pipeline.options import EncodeOptions, resolve_device
 @dataclass(frozen=True)
 class Sizing:
     """What a one-video encode is sized for: its budget (None: ``--params``) and its model config;
-    ``asked``: when the time binds the network to a smaller budget, the budget the user asked for,
-    which the file may fill with finer steps where they measure better (None otherwise)."""
+    ``asked``: the budget, when the time binds the network to a smaller one and the fit still aims
+    at it: the file then takes steps finer than the fit's own only where they measure better
+    (None otherwise)."""
 
     budget: ratecontrol.Budget | None
     config: Any
@@ -66,8 +67,9 @@ def size_video(video: Video, options: EncodeOptions) -> Sizing:
     elif options.uses_rd:  # a network the time allows is fitted for its own, smaller budget
         config, timing, bpp_time = size_rd(video, options, meta, camera)
         notes += timing
-        if bpp_time is not None:
-            asked = budget if coded_finer(options) else None
+        if bpp_time is not None and coded_finer(options):
+            asked = budget
+        elif bpp_time is not None:  # the network's own, smaller budget
             budget = budget_for(bpp_time, video.num_frames, video.height, video.width)
     else:
         config = size_post(video, options, meta, camera)
@@ -145,10 +147,11 @@ def _rd_config(
 
 
 def coded_finer(options: EncodeOptions) -> bool:
-    """Whether a network smaller than the budget's (chosen for the time) may spend the rest of the
-    asked budget on finer steps (:func:`~nvcodec.ratecontrol.finer_while_better`). Not for models
-    whose grids are context-coded: hinerv-mc on the pan clip at ``--time 30s`` gave 19.65 dB coded
-    for 0.1 bpp on the network for 0.08, against 22.58 at 0.06 on its own (the grid coder's
+    """Whether a network smaller than the budget's (chosen for the time) is still fitted for the
+    asked budget (less rate pressure: on a 30-frame 176x144 clip at 60 s, 0.8 bpp gave 35.32 dB
+    against 34.62 at 0.4 on the network for 0.357; fitted for 0.357 both gave 34.30). Not for
+    models whose grids are context-coded: hinerv-mc on the pan clip at ``--time 30s`` gave 19.65 dB
+    coded for 0.1 bpp on the network for 0.08, against 22.58 at 0.06 on its own (the grid coder's
     fixed-point inputs overflowed at the finer steps)."""
     return not options.spec.capabilities.grids
 
@@ -168,11 +171,11 @@ def fit_in_time(
     steps on the reference machine, ``make(b)`` for the largest budget ``b`` whose network gets
     them (on a fixed grid of budgets, :data:`TIME_SIZING_GRID`; the least one tried at worst), with a
     note, and ``b`` (bpp). Every budget above the one the time allows then fits the same network
-    for ``b`` alike (at equal time, a larger network that cannot train bought a worse video: Bunny
-    160x320 at 60 s), and spends the rest of its bits on finer steps only while they measure
-    better (:func:`coded_finer`). Fitting for the asked budget instead (b6b24c3) made the larger
-    budgets' files worse, not better, where the bits were spent: Bunny 160x320 at 60 s, one
-    network, gave 26.38 / 26.35 / 26.30 dB at 0.05 / 0.1 / 0.2 bpp."""
+    (at equal time, a larger network that cannot train bought a worse video: Bunny 160x320 at
+    60 s), aiming at its own budget (:func:`coded_finer`); the file takes steps finer than the
+    fit's own only while the decoder's PSNR rises (filling the budget with them made the larger
+    budgets' files worse: Bunny 160x320 at 60 s, one network, 26.38 / 26.35 / 26.30 dB at 0.05 /
+    0.1 / 0.2 bpp)."""
     least = options.training.size_steps
     t, h, w = video.num_frames, video.height, video.width
     seconds = effort.fit_seconds(options, t * h * w)
@@ -208,7 +211,7 @@ def fit_in_time(
         f"fewer than {least} steps ({spec.transmitted_count(chosen)} values instead of "
         f"{spec.transmitted_count(config)}); "
         + (
-            "the rest of the budget buys finer steps where they measure better"
+            "it is fitted for the asked budget, and finer steps are taken only where they measure better"
             if coded_finer(options)
             else "the file lands below the budget"
         )

@@ -111,10 +111,9 @@ def plan_epochs(fit_seconds: Callable[[int], float], post_seconds: float, second
     return TimePlan(lo, fit_seconds(lo) + post_seconds)
 
 
-def post_seconds(costs: Costs, frames: int, renders: int = POST_PASSES) -> float:
-    """Planned seconds of the work after the fit (see the module docstring): ``renders`` renders
-    of every frame and the landing's exports."""
-    return renders * frames * costs.frame + LANDING_EXPORTS * costs.export
+def post_seconds(costs: Costs, frames: int) -> float:
+    """Planned seconds of the work after the fit (see the module docstring)."""
+    return POST_PASSES * frames * costs.frame + LANDING_EXPORTS * costs.export
 
 
 class TimedPlan:
