@@ -85,7 +85,8 @@ class LogReporter(Reporter):
     """Everything ``inner`` receives, and one JSON line per advance written to ``stream``:
     ``{"stage", "seconds", ...}`` with the advance's own fields (a fit's ``epoch``, ``loss``,
     ``psnr`` on its training frames, ``lr``; the rate–distortion stages also ``bpp``, its rate
-    estimate, and ``lam``), ``seconds`` counted from the log's start; notes as ``{"note"}``."""
+    estimate, and ``lam``, and their ``psnr`` is the epoch's last batch's), ``seconds`` counted
+    from the log's start; notes as ``{"note"}``."""
 
     def __init__(self, inner: Reporter, stream: IO[str]) -> None:
         self.inner, self.stream, self.started = inner, stream, time.perf_counter()

@@ -308,7 +308,7 @@ def fit_rd(
     reporter.start(stage, epochs_run(cfg))
     model.train()
     bits, every = torch.zeros(()), max(1, rd.rate_every)
-    mse_sum, loss_sum, count = 0.0, 0.0, 0
+    loss_sum, count = 0.0, 0
     for n, step in enumerate(train_steps(source, cfg, opt)):
         priced = rate.state.price = n % every == 0
         with _autocast(source.frames.device):
@@ -327,13 +327,12 @@ def fit_rd(
             after_step()
         if rd.target_bpp is not None:
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
-        mse_sum += float(torch.mean((out.detach() - step.target) ** 2)) * len(step.idx)
         loss_sum, count = loss_sum + float(loss.detach()) * len(step.idx), count + len(step.idx)
-        if step.last:
-            psnr = -10.0 * math.log10(max(mse_sum / count, 1e-12))
-            lr = float(opt.param_groups[0]["lr"])
+        if step.last:  # the PSNR of the epoch's last batch: one more pass over a frame an epoch, not a step
+            mse = float(torch.mean((out.detach() - step.target) ** 2))
+            psnr, lr = -10.0 * math.log10(max(mse, 1e-12)), float(opt.param_groups[0]["lr"])
             loss_mean, rate_bpp = loss_sum / count, float(bpp.detach())
             reporter.advance(1, epoch=step.epoch + 1, loss=loss_mean, psnr=psnr, bpp=rate_bpp, lam=lam, lr=lr)
-            mse_sum, loss_sum, count = 0.0, 0.0, 0
+            loss_sum, count = 0.0, 0
     rate.state.price = True
     return lam
