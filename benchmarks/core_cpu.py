@@ -42,7 +42,7 @@ def run_point(video, model: str, budget: float, preset: str, workdir: Path) -> d
         budget=budget,
         preset=preset,
         decode_seconds=dec.decode_seconds,
-        decode_fps=dec.fps,
+        decode_fps=dec.decode_fps,
         psnr_decoded_file=mean_psnr(video.frames, decoded),
     )
     return row

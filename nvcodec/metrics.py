@@ -11,7 +11,7 @@ import torch
 from pytorch_msssim import ms_ssim
 
 PSNR_CAP = 100.0
-MS_SSIM_NOTE = "MS-SSIM is null: frames of 32 px or less on a side are too small for 5-scale MS-SSIM"
+MS_SSIM_NOTE = "no MS-SSIM: frames of 32 px or less on a side are too small for 5-scale MS-SSIM"
 
 
 def frame_psnr(a: np.ndarray, b: np.ndarray) -> float:

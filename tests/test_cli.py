@@ -91,7 +91,7 @@ def test_info_json(cli, clip_dir: Path, tmp_path: Path) -> None:
     info = json.loads(stdout)
     assert code == 0
     assert info["format_version"] == "4.1" and info["model"] == "hnerv"
-    assert (info["frames"], info["width"], info["height"], info["fps"]) == (8, 64, 32, 25.0)
+    assert (info["frames"], info["width"], info["height"], info["frame_rate"]) == (8, 64, 32, 25.0)
     assert info["bytes"] == out.stat().st_size
     assert [s["tag"] for s in info["sections"]] == ["VHDR", "MODL", "PARM", "EMBD"]
     assert sum(s["bytes"] for s in info["sections"]) + FILE_FRAMING == info["bytes"]  # header, END

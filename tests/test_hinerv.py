@@ -108,4 +108,4 @@ def test_info_reports_no_bit_depth_for_a_file_of_learned_and_context_coded_tenso
     code, stdout, _ = cli("info", out, "--json")
     info = json.loads(stdout)
     assert code == 0 and info["format_version"] == "4.1"
-    assert info["videos"][0]["weight_bits"] == 0 and info["videos"][0]["model"] == "hinerv"
+    assert info["videos"][0]["weight_bits"] is None and info["videos"][0]["model"] == "hinerv"

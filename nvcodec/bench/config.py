@@ -96,5 +96,7 @@ class BenchConfig:
 
     @property
     def our_preset(self) -> str:
-        """How our points were planned, as rows record it: the preset, or ``time 60s``."""
-        return self.preset if self.time is None else f"time {self.time:g}s"
+        """How our points were planned, as rows record it: ``time 60s``, ``epochs 30``, or the preset."""
+        if self.time is not None:
+            return f"time {self.time:g}s"
+        return self.preset if self.epochs is None else f"epochs {self.epochs}"

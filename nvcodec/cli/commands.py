@@ -71,6 +71,7 @@ class _Command(typer.core.TyperCommand):
 
 
 PFNR = spec("pfnr").config_cls
+QUIET = typer.Option(False, "--quiet", "-q", help="Print nothing but errors (--json still prints its result).")
 OVERWRITE = typer.Option(False, "--overwrite", "-y", help="Replace an existing output.")
 
 
@@ -93,7 +94,7 @@ def encode(
     weight_bits: int | None = typer.Option(None, help="Weight quantization bits [rate control picks]."),
     embed_bits: int | None = typer.Option(None, help="Embedding quantization bits [rate control picks]."),
     frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
-    start: int = typer.Option(0, help="First frame to encode."),
+    start: int = typer.Option(0, help="First frame to encode [0].", show_default=False),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
     scale: int | None = typer.Option(None, help=SCALE_HELP),
     sample: bool = typer.Option(False, "--sample", help="Encode Big Buck Bunny (reduced scale on CPU)."),
@@ -121,7 +122,7 @@ def encode(
     log: Path | None = typer.Option(None, "--log", help=LOG_HELP),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = QUIET,
 ) -> None:
     """Fit a network to a video and write it as one .nrv file (with --model pfnr: a growing archive);
     a long video is coded as segments, each with its own network (under torchrun: spread over the ranks)."""
@@ -133,12 +134,11 @@ def encode(
         threads=threads, camera=camera,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
-    window, raw = (start, frames, crop, scale), (size, fps, pix_fmt)
     if log is not None:
         check_output(log, [input, out] if input else [out], overwrite)
-    segmented = (segment, workers, resume)
+    window, raw, segmented = (start, frames, crop, scale), (size, fps, pix_fmt), (segment, workers, resume)
     report = encode_input(input, sample, out, options, quiet or as_json, window, raw, segmented, log)
-    if report is not None:  # under torchrun, rank 0 reports
+    if report is not None and (as_json or not quiet):  # under torchrun, rank 0 reports
         print_result({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
 
 
@@ -158,7 +158,7 @@ def append(
     time: str | None = typer.Option(None, "--time", help=TIME_HELP),
     weight_bits: int | None = typer.Option(None, help="Bits of the new weights [rate control picks]."),
     frames: int | None = typer.Option(None, help="Number of frames to encode [all]."),
-    start: int = typer.Option(0, help="First frame to encode."),
+    start: int = typer.Option(0, help="First frame to encode [0].", show_default=False),
     crop: str | None = typer.Option(None, help="Centre crop HEIGHTxWIDTH before encoding."),
     scale: int | None = typer.Option(None, help=SCALE_HELP),
     sample: bool = typer.Option(False, "--sample", help="Add Big Buck Bunny (reduced scale on CPU)."),
@@ -167,7 +167,7 @@ def append(
     batch_size: int | None = typer.Option(None, help=f"Frames per training step [{EncodeOptions.batch_size}]."),
     lr: float | None = typer.Option(None, help="Peak learning rate [4x the model's reference]."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = QUIET,
 ) -> None:
     """Fit one more video into a progressive archive; earlier videos keep decoding exactly as before."""
     check_output(archive, [input] if input else [], overwrite=True)
@@ -182,7 +182,10 @@ def append(
         report = pipeline.append_video(archive, video, options, reporter)
     finally:
         reporter.close()
-    print_result({**report.to_json(), "output": str(archive)}, as_json, f"appended video {report.video} to {archive}")
+    if as_json or not quiet:
+        print_result(
+            {**report.to_json(), "output": str(archive)}, as_json, f"appended video {report.video} to {archive}"
+        )
 
 
 def _parse_range(text: str | None) -> tuple[int, int] | None:
@@ -205,13 +208,13 @@ def decode(
         help=".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, .yuv, or frame_%04d.png (file k: frame k).",
     ),
     frames: str | None = typer.Option(None, help="Only frames a:b (end exclusive)."),
-    video: int = typer.Option(0, help="Which video of an archive."),
-    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    video: int = typer.Option(0, help="Which video of an archive [0].", show_default=False),
+    device: str = typer.Option("auto", help="auto | cpu | cuda [auto].", show_default=False),
     lossless: bool = typer.Option(False, "--lossless", help="Lossless RGB H.264 for .mp4/.mov."),
     pix_fmt: str | None = typer.Option(None, help=DECODE_PIX_FMT_HELP),
     overwrite: bool = OVERWRITE,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = QUIET,
 ) -> None:
     """Rebuild the network from a .nrv file and write the frames as a video."""
     check_output_type(output, lossless, pix_fmt)
@@ -224,7 +227,8 @@ def decode(
             )
     finally:
         reporter.close()
-    print_result(report.to_json(), as_json, f"decoded {input}")
+    if as_json or not quiet:
+        print_result(report.to_json(), as_json, f"decoded {input}")
 
 
 @app.command(cls=_Command)
@@ -273,7 +277,7 @@ def bench(
     ),
     rate_axis: str | None = typer.Option(None, help=f"The plots' rate axis: bpp | kbps [{BenchConfig.rate_axis}]."),
     as_json: bool = typer.Option(False, "--json", help="Print the BD-rate list as JSON."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    quiet: bool = QUIET,
 ) -> None:
     """Rate-distortion curves of our models against x264/x265, with BD-rates, plots, JSON and CSV."""
     given = {
@@ -305,8 +309,8 @@ def bench(
         reporter.close()
     if as_json:
         print(json.dumps({"out": str(cfg.out), "bd_rate": result["bd_rate"]}))
-        return
-    print_bd_rates(result)
+    elif not quiet:
+        print_bd_rates(result)
 
 
 @app.command(cls=_Command)

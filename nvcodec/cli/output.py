@@ -44,6 +44,15 @@ def discard_stdout() -> None:
         pass  # a replaced sys.stdout (tests) has no descriptor: nothing to do
 
 
+PIPED_WIDTH = 10_000
+"""Columns a table may use when stdout is not a terminal: rows are never cut (``weig…``) in a pipe or file."""
+
+
+def _console() -> Console:
+    """A console on stdout: the terminal's width, or :data:`PIPED_WIDTH` when stdout is not one."""
+    return Console() if sys.stdout.isatty() else Console(width=PIPED_WIDTH)
+
+
 @to_stdout
 def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
     """``result`` as one JSON line (``as_json``) or as a two-column table titled ``title`` (fields
@@ -60,9 +69,9 @@ def print_result(result: dict[str, Any], as_json: bool, title: str) -> None:
         if value is None or isinstance(value, (list, dict)):
             continue
         table.add_row(key, str(value))
-    Console().print(table)
+    _console().print(table)
     for note in result.get("notes", []):
-        Console().print(f"note: {note}")
+        _console().print(f"note: {note}")
 
 
 @to_stdout
@@ -75,7 +84,8 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
     kind = "segment" if "segments" in result else "video"
     videos = Table(title=f"{kind}s")
     first = ("first frame",) if kind == "segment" else ()
-    for col in (kind, *first, "model", "frames", "size", "fps", "params", "weight bits", "embed bits", "bytes", "bpp"):
+    columns = ("model", "frames", "size", "frame rate", "params", "weight bits", "embed bits", "bytes", "bpp")
+    for col in (kind, *first, *columns):
         videos.add_column(col)
     for v in result[f"{kind}s"]:
         videos.add_row(
@@ -84,20 +94,20 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
             v["model"],
             str(v["frames"]),
             f"{v['width']}x{v['height']}",
-            v["fps_fraction"],
+            v["frame_rate_fraction"],
             str(v["params"]),
-            str(v["weight_bits"]),
-            str(v["embed_bits"]),
+            "-" if v["weight_bits"] is None else str(v["weight_bits"]),
+            "-" if v["embed_bits"] is None else str(v["embed_bits"]),
             str(v["bytes"]),
             f"{v['bpp']:.4f}",
         )
-    Console().print(videos)
+    _console().print(videos)
     for v in result[f"{kind}s"]:
         if "note" in v:
-            Console().print(f"note: {v['note']}")
+            _console().print(f"note: {v['note']}")
         if "camera" in v:
             c = v["camera"]
-            Console().print(
+            _console().print(
                 f"camera ({kind} {v[kind]}): canvas {c['canvas_width']}x{c['canvas_height']}, "
                 f"maps {c['motion_bytes']} bytes ({c['motion_bytes_per_frame']:.1f} a frame), "
                 f"frames move up to {c['largest_move_px']:.1f} px"
@@ -107,7 +117,7 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
         table.add_column(col)
     for s in result["sections"]:
         table.add_row(s["tag"], str(s["video"]), str(s["bytes"]))
-    Console().print(table)
+    _console().print(table)
 
 
 def _fmt(v: float | None, spec: str) -> str:
@@ -130,4 +140,4 @@ def print_bd_rates(result: dict[str, Any]) -> None:
             _fmt(r["bd_psnr_db"], "+.2f"),
             r["note"] or "",
         )
-    Console().print(table)
+    _console().print(table)

@@ -18,9 +18,9 @@ from nvcodec.motion.canvas import motion_bytes, unpack_fields
 from nvcodec.pipeline.progressive import bits_of, claim_note
 
 
-def _depth(tensors: Iterable[QTensor]) -> int:
-    """The bit depth of uniform tensors (0 for learned, predicted and context-coded ones, which have none)."""
-    return max((q.bits for q in tensors if 2 <= q.bits <= 16), default=0)
+def _depth(tensors: Iterable[QTensor]) -> int | None:
+    """The bit depth of uniform tensors (None for learned, predicted and context-coded ones, which have none)."""
+    return max((q.bits for q in tensors if 2 <= q.bits <= 16), default=None)
 
 
 def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
@@ -50,7 +50,7 @@ def _archive_rows(archive: Archive) -> list[dict[str, Any]]:
                 "meta": session.meta,
                 "params": sum(q.symbols.size for q in session.values.values()) + session.head.symbols.size,
                 "weight_bits": bits_of(session),
-                "embed_bits": 0,
+                "embed_bits": None,
                 "config": archive.config,
                 "note": claim_note(archive, i),
                 "mask_bytes": archive.mask_bytes(i),
@@ -94,8 +94,8 @@ def _video_record(index: int, row: dict[str, Any], nbytes: int) -> dict[str, Any
         "frames": meta.frames,
         "width": meta.width,
         "height": meta.height,
-        "fps": float(meta.fps),
-        "fps_fraction": f"{meta.fps.numerator}/{meta.fps.denominator}",
+        "frame_rate": float(meta.fps),
+        "frame_rate_fraction": f"{meta.fps.numerator}/{meta.fps.denominator}",
         "bytes": nbytes,
         "bpp": bpp(nbytes, meta.frames, meta.height, meta.width),
         **row,
@@ -131,7 +131,7 @@ def file_info(path: Path) -> dict[str, Any]:
         "frames": sum(v["frames"] for v in videos),
         "width": first["width"],
         "height": first["height"],
-        "fps": first["fps"],
+        "frame_rate": first["frame_rate"],
         "bpp": 8.0 * size / pixels,
         "videos": videos,
         "sections": [
@@ -157,7 +157,7 @@ def _segmented_info(
         "frames": whole.frames,
         "width": whole.width,
         "height": whole.height,
-        "fps": float(whole.fps),
+        "frame_rate": float(whole.fps),
         "bpp": bpp(size, whole.frames, whole.height, whole.width),
         "segments": rows,
         "sections": [

@@ -26,9 +26,10 @@ class EncodeStats:
         fit_psnr: PSNR of the fitted float model, before quantization.
         fit_ms_ssim: MS-SSIM of the same (None on frames too small for it).
         bytes: bytes the encode wrote (for an append: bytes the video added).
-        prune: fraction of weights pruned.
-        weight_bits: quantization depth of the weights.
-        embed_bits: quantization depth of the embeddings (0 when there are none).
+        prune: fraction of weights pruned (None where nothing is pruned by a fraction: the
+            rate–distortion fit).
+        weight_bits: quantization depth of the weights (None where they have none: learned steps).
+        embed_bits: quantization depth of the embeddings (None without one).
         notes: remarks for the user.
         rate_estimate_bytes: the rate–distortion fit's own estimate of the file's size (None without it).
         planned_seconds: with ``--time``: the seconds the encode was planned to take (None without).
@@ -40,9 +41,9 @@ class EncodeStats:
     fit_psnr: float
     fit_ms_ssim: float | None
     bytes: int = 0
-    prune: float = 0.0
-    weight_bits: int = 0
-    embed_bits: int = 0
+    prune: float | None = None
+    weight_bits: int | None = None
+    embed_bits: int | None = None
     notes: list[str] = field(default_factory=list)
     rate_estimate_bytes: int | None = None
     planned_seconds: float | None = None
@@ -52,7 +53,8 @@ class EncodeStats:
 class EncodeReport:
     """What an encode produced, measured on the decoder's reconstruction of the written file
     (``fit_psnr`` and ``fit_ms_ssim``: the fitted model before quantization, for reference;
-    ``threads``: the CPU threads the fit started on). From a planar YUV source (``pix_fmt``):
+    ``threads``: the CPU threads the fit started on; ``prune``, ``weight_bits``, ``embed_bits``:
+    None on paths that have none, see :class:`EncodeStats`). From a planar YUV source (``pix_fmt``):
     ``psnr_y``, ``psnr_u``, ``psnr_v`` and the 6:1:1 ``psnr_yuv`` of the reconstruction converted
     to that format, against the source's own planes at its bit depth (None otherwise);
     ``kbps`` at the source's ``frame_rate``; ``kmac_per_pixel``: the decoder's multiply–accumulates
@@ -71,9 +73,9 @@ class EncodeReport:
     fit_seconds: float
     fit_psnr: float
     fit_ms_ssim: float | None
-    prune: float
-    weight_bits: int
-    embed_bits: int
+    prune: float | None
+    weight_bits: int | None
+    embed_bits: int | None
     epochs: int
     device: str
     threads: int | None = None
@@ -102,13 +104,14 @@ class EncodeReport:
 
 @dataclass
 class DecodeReport:
-    """What a decode wrote."""
+    """What a decode wrote: frames, their size, the seconds it took and ``decode_fps``, frames
+    decoded a second (the video's own rate is ``frame_rate`` in ``info`` and the encode report)."""
 
     frames: int
     width: int
     height: int
     decode_seconds: float
-    fps: float
+    decode_fps: float
     output: str
 
     def to_json(self) -> dict[str, Any]:

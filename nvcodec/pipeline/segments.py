@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -117,12 +118,18 @@ def _merged(rows: list[dict[str, Any]], spans: list[Span], notes: list[str]) -> 
     merged.update(
         frames=total,
         epochs=max(r["epochs"] for r in rows),
-        weight_bits=max(r["weight_bits"] for r in rows),
-        embed_bits=max(r["embed_bits"] for r in rows),
+        weight_bits=_largest(r.get("weight_bits") for r in rows),
+        embed_bits=_largest(r.get("embed_bits") for r in rows),
         segments=len(spans),
         notes=list(notes) + sorted({n for r in rows for n in r["notes"]}),
     )
     return merged
+
+
+def _largest(values: Iterable[int | None]) -> int | None:
+    """The largest of the values given (None when none is)."""
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
 
 
 def finish(output: Path, work: WorkDir, spans: list[Span], started: float, notes: list[str]) -> EncodeReport:

@@ -181,9 +181,9 @@ def _checked_report(row: Any, span: Span, name: str) -> dict[str, Any]:
         report = EncodeReport(**row)
     except TypeError:
         raise NvcError(f"{name}: its report is damaged") from None
-    counts = (report.bytes, report.params, report.fit_seconds, report.width, report.height)
-    counts = (*counts, report.epochs, report.weight_bits, report.embed_bits)
-    qualities = (report.psnr, report.ms_ssim, report.fit_psnr, report.fit_ms_ssim, report.prune)
+    counts = (report.bytes, report.params, report.fit_seconds, report.width, report.height, report.epochs)
+    qualities: tuple[float | int | None, ...] = (report.psnr, report.ms_ssim, report.fit_psnr, report.fit_ms_ssim)
+    qualities = (*qualities, report.prune, report.weight_bits, report.embed_bits)
     if not (all(map(_number, counts)) and all(_number(q, True) for q in qualities)):
         raise NvcError(f"{name}: its report is damaged")
     if not isinstance(report.notes, list) or not all(isinstance(n, str) for n in report.notes):
