@@ -60,7 +60,7 @@ def test_count_within_three_percent_of_budget(name: str, budget: int) -> None:
 
 @pytest.mark.parametrize(("name", "c0", "count"), [("hfs-hnerv", 65, 1_515_882), ("snerv", 80, 1_523_306)])
 def test_bunny_1_5m_widths_match_the_notes(name: str, c0: int, count: int) -> None:
-    # ../shared/reference/frequency_models.md: HFE C0 68 (~1.51M), HFS C0 65 (1.516M), SNeRV C0 80 (~1.5M)
+    # the papers' 1.5M-value Bunny settings: HFE C0 68 (~1.51M), HFS C0 65 (1.516M), SNeRV C0 80 (~1.5M)
     cfg = solve_config(spec(name), 640, 1280, 132, 1_500_000)
     assert cfg.c0 == c0 and count_for(spec(name), cfg) == count
 

@@ -3,7 +3,7 @@ followed by an HFSCM (channel attention, Haar-wavelet spatial attention with per
 factors, an extra conv, a residual), plus a multi-scale feature-reuse path (MSFRP) from the
 third-to-last block to the output; trained with MSE plus the high-frequency spectrum loss.
 
-Choices where the paper is silent (../shared/reference/frequency_models.md section 2): the spatial
+Choices where the paper is silent (the project's reading of it): the spatial
 branch runs at C/r channels (r = 5) so that the band additions match in shape; the Haar bands use
 averaging filters as the paper writes them; enhancement factors (LL, HL, LH, HH) = (1, 2, 2, 2);
 the spatial branch's normalization is a channel LayerNorm rather than BatchNorm (BatchNorm's

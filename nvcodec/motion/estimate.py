@@ -7,8 +7,8 @@ frame (its anchor). A pair that cannot be aligned (too few corners tracked or ag
 frame correlating below :data:`CUT_CORRELATION` with its predecessor read through the map) starts
 a new shot: a scene cut is where alignment fails. (OpenCV's ECC refinement was tried and dropped:
 on textured test clips it stopped 0.1 px off a shift the tracked corners had within 0.02 px.)
-Timings and accuracy of these estimators on the project's CPU machine: ``../shared/reference/motion.md``
-(section 4).
+Classical estimators (phase correlation, ECC, tracked corners) took about 0.5 to 15 ms a frame pair
+on the project's 2-core CPU.
 """
 
 from __future__ import annotations
