@@ -1,8 +1,10 @@
-"""Print the committed benchmark results as Markdown tables (pasted into README.md)."""
+"""Print the committed benchmark results as Markdown tables (the README's status table with
+``--status``, docs/results.md's tables without it)."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -128,7 +130,25 @@ def pfnr_cpu() -> None:
     print()
 
 
-if __name__ == "__main__":
+def status() -> None:
+    """The README's table: today's default at equal --time on each clip of converge-cpu.json, its
+    points and its BD-rates against x265 medium yuv420p and against a8df334's default."""
+    d = json.loads((RESULTS / "converge-cpu.json").read_text())
+    print("| clip, `--time` | default: bpp / PSNR dB at each budget | BD-rate vs x265 medium | vs a8df334 |")
+    print("|---|---|---|---|")
+    for cell, arms in d["summary"]["by_clip"].items():
+        ours = arms.get("default")
+        if ours is None:
+            continue
+        points = ", ".join(f"{b:.3f} / {q:.2f}" for b, q in ours["points"])
+        x265, old = ours.get("vs_x265") or {}, ours.get("vs_baseline") or {}
+        pct = lambda v: "n/a" if v is None else f"{v:+.1f} %"  # noqa: E731
+        print(f"| {cell} | {points} | {pct(x265.get('bd_rate_percent'))} | {pct(old.get('bd_rate_percent'))} |")
+
+
+if __name__ == "__main__" and "--status" in sys.argv:
+    status()
+elif __name__ == "__main__":
     core_cpu()
     bench("cpu-small")
     bench("gpu-full")
