@@ -1,0 +1,28 @@
+"""The README stays short and its status table is the committed results' own (printed by
+``benchmarks/report.py --status``), so the numbers cannot drift from their file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_readme_fits_a_screen_and_shows_the_committed_status_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    table = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "report.py"), "--status"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert table.count("\n") >= 3 and table in readme
+    assert ". .venv/bin/activate && python -m pytest -q -n 2" in readme  # the command .ci/run runs
+
+
+def test_the_docs_it_links_exist_and_nothing_points_outside_the_repository() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for page in ("docs/usage.md", "docs/design.md", "docs/format.md", "docs/api.md", "docs/results.md", "CHANGELOG.md"):
+        assert page in readme and (ROOT / page).is_file()
+    for path in [ROOT / "README.md", ROOT / "CHANGELOG.md", *(ROOT / "docs").glob("*.md")]:
+        assert "../shared" not in path.read_text(), path
