@@ -7,7 +7,7 @@ loaded on first use so that ``import nvcodec`` stays light.
 
 from typing import Any
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 __all__ = ["__version__", "decode", "encode", "info"]
 
 

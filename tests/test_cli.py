@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import with_version
 
+import nvcodec
 from nvcodec import pipeline
 from nvcodec.container import FILE_FRAMING
 from nvcodec.io import read_video
@@ -90,11 +91,14 @@ def test_info_json(cli, clip_dir: Path, tmp_path: Path) -> None:
     code, stdout, _ = cli("info", out, "--json")
     info = json.loads(stdout)
     assert code == 0
-    assert info["format_version"] == "4.1" and info["model"] == "hnerv"
+    assert info["format_version"] == "4.2" and info["model"] == "hnerv"
     assert (info["frames"], info["width"], info["height"], info["frame_rate"]) == (8, 64, 32, 25.0)
     assert info["bytes"] == out.stat().st_size
-    assert [s["tag"] for s in info["sections"]] == ["VHDR", "MODL", "PARM", "EMBD"]
+    assert [s["tag"] for s in info["sections"]] == ["VHDR", "MODL", "PROV", "PARM", "EMBD"]
     assert sum(s["bytes"] for s in info["sections"]) + FILE_FRAMING == info["bytes"]  # header, END
+    made = info["videos"][0]["provenance"]
+    assert made["encoder"].startswith(f"nvcodec {nvcodec.__version__} (torch ")
+    assert made["command"] == "encode --model hnerv --params 5000 --epochs 1"
 
 
 @pytest.fixture(scope="module")

@@ -112,12 +112,27 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
                 f"maps {c['motion_bytes']} bytes ({c['motion_bytes_per_frame']:.1f} a frame), "
                 f"frames move up to {c['largest_move_px']:.1f} px"
             )
+    _print_provenance(result[f"{kind}s"], kind)
     table = Table(title="sections")
     for col in ("tag", "video", "bytes"):
         table.add_column(col)
     for s in result["sections"]:
         table.add_row(s["tag"], str(s["video"]), str(s["bytes"]))
     _console().print(table)
+
+
+def _print_provenance(videos: list[dict[str, Any]], kind: str) -> None:
+    """How each video (or run of segments made alike) was made, from the file's ``PROV`` sections;
+    printed without markup: the text comes from the file."""
+    shown: dict[str, Any] | None = None
+    for v in videos:
+        made = v.get("provenance")
+        if made is None or made == shown:
+            continue
+        shown = made
+        lines = [f"made by ({kind} {v[kind]}): {made.get('encoder', 'an encoder that does not say')}"]
+        lines += [f"  {k}: {val}" for k, val in made.items() if k != "encoder"]
+        _console().print("\n".join(lines), markup=False, highlight=False)
 
 
 def _fmt(v: float | None, spec: str) -> str:

@@ -26,7 +26,7 @@ from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
 FORMAT_MAJOR = 4
-FORMAT_MINOR = 1
+FORMAT_MINOR = 2
 END_TAG = b"END "
 END_VIDEO = 0xFFFF
 MAX_SECTIONS = 1 << 16

@@ -9,6 +9,8 @@ Sections of a video entry, in order (payloads; see ``docs/format.md``):
 * ``EMBD``: uvarint count, then each per-frame embedding as a quantized tensor record.
 * ``GCTX`` (only when a parameter is a context-coded grid, before ``PARM``): the grid context
   model's fixed-point weights.
+* ``PROV`` (format 4.2, optional, right after ``MODL``): how the entry was made
+  (:mod:`nvcodec.format.provenance`); the decoder does without it.
 
 Shapes are never stored: the reader rebuilds the network on PyTorch's ``meta`` device from the
 config (allocating nothing) and takes the shapes from it.
@@ -33,6 +35,8 @@ from nvcodec.format.header import (
     read_meta,
     read_model,
 )
+from nvcodec.format.provenance import TAG as PROVENANCE_TAG
+from nvcodec.format.provenance import pack_provenance, read_provenance
 from nvcodec.format.tensors import pack_context_net, read_context_net, read_qtensor, write_qtensor
 from nvcodec.models import ModelSpec
 
@@ -41,13 +45,15 @@ ENTRY_SECTIONS = (b"VHDR", b"MODL", b"PARM", b"EMBD")
 
 @dataclass
 class Entry:
-    """One coded video: its metadata, model spec and config, quantized parameters and embeddings."""
+    """One coded video: its metadata, model spec and config, quantized parameters and embeddings,
+    and how it was made (``provenance``: the ``PROV`` fields; None in files without one)."""
 
     meta: VideoMeta
     spec: ModelSpec
     config: Any
     params: dict[str, QTensor]
     embeddings: dict[str, QTensor]
+    provenance: dict[str, Any] | None = None
 
 
 def _tensors(tensors: dict[str, QTensor]) -> ByteWriter:
@@ -67,9 +73,11 @@ def pack_entry(e: Entry, index: int = 0) -> list[Section]:
     if len(nets) > 1:
         raise ValueError("the grids of one entry share one context model")
     context = [Section(b"GCTX", index, pack_context_net(n)) for n in nets.values()]
+    made = [] if e.provenance is None else [Section(PROVENANCE_TAG, index, pack_provenance(e.provenance))]
     return [
         Section(b"VHDR", index, pack_meta(e.meta)),
         Section(b"MODL", index, pack_model(e.spec, e.config)),
+        *made,
         *context,
         Section(b"PARM", index, w.getvalue()),
         Section(b"EMBD", index, _tensors(e.embeddings).getvalue()),
@@ -95,7 +103,8 @@ def _read_entry(tags: dict[bytes, bytes], file_bytes: int) -> Entry:
     context = read_context_net(tags[b"GCTX"]) if b"GCTX" in tags else None
     params = _read_tensors(r, shapes, context)
     embeddings = _read_tensors(ByteReader(tags[b"EMBD"]), model.embedding_shapes())
-    return Entry(meta, spec, config, params, embeddings)
+    made = read_provenance(tags[PROVENANCE_TAG]) if PROVENANCE_TAG in tags else None
+    return Entry(meta, spec, config, params, embeddings, made)
 
 
 def unpack_entries(sections: list[Section], name: str) -> list[Entry]:

@@ -22,15 +22,18 @@ from nvcodec.models import ModelSpec
 
 @dataclass(frozen=True)
 class CodedSize:
-    """Candidate files of one encode: the video ``meta`` coded by the model of ``spec`` with ``config``."""
+    """Candidate files of one encode: the video ``meta`` coded by the model of ``spec`` with
+    ``config``, each entry with the ``provenance`` fields (:mod:`nvcodec.pipeline.provenance`;
+    None: no ``PROV`` section, as in archives)."""
 
     meta: VideoMeta
     spec: ModelSpec
     config: Any
+    provenance: dict[str, Any] | None = None
 
     def entry(self, params: dict[str, QTensor], embeddings: dict[str, QTensor]) -> Entry:
         """The video entry these quantized parameters and embeddings make."""
-        return Entry(self.meta, self.spec, self.config, params, embeddings)
+        return Entry(self.meta, self.spec, self.config, params, embeddings, self.provenance)
 
     def entry_bytes(self, params: dict[str, QTensor], embeddings: dict[str, QTensor]) -> int:
         """Bytes of the one-video file holding this entry."""

@@ -33,6 +33,7 @@ def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
             "weight_bits": _depth(e.params.values()),
             "embed_bits": _depth(e.embeddings.values()),
             "kmac_per_pixel": kmac_per_pixel(e.spec, e.config, e.meta.height, e.meta.width),
+            **({"provenance": e.provenance} if e.provenance is not None else {}),
             "config": e.config,
         }
         for e in entries

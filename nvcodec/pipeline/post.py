@@ -22,6 +22,7 @@ from nvcodec.models import NeuralVideoModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing, weight_arrays
 from nvcodec.progress import Reporter
@@ -38,7 +39,7 @@ def encode_post(
     device = resolve_device(options.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     config, budget = sizing.config, sizing.budget
-    cost = CodedSize(meta, options.spec, config)
+    cost = CodedSize(meta, options.spec, config, provenance(options))
     torch.manual_seed(options.seed)
     model = options.spec.build(config, with_encoder=True).to(device)
     frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)

@@ -31,6 +31,7 @@ from nvcodec.metrics import mean_psnr
 from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
 from nvcodec.pipeline.threads import choose_threads
@@ -172,7 +173,7 @@ def encode_rd(
     device = resolve_device(options.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     config = sizing.config
-    cost = CodedSize(meta, options.spec, config)
+    cost = CodedSize(meta, options.spec, config, provenance(options))
     torch.manual_seed(options.seed)
     model = options.spec.build(config, with_encoder=True).to(device)
     frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)

@@ -36,6 +36,7 @@ from nvcodec.pipeline import effort
 from nvcodec.pipeline.camera import camera_fields
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.provenance import provenance
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
     shapes = options.spec.skeleton(config).embedding_shapes()
     params = {n: zero_tensor(s, slice_axis(s)) for n, s in options.spec.parameter_shapes(config).items()}
     embeddings = {n: zero_tensor(s, slice_axis(s, embedding=True)) for n, s in shapes.items()}
-    return CodedSize(meta, options.spec, config).entry_bytes(params, embeddings)
+    return CodedSize(meta, options.spec, config, provenance(options)).entry_bytes(params, embeddings)
 
 
 def size_rd(
@@ -237,7 +238,7 @@ def post_floor_bytes(options: EncodeOptions, meta: VideoMeta, config: Any | None
         weights[name] = weights[name] * mask.numpy()
     rng = np.random.default_rng(0)
     embeddings = {k: rng.normal(0, 1, s).astype(np.float32) for k, s in model.embedding_shapes().items()}
-    cost = CodedSize(meta, options.spec, config)
+    cost = CodedSize(meta, options.spec, config, provenance(options))
     lowest_embed = DepthCache(embeddings, model.embedding_min_bits).at(ratecontrol.EMBED_BITS[-1])
     return cost.entry_bytes(DepthCache(weights).at(ratecontrol.WEIGHT_BITS[-1]), lowest_embed)
 
@@ -250,7 +251,7 @@ def post_overhead_bytes(options: EncodeOptions, config: Any, meta: VideoMeta) ->
     embeddings = {k: np.zeros(s, np.float32) for k, s in model.embedding_shapes().items()}
     weights = DepthCache(zeros).at(ratecontrol.DEFAULT_WEIGHT_BITS)
     embeds = DepthCache(embeddings, model.embedding_min_bits).at(ratecontrol.DEFAULT_EMBED_BITS)
-    return CodedSize(meta, options.spec, config).entry_bytes(weights, embeds)
+    return CodedSize(meta, options.spec, config, provenance(options)).entry_bytes(weights, embeds)
 
 
 def size_post(video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[str, Any] | None = None) -> Any:
