@@ -5,7 +5,7 @@ uint8 frames), and today's encoder must rewrite the entries marked ``reproduce``
 
 A failure here means a decoder change altered what an existing file decodes to (do not regenerate the
 file: that hides the regression), or the encoder's output changed (then, if intended, regenerate that
-entry: ``python tests/golden/make_golden.py hnerv-4.1.nrv``), or a golden file was edited.
+entry: ``python tests/golden/make_golden.py hnerv-4.2.nrv``), or a golden file was edited.
 
 The decoder is float arithmetic: its exact frames depend on the torch thread count (the tests set the
 manifest's), the CPU kernels (hashes are kept per ``machine/capability``: x86_64 AVX512, AVX2,
@@ -35,7 +35,7 @@ GOLDEN = Path(__file__).parent / "golden"
 MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
 FILES = MANIFEST["files"]
 CURRENT = f"{FORMAT_MAJOR}.{FORMAT_MINOR}"
-OLDER = ("1.0", "1.1", "2.0", "3.0", "4.0")  # what docs/format.md promises the reader still reads
+OLDER = ("1.0", "1.1", "2.0", "3.0", "4.0", "4.1")  # what docs/format.md promises the reader still reads
 SUM_SLACK = 8  # a frame's channel sum may move this much where no exact hash applies (rounding flips)
 
 

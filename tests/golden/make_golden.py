@@ -30,7 +30,7 @@ The decoder is float arithmetic, so its frames are exact only for one way of doi
 Usage, from the repository root in the project's venv:
 
     python tests/golden/make_golden.py                  # rewrite every current-version entry
-    python tests/golden/make_golden.py hnerv-4.1.nrv    # only the entries named
+    python tests/golden/make_golden.py hnerv-4.2.nrv    # only the entries named
     python tests/golden/make_golden.py --list           # the entries this script knows, and their commits
     python tests/golden/make_golden.py --rehash NAME    # keep the file, record its decode again (this platform)
 
@@ -43,9 +43,9 @@ while nvcodec/ is being edited, run it with a worktree of HEAD on the path:
     PYTHONPATH=/tmp/nv-head python tests/golden/make_golden.py
 
 When to regenerate: only when the *encoder's* output changes on purpose (the reproduce test then
-fails: regenerate those entries, e.g. ``make_golden.py hnerv-4.1.nrv``). Never regenerate an entry
+fails: regenerate those entries, e.g. ``make_golden.py hnerv-4.2.nrv``). Never regenerate an entry
 because today's decoder no longer reproduces its frames: that is the regression these files exist to
-catch. When the writer's format version changes (say to 4.2), the 4.1 entries become old-version
+catch. When the writer's format version changes (as from 4.1 to 4.2), the old entries become old-version
 entries: move their specs from CURRENT to OLD with the commit that wrote them, and add 4.2 entries.
 ``--rehash`` (with the entry's writer commit on the path; it checks) adds the hashes of a machine
 whose platform the manifest lacks, without touching the files.
@@ -110,22 +110,15 @@ def _encode(model: str, *extra: str, clip: str = "tiny") -> list[str]:
     return ["encode", "{" + clip + "}", "-o", "{out}", "--model", model, *COMMON, *extra]
 
 
+MODELS = ("hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t", "hinerv-mc")
+APPEND = ["append", "{out}", "{tiny_b}", "--epochs", "1", "--seed", "0", "--device", "cpu", "-q"]
+
 # Entries the current code writes: name -> commands ({out}: the file; {clip name}: that clip's path),
 # videos in the file, and whether the test re-encodes it byte for byte.
 CURRENT: dict[str, dict[str, Any]] = {
-    **{
-        f"{m}-4.1.nrv": {"steps": [_encode(m)], "videos": 1, "reproduce": m == "hnerv"}
-        for m in ("hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t", "hinerv-mc")
-    },
-    "hnerv-segments-4.1.nrv": {"steps": [_encode("hnerv", "--segment", "4")], "videos": 1, "reproduce": False},
-    "pfnr-2videos-4.1.nrv": {
-        "steps": [
-            _encode("pfnr"),
-            ["append", "{out}", "{tiny_b}", "--epochs", "1", "--seed", "0", "--device", "cpu", "-q"],
-        ],
-        "videos": 2,
-        "reproduce": False,
-    },
+    **{f"{m}-4.2.nrv": {"steps": [_encode(m)], "videos": 1, "reproduce": m == "hnerv"} for m in MODELS},
+    "hnerv-segments-4.2.nrv": {"steps": [_encode("hnerv", "--segment", "4")], "videos": 1, "reproduce": False},
+    "pfnr-2videos-4.2.nrv": {"steps": [_encode("pfnr"), APPEND], "videos": 2, "reproduce": False},
 }
 
 # Entries written by old commits (the newest commit that wrote each version), kept as they are. (The
@@ -138,6 +131,20 @@ _V = {
     "3.0": "f00bdd7a6b9ba8f7d0bdd0b55434b15229c740d9",
     "4.0": "8644adda47e9fb5757f592c435af0e5a29f12761",
 }
+_W41 = {  # format 4.1 entries: each was written by the commit that last changed its model's output
+    "hfe-hnerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "hfs-hnerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "hinerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "hinerv-mc-4.1.nrv": "324cbd3c94787a49a406ad43695d2ac8c4ad3466",
+    "hnerv-4.1.nrv": "dfa722c1b40c0bfd2b92a42da0db03048dea5716",
+    "hnerv-segments-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "nerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "pfnr-2videos-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "pfnr-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "pnerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "snerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+    "snerv-t-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
+}
 OLD: dict[str, dict[str, Any]] = {
     "hnerv-1.0.nrv": {"commit": _V["1.0"], "steps": [_encode("hnerv")], "videos": 1},
     "hnerv-1.1.nrv": {"commit": _V["1.1"], "steps": [_encode("hnerv")], "videos": 1},
@@ -146,6 +153,13 @@ OLD: dict[str, dict[str, Any]] = {
     "hnerv-3.0.nrv": {"commit": _V["3.0"], "steps": [_encode("hnerv")], "videos": 1},
     "hnerv-4.0.nrv": {"commit": _V["4.0"], "steps": [_encode("hnerv")], "videos": 1},
     "hinerv-4.0.nrv": {"commit": _V["4.0"], "steps": [_encode("hinerv")], "videos": 1},
+    **{f"{m}-4.1.nrv": {"commit": _W41[f"{m}-4.1.nrv"], "steps": [_encode(m)], "videos": 1} for m in MODELS},
+    "hnerv-segments-4.1.nrv": {
+        "commit": _W41["hnerv-segments-4.1.nrv"],
+        "steps": [_encode("hnerv", "--segment", "4")],
+        "videos": 1,
+    },
+    "pfnr-2videos-4.1.nrv": {"commit": _W41["pfnr-2videos-4.1.nrv"], "steps": [_encode("pfnr"), APPEND], "videos": 2},
 }
 
 
