@@ -91,7 +91,7 @@ def test_the_shortfall_note_is_given_only_when_the_time_is_short(given: float, s
 
 @pytest.mark.parametrize("rd", [[], ["--rd"]])
 def test_a_timed_archive_and_append_report_their_plans(rd: list[str], cli, clip_dir: Path, tmp_path: Path) -> None:
-    out, args = tmp_path / "a.nrv", ["--bpp", "2.0", "--json", "-q", "--time", "3s"]
+    out, args = tmp_path / "a.nrv", ["--bpp", "2.0", "--json", "-q", "--time", "1s"]
     code, stdout, err = cli("encode", clip_dir / "tiny.mkv", "-o", out, "--model", "pfnr", *rd, *args)
     assert code == 0, err
     first = json.loads(stdout)
