@@ -1,133 +1,26 @@
-"""Print the committed benchmark results as Markdown tables (the README's status table with
-``--status``, docs/results.md's tables without it)."""
+"""Print docs/results.md from the committed results under benchmarks/results/ (``--markdown``, also
+the default), or the README's status table (``--status``), so that no figure drifts from its file:
+
+    python benchmarks/report.py --markdown > docs/results.md
+    python benchmarks/report.py --status
+
+Each section names its file and the command that wrote it; its tables are printed by the
+renderers of ``report_tables.py``, which read the JSON at print time."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import sys
+import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
-RESULTS = Path(__file__).parent / "results"
-
-
-def _f(v: float | None, spec: str) -> str:
-    return "n/a" if v is None else format(v, spec)
-
-
-def core_cpu() -> None:
-    """First points: one row per budget."""
-    path = RESULTS / "core-cpu.json"
-    if not path.is_file():
-        return
-    d = json.loads(path.read_text())
-    print(
-        f"Clip: {d['clip']}. Machine: {d['machine']['platform']}, {d['machine']['cpus']} cores, "
-        f"torch {d['machine']['torch']}.\n"
-    )
-    print("| model | budget | bpp (file) | bytes | params | PSNR dB | MS-SSIM | epochs | encode s | decode fps |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for p in d["points"]:
-        print(
-            f"| {p['model']} | {p['budget']} | {p['bpp']:.4f} | {p['bytes']} | {p['params']} | {p['psnr']:.2f} | "
-            f"{_f(p['ms_ssim'], '.4f')} | {p['epochs']} | {p['encode_seconds']:.0f} | {p['decode_fps']:.0f} |"
-        )
-    print()
-
-
-def bench(name: str) -> None:
-    """A bench result: points and BD-rates against x265."""
-    path = RESULTS / f"{name}.json"
-    if not path.is_file():
-        return
-    d = json.loads(path.read_text())
-    env = d["environment"]
-    encoders = ", ".join(sorted({p["encoder_version"] for p in d["points"] if p.get("kind") == "anchor"}))
-    print(
-        f"`{name}`: nvcodec {env['nvcodec']} (commit {', '.join(sorted({p['git_commit'] for p in d['points']}))}), "
-        f"torch {env['torch']}, PyAV {env['pyav']}, "
-        f"{encoders}, machine {env['machine']}, GPU {env['gpu']}.\n"
-    )
-    print("| codec | target bpp | bpp | RGB PSNR | YUV 6:1:1 PSNR | MS-SSIM | encode s | decode fps |")
-    print("|---|---|---|---|---|---|---|---|")
-    for p in sorted(d["points"], key=lambda p: (p["kind"], p["curve"], p["budget"])):
-        if "error" in p:
-            print(f"| {p['curve']} | {p['budget']:g} | failed: {p['error']} | | | | | |")
-            continue
-        print(
-            f"| {p['curve']} | {p['budget']:.4g} | {p['bpp']:.4f} | {p['psnr']:.2f} | {p['psnr_yuv611']:.2f} | "
-            f"{_f(p['ms_ssim'], '.4f')} | {p['encode_seconds']:.1f} | {p['decode_fps']:.0f} |"
-        )
-    print("\n| model | anchor | metric | BD-rate | BD-PSNR dB | note |")
-    print("|---|---|---|---|---|---|")
-    for b in d["bd_rate"]:
-        print(
-            f"| {b['model']} | {b['anchor']} | {b['metric']} | {_f(b['bd_rate_percent'], '+.1f')}% | "
-            f"{_f(b['bd_psnr_db'], '+.2f')} | {b['note'] or ''} |"
-        )
-    print()
-
-
-def models_cpu() -> None:
-    """The zoo protocol: means per arm and budget, and the paired PSNR differences from HNeRV."""
-    path = RESULTS / "models-cpu.json"
-    if not path.is_file():
-        return
-    d = json.loads(path.read_text())
-    s = d["setting"]
-    print(
-        f"Setting: {s['clip']}; {s['epochs']} epochs; budgets {s['budgets_params']} values "
-        f"({', '.join(f'{b:,}' for b in s['budgets_at_640x1280'])} at 640x1280); seeds {s['seeds']}; "
-        f"{s['compression']}. Wall time {d['wall_seconds'] / 60:.0f} min.\n"
-    )
-    print("| arm | budget | seeds | values | fit PSNR | PSNR | MS-SSIM | bpp | encode s | decode fps |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    counts: dict = {}
-    for r in d["runs"]:
-        counts[(r["arm"], str(r["budget"]))] = counts.get((r["arm"], str(r["budget"])), 0) + 1
-    for a, per in d["means"].items():
-        for b, v in per.items():
-            print(
-                f"| {a} | {b} | {counts[(a, b)]} | {v['params']:.0f} | {v['fit_psnr']:.2f} | {v['psnr']:.2f} | "
-                f"{v['ms_ssim']:.4f} | {v['bpp']:.3f} | {v['encode_seconds']:.0f} | {v['decode_fps']:.0f} |"
-            )
-    print("\n| arm | budget | PSNR minus HNeRV's, by seed (dB) | mean | spread |")
-    print("|---|---|---|---|---|")
-    for a, per in d["paired_psnr_diff_vs_hnerv_db"].items():
-        for b, v in per.items():
-            seeds = ", ".join(f"{k}: {x:+.2f}" for k, x in v["by_seed"].items())
-            print(f"| {a} | {b} | {seeds} | {v['mean']:+.2f} | {v['spread']:.2f} |")
-    print()
-
-
-def pfnr_cpu() -> None:
-    """Archives against separate files: per budget, totals and per-video bpp / PSNR."""
-    path = RESULTS / "pfnr-cpu.json"
-    if not path.is_file():
-        return
-    d = json.loads(path.read_text())
-    print(
-        f"Clips: {'; '.join(d['setting']['clips'])}. {d['setting']['epochs']} epochs per video. "
-        f"Wall time {d['wall_seconds'] / 60:.0f} min.\n"
-    )
-    print("| --bpp | capacity | coding | total bytes | bpp (all clips) | mean PSNR dB | earlier videos identical |")
-    print("|---|---|---|---|---|---|---|")
-    for r in d["runs"]:
-        for name, v in r["summary"].items():
-            same = str(r["pfnr"]["earlier_videos_identical"]).lower() if name == "pfnr" else ""
-            label = "pfnr archive" if name == "pfnr" else f"separate {name} files"
-            print(
-                f"| {r['budget']} | {r['capacity']} | {label} | {v['bytes']} | {v['bpp']:.4f} | "
-                f"{_f(v['mean_psnr'], '.2f')} | {same} |"
-            )
-    print("\n| --bpp | capacity | clip | pfnr bpp / PSNR | nerv bpp / PSNR | hnerv bpp / PSNR |")
-    print("|---|---|---|---|---|---|")
-    for r in d["runs"]:
-        for i, v in enumerate(r["pfnr"]["videos"]):
-            cells = [
-                f"{r[m]['videos'][i]['bpp']:.4f} / {r[m]['videos'][i]['psnr']:.2f}" for m in ("pfnr", "nerv", "hnerv")
-            ]
-            print(f"| {r['budget']} | {r['capacity']} | {v['clip']} | {' | '.join(cells)} |")
-    print()
+sys.path.insert(0, str(Path(__file__).parent))
+import report_tables as t  # noqa: E402
+from report_tables import RESULTS  # noqa: E402
 
 
 def status() -> None:
@@ -146,13 +39,341 @@ def status() -> None:
         print(f"| {cell} | {points} | {pct(x265.get('bd_rate_percent'))} | {pct(old.get('bd_rate_percent'))} |")
 
 
-if __name__ == "__main__" and "--status" in sys.argv:
+class Section(NamedTuple):
+    """One result file's section: its title, file, the command that wrote it (or a function of the
+    file that gives it), the renderer of its tables, and fixed prose (see :func:`_paragraphs`)."""
+
+    title: str
+    file: str
+    command: str | Callable[[dict], str]
+    render: Callable[[dict], None]
+    prose: str = ""
+
+
+def _values(rows: list[dict], key: str) -> str:
+    """The distinct values of ``key`` in ``rows``, in order of first appearance, space-separated."""
+    return " ".join(dict.fromkeys(f"{r[key]:g}" if isinstance(r[key], float) else str(r[key]) for r in rows))
+
+
+def _from_runs(script: str, **flags: str) -> Callable[[dict], str]:
+    """``script``'s command line whose options (flag=key) are the distinct values of the file's runs."""
+    return lambda d: " ".join(
+        [f"python benchmarks/{script}", *(f"--{k} {_values(d['runs'], v)}" for k, v in flags.items())]
+    )
+
+
+def _presets(out: str) -> Callable[[dict], str]:
+    """presets_cpu.py's command line for the runs a file holds, written to ``out``."""
+    runs = lambda d: " ".join(f"{r['clip']}:{r['preset']}" for r in d["runs"])  # noqa: E731
+    return lambda d: (
+        f"python benchmarks/presets_cpu.py --runs {runs(d)}" + (f" --out benchmarks/results/{out}" if out else "")
+    )
+
+
+def _zoo(d: dict) -> None:
+    """models-cpu.json's tables and the verdicts by model."""
+    t.models_cpu(d)
+    t.zoo_verdicts(d)
+
+
+POST = "measured before the rate–distortion fit became the default: post-training compression (today's `--no-rd`)"
+SECTIONS = (
+    Section(
+        "Time to quality",
+        "converge-cpu.json",
+        _from_runs("converge_cpu.py", times="time", seeds="seed", arms="arm"),
+        t.converge,
+        "Each clip of `benchmarks/clips.py` at equal `--time`, three budgets and the seeds of the command, one "
+        "encode at a time; `a8df334` is the default of main when issue 28 was filed (its CLI, from `git "
+        "archive`), `default` today's. Points are seed means; BD figures (on each curve's rate–quality front) "
+        "against a8df334 at equal time and against x265 medium yuv420p (CRF bisected to each budget); paired "
+        "dPSNR: today minus a8df334, same clip, budget and seed. The README's status table is this file's "
+        "`default` rows (`python benchmarks/report.py --status`). Which commit wrote which rows, the discussion "
+        "and the exploratory runs: [2026-12-06-time-to-quality.md](2026-12-06-time-to-quality.md).",
+    ),
+    Section(
+        "`--time` under load",
+        "time-load-cpu-planned.json",
+        "python benchmarks/time_load_cpu.py --time 60 --arms default --out "
+        "benchmarks/results/time-load-cpu-planned.json",
+        t.time_load,
+        "Today's code (planned steps, subnormal floats flushed). `--time` chooses its threads from the free "
+        "cores at each stage's start, so under load it fits fewer epochs in about the same wall time. "
+        "Discussion: [2026-12-06-time-to-quality.md](2026-12-06-time-to-quality.md).",
+    ),
+    Section(
+        "`--time` under load, first run",
+        "time-load-cpu.json",
+        "python benchmarks/time_load_cpu.py --time 60",
+        t.time_load,
+        "Earlier code (before subnormal floats were flushed and steps were planned): its `default` rows are "
+        "superseded by `time-load-cpu-planned.json` above; it alone has the `a8df334` arm and the arm pinned "
+        "at `--threads 2`.",
+    ),
+    Section(
+        "Presets",
+        "presets-cpu-final.json",
+        _presets("presets-cpu-final.json"),
+        t.presets,
+        "Today's code; the default encode of the benchmark clips (`benchmarks/clips.py`).",
+    ),
+    Section(
+        "Presets, first run",
+        "presets-cpu.json",
+        _presets(""),
+        t.presets,
+        "Earlier code (before subnormal floats were flushed, so its seconds are longer); its `medium` rows are "
+        "superseded by `presets-cpu-final.json` above, its `fast` and `slow` rows were not re-measured.",
+    ),
+    Section(
+        "Presets on short clips",
+        "short-clip-presets.json",
+        "nvcodec encode",
+        t.short_clips,
+        "Each row's command is in the table; the rows with `--epochs 100` are the behaviour before presets "
+        "counted the steps of a full-length clip.",
+    ),
+    Section(
+        "Camera motion",
+        "motion-cpu.json",
+        _from_runs("motion_cpu.py", time="time", clips="clip", arms="arm"),
+        t.motion,
+        "Each clip of `benchmarks/clips.py` (a still Bunny frame seen by a camera that shifts, zooms, turns or "
+        "shakes; the pan; a cut between two stills; qcif) at equal `--time` and three budgets, one run per "
+        "point, alone. BD figures need two overlapping, monotone curves: blank where there are none. "
+        "`hinerv-mc` is not the default. Discussion and what was not done: "
+        "[2026-12-06-motion.md](2026-12-06-motion.md).",
+    ),
+    Section(
+        "First points",
+        "core-cpu.json",
+        "python benchmarks/core_cpu.py",
+        t.core_cpu,
+        f"HNeRV at preset medium with rate control, {POST}.",
+    ),
+    Section(
+        "Against x264 / x265",
+        "cpu-small.json",
+        "python benchmarks/bench_configs.py cpu-small",
+        lambda d: t.bench("cpu-small"),
+        f"HNeRV and NeRV with rate control, {POST}; anchors tuned for PSNR. The NeRV rows are of its first "
+        "build (since retired: a convolutional decoder fed by a small MLP), not of today's `nerv`. Some HNeRV "
+        "encode times and decode fps are inflated: other CPU work ran beside those points.",
+    ),
+    Section(
+        "Rate–distortion fit (the default since this run), Bunny",
+        "rd-cpu.json",
+        "python benchmarks/bench_configs.py rd-cpu --reuse benchmarks/results/cpu-small.json --rename hnerv=hnerv+post",
+        lambda d: t.bench("rd-cpu", ("cpu-small",)),
+        "The `cpu-small` setting. `hnerv+post` is HNeRV as compressed before the fit (post-training pruning "
+        "and bit-depth search, `--no-rd`): the `cpu-small` run's points, kept by `--reuse` with the curve "
+        "renamed; `hnerv` is the rate–distortion fit, the default encoder since this run. Short test runs "
+        "overlapped some `hnerv` points, so their encode seconds are somewhat inflated.\n\n"
+        "The fit replaces pruning and the bit-depth search for one-video models; they remain for `--no-rd` "
+        "and for `pfnr`, whose rate–distortion fit (`--rd`) is opt-in (see [known-gaps.md](known-gaps.md)).",
+    ),
+    Section(
+        "Rate–distortion fit, synthetic clip",
+        "rd-cpu-synthetic.json",
+        "python benchmarks/bench_configs.py rd-cpu-synthetic --reuse benchmarks/results/rd-cpu-synthetic.json "
+        "--rename hnerv=hnerv+post",
+        lambda d: t.bench("rd-cpu-synthetic"),
+        "The synthetic clip of `bench_configs.py`; the `hnerv+post` points and the anchors are kept from an "
+        "earlier run of this configuration. A few unit tests ran beside it.",
+    ),
+    Section(
+        "Rate–distortion fit, a short small clip",
+        "rd-cpu-qcif.json",
+        "python benchmarks/bench_configs.py rd-cpu-qcif",
+        lambda d: t.bench("rd-cpu-qcif"),
+        "A short, small synthetic clip (`bench_configs.py`). The post-training path refused the smallest "
+        "budget (the failed row); with two points its curve overlaps the fit's over a short range of bpp only, "
+        "and their BD-rates against each other rest on that range.",
+    ),
+    Section(
+        "HiNeRV with context-coded grids, Bunny",
+        "hinerv-cpu.json",
+        "python benchmarks/bench_configs.py hinerv-cpu --reuse benchmarks/results/rd-cpu.json",
+        lambda d: t.bench("hinerv-cpu", ("cpu-small", "rd-cpu")),
+        "The `cpu-small` setting; the same epochs for every model, not the same wall time (see the encode "
+        "seconds). The `hnerv`, `hnerv+post` and anchor points are the `rd-cpu` run's, kept by `--reuse`. "
+        "`hinerv` stays opt-in (`--model hinerv`): its gain over `hnerv` is in MS-SSIM more than in PSNR.",
+    ),
+    Section(
+        "HiNeRV with context-coded grids, synthetic clip",
+        "hinerv-cpu-synthetic.json",
+        "python benchmarks/bench_configs.py hinerv-cpu-synthetic --reuse benchmarks/results/rd-cpu-synthetic.json",
+        lambda d: t.bench("hinerv-cpu-synthetic", ("rd-cpu-synthetic",)),
+        "The `rd-cpu-synthetic` clip; its `hnerv`, `hnerv+post` and anchor points are that run's.",
+    ),
+    Section(
+        "Speed on the CPU",
+        "speed-cpu.json",
+        "python benchmarks/speed_cpu.py --steps 24 --rounds 3 --time 120",
+        t.speed,
+        "Step times are the least of interleaved rounds; the machine's speed drifts by tens of percent between "
+        "and within runs, so a re-run may land on either side of a ratio near a target. Training frames per "
+        "second mix the step kinds as an `--epochs` encode does (the mix column). `before` is the code as it "
+        "was (Adam's per-tensor loop, the rate term priced every step and tensor by tensor, the encoder "
+        "trained throughout); `all` is today's default. The switches, fields of `pipeline.options.Training` "
+        "that the encode options carry:\n\n"
+        "- `fused_adam`: Adam's fused kernel;\n"
+        "- `rate_every`: the rate term (weights' and embeddings') priced every few steps, weighted to match, "
+        "the steps between reading each noisy weight without forming its symbols;\n"
+        "- `joint_rate`: the weights' rate in one pass over all of them (the same bits up to float rounding, "
+        "tested);\n"
+        "- `encoder_share`: the embeddings trained as a table after a share of the warm-up.\n\n"
+        "FLOPs are counted by torch's FlopCounterMode with its convolution-backward formula corrected for "
+        "grouped convolutions. The last table: one `--time` encode with the switches before and after.",
+    ),
+    Section(
+        "The default encode after the speed switches",
+        "rd-cpu-speed.json",
+        "nvcodec bench --models hnerv --bpp 0.05,0.1,0.2 --epochs 80 --crop 640x1280 --scale 4 --anchors x265 "
+        "--anchor-pix-fmt yuv420p --device cpu",
+        lambda d: t.bench("rd-cpu-speed", ("cpu-small",)),
+        "The `rd-cpu` setting re-measured after the first speed switches (fused Adam, the rate term every few "
+        "steps), before the joint rate and the embedding table; compare its `hnerv` curve with `rd-cpu`'s.",
+    ),
+    Section(
+        "Model zoo, protocol",
+        "models-cpu.json",
+        "python benchmarks/models_cpu.py",
+        _zoo,
+        "Every model at the papers' values per pixel (their budget at 640x1280 scaled by pixels), trained in "
+        "two arms: its paper's or release's own recipe (`model`) and HNeRV's (`model/common`: Adam, L2 loss, "
+        "warm-up), so that a loss or a learning rate does not pass for an architecture. Controls: HNeRV "
+        "trained on the frequency models' fusion loss (`hnerv/fusion`), and PNeRV counted as its paper counts, "
+        "the decoder alone (`pnerv/decoder-only`). Differences are paired by seed against HNeRV (same frames, "
+        "seed and quantization). Measured before the rate–distortion fit became the default, without it (see "
+        "the setting line).\n\n"
+        "The papers train far longer and at 640x1280: these figures rank how fast each design fits in its first "
+        "epochs, not where it converges, and can neither confirm nor refute a paper's number. The runs were "
+        "made in several `--resume` invocations, the first beside other jobs, so `encode s` and `decode fps` "
+        "are not timings; PSNR does not depend on them. In the last table, a model shows an architectural gain "
+        "only where it is above the fusion-loss control.",
+    ),
+    Section(
+        "Long videos",
+        "segments-cpu.json",
+        "python benchmarks/segments_cpu.py --epochs 30",
+        t.segments,
+        "Run beside the model-zoo benchmark, so its seconds are not timings. Memory is dominated by PyTorch "
+        "itself at this size: the point is that it does not grow with the video. One shared λ is optimal only "
+        "when each segment's fit reaches its rate–distortion curve; rate split by frames stays the default, "
+        "and `--lambda` gives the shared-λ allocation to whoever wants it.",
+    ),
+    Section(
+        "Progressive archives",
+        "pfnr-cpu.json",
+        "python benchmarks/pfnr_cpu.py",
+        t.pfnr_cpu,
+        "The archive: `encode --model pfnr --bpp B` for the first clip, `append --bpp B` for the others. "
+        "Against it, the same clips as separate NeRV or HNeRV files whose budget is the archive's real size "
+        "spread evenly, so the separate files together are never larger than the archive. After every append "
+        "every earlier video was decoded again and compared bit for bit with its decode before it (the last "
+        f"column). Every model {POST}.\n\n"
+        "The network is sized for the first video, which takes the whole `--bpp`; each later video can only "
+        "add the weights still free, so it costs less. Keep the default capacity 0.5: at 0.3 and `--bpp 0.2` "
+        "the later Bunny segments stayed on a low-PSNR plateau in these runs.",
+    ),
+    Section(
+        "The .nrv reader under fuzzing",
+        "fuzz-nrv.json",
+        "python benchmarks/fuzz_nrv.py --cases 100000 --seconds-per-case 20 --memory-gb 4 --seed 2026 --cli-check",
+        t.fuzz_nrv,
+        "Damaged and hostile files through `info` and a decode of every video's first and last frame, in a "
+        "process with a limited address space. `flip` (one bit) and `truncate` must be refused; `payload` and "
+        "`field` changes keep every CRC valid and may still make a decodable file; `crafted` are the named "
+        "hostile headers. Outcomes: `clean` (a one-line nvcodec error), `accepted` (decoded without error); a "
+        "`silent`, `crash`, `hang` or `memory` outcome would have a column of its own.",
+    ),
+    Section(
+        "`--resume` under damage",
+        "fuzz-resume.json",
+        lambda d: d["command"],
+        t.fuzz_resume,
+        "A segmented encode's work folder damaged at random, then `encode --resume`: `correct` is exit 0 with "
+        "the reference bytes, `refused` a one-line error and no output file, `wrong` anything else.",
+    ),
+    Section(
+        "Against x264 / x265 on a GPU",
+        "gpu-full.json",
+        "python benchmarks/bench_configs.py gpu-full",
+        lambda d: t.bench("gpu-full"),
+    ),
+)
+SKIPPED = {
+    "presets-cpu-flushed.json": "superseded: the qcif `medium` row after subnormal floats were flushed, "
+    "re-measured on today's code in `presets-cpu-final.json`",
+    "time-load-cpu-flushed.json": "superseded: the `default` arm after subnormal floats were flushed, "
+    "re-measured with planned steps in `time-load-cpu-planned.json`",
+}
+
+
+def intro() -> None:
+    """The page's title and what it is."""
+    gpu = "" if (RESULTS / "gpu-full.json").is_file() else " No GPU run is committed yet (`gpu-full`)."
+    _paragraphs(
+        "# Measured results\n\n"
+        "This page is generated: `python benchmarks/report.py --markdown > docs/results.md` prints it from the "
+        "committed result files under `benchmarks/results/`, and `tests/test_docs.py` checks that it matches them. "
+        "Every figure below is read from the file its section names, in whose heading is also the command that "
+        "wrote it. Everything ran on this project's 2-core CPU machine unless the file says otherwise." + gpu + "\n\n"
+        "Every bpp is the real file's size; every PSNR and MS-SSIM is measured on the frames the decoder produced "
+        "from the written file. BD-rate: the change in bits for equal quality (negative: fewer); BD-PSNR: the dB "
+        "gained at equal rate; n/a or blank where the curves share no range.\n\n"
+        "Exploratory runs that no committed file backs, and the discussion, are in the dated notes: "
+        "[2026-12-06-time-to-quality.md](2026-12-06-time-to-quality.md) and "
+        "[2026-12-06-motion.md](2026-12-06-motion.md); what is missing or not yet measured: "
+        "[known-gaps.md](known-gaps.md)."
+    )
+
+
+def _paragraphs(text: str) -> None:
+    """Prose wrapped at 100 columns: paragraphs separated by a blank line, a line "- ..." a bullet."""
+    for paragraph in text.split("\n\n") if text else ():
+        for line in paragraph.split("\n"):
+            print(textwrap.fill(line, 100, subsequent_indent="  " * line.startswith("- "), break_on_hyphens=False))
+        print()
+
+
+def section(s: Section) -> bool:
+    """Print one result file's section; False (and nothing) if the file is not committed."""
+    d = t.load(s.file)
+    if d is None:
+        return False
+    command = s.command(d) if callable(s.command) else s.command
+    print(f"## {s.title}: `{s.file}`, from `{command}`\n")
+    _paragraphs(s.prose)
+    t.image(s.file.removesuffix(".json"))
+    s.render(d)
+    return True
+
+
+def files_index(shown: set[str]) -> None:
+    """Every committed result file and where this page shows it, or why it does not."""
+    _paragraphs(
+        "## The result files\n\nEach `.json` under `benchmarks/results/` and its section; the `.csv` files "
+        "beside the bench results hold the same points, and the `.png` files are their plots."
+    )
+    t.head("file | section")
+    titles = {s.file: s.title for s in SECTIONS}
+    for path in sorted(RESULTS.glob("*.json")):
+        t.row(f"`{path.name}`", titles[path.name] if path.name in shown else SKIPPED.get(path.name, "not shown"))
+
+
+def markdown() -> None:
+    """Print the whole of docs/results.md."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        intro()
+        shown = {s.file for s in SECTIONS if section(s)}
+        files_index(shown)
+    sys.stdout.write(out.getvalue().rstrip("\n") + "\n")
+
+
+if __name__ == "__main__" and "--status" in sys.argv[1:]:
     status()
 elif __name__ == "__main__":
-    core_cpu()
-    bench("cpu-small")
-    bench("gpu-full")
-    bench("hinerv-cpu")
-    bench("hinerv-cpu-synthetic")
-    models_cpu()
-    pfnr_cpu()
+    markdown()

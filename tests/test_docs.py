@@ -1,5 +1,6 @@
 """The README stays short and its status table is the committed results' own (printed by
-``benchmarks/report.py --status``), so the numbers cannot drift from their file."""
+``benchmarks/report.py --status``), and docs/results.md is ``benchmarks/report.py --markdown``'s
+output, so the numbers cannot drift from their files."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ def test_the_readme_fits_a_screen_and_shows_the_committed_status_table() -> None
     ).stdout.strip()
     assert table.count("\n") >= 3 and table in readme
     assert ". .venv/bin/activate && python -m pytest -q -n 2" in readme  # the command .ci/run runs
+
+
+def test_the_results_page_is_the_committed_results_own() -> None:
+    page = (ROOT / "docs" / "results.md").read_text()
+    command = [sys.executable, str(ROOT / "benchmarks" / "report.py"), "--markdown"]
+    printed = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert page == printed, (
+        "docs/results.md differs from the committed results under benchmarks/results/; regenerate it with "
+        "`python benchmarks/report.py --markdown > docs/results.md`"
+    )
 
 
 def test_the_docs_it_links_exist_and_nothing_points_outside_the_repository() -> None:
