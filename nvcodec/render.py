@@ -11,6 +11,7 @@ import torch
 
 from nvcodec.compress import QTensor
 from nvcodec.models import ModelSpec
+from nvcodec.models.planes import chroma
 
 RENDER_BATCH = 4
 
@@ -51,3 +52,28 @@ def render(
         out = model.decode(idx, {k: v[idx] for k, v in embeddings.items()})[..., :height, :width]
         frames = (out.clamp(0, 1) * 255.0).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
         yield from frames
+
+
+@torch.no_grad()
+def render_planes(
+    model: Any,
+    embeddings: dict[str, torch.Tensor],
+    indices: Sequence[int],
+    size: tuple[int, int],
+    device: torch.device,
+    layout: tuple[int, int],
+    batch: int = RENDER_BATCH,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield the Y, U, V planes of a natively coded video's frames ``indices``: the network's
+    outputs cropped to ``size`` through the chroma stage (:func:`~nvcodec.models.planes.chroma`),
+    at ``layout`` = (bit depth, chroma subsampling); uint8 planes at 8 bits, uint16 above. Float32
+    at a fixed batch size, as :func:`render`."""
+    height, width = size
+    depth, sub = layout
+    top, dtype = float((1 << depth) - 1), np.uint8 if depth <= 8 else np.uint16
+    for i in range(0, len(indices), batch):
+        idx = torch.as_tensor(list(indices[i : i + batch]), dtype=torch.long, device=device)
+        out = model.decode(idx, {k: v[idx] for k, v in embeddings.items()})[..., :height, :width]
+        luma = (out[:, 0].clamp(0, 1) * top).round().cpu().numpy().astype(dtype)
+        uv = (chroma(out, sub).clamp(0, 1) * top).round().cpu().numpy().astype(dtype)
+        yield from zip(luma, uv[:, 0], uv[:, 1], strict=True)

@@ -91,7 +91,7 @@ def test_info_json(cli, clip_dir: Path, tmp_path: Path) -> None:
     code, stdout, _ = cli("info", out, "--json")
     info = json.loads(stdout)
     assert code == 0
-    assert info["format_version"] == "4.2" and info["model"] == "hnerv"
+    assert info["format_version"] == "5.0" and info["model"] == "hnerv"
     assert (info["frames"], info["width"], info["height"], info["frame_rate"]) == (8, 64, 32, 25.0)
     assert info["bytes"] == out.stat().st_size
     assert [s["tag"] for s in info["sections"]] == ["VHDR", "MODL", "PROV", "PARM", "EMBD"]

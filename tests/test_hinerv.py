@@ -107,5 +107,5 @@ def test_info_reports_no_bit_depth_for_a_file_of_learned_and_context_coded_tenso
     )
     code, stdout, _ = cli("info", out, "--json")
     info = json.loads(stdout)
-    assert code == 0 and info["format_version"] == "4.2"
+    assert code == 0 and info["format_version"] == "5.0"
     assert info["videos"][0]["weight_bits"] is None and info["videos"][0]["model"] == "hinerv"

@@ -146,7 +146,7 @@ def test_help_and_version_flags(cli) -> None:
     code, out, _ = cli("decode", "-h")
     assert code == 0 and "Usage: nvcodec decode [OPTIONS] INPUT" in out and "{" not in out.splitlines()[0]
     code, out, _ = cli("--version")
-    assert code == 0 and out.startswith("nvcodec ") and ".nrv format 4.2" in out
+    assert code == 0 and out.startswith("nvcodec ") and ".nrv format 5.0" in out
 
 
 def test_png_frames_are_numbered_by_frame_and_stale_ones_removed(cli, small_nrv: Path, tmp_path: Path) -> None:

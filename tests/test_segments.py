@@ -46,7 +46,7 @@ def test_three_segments_round_trip_and_a_range_reads_only_its_segments(cli, clip
     assert report["segments"] == 3 and report["frames"] == 48 and 0.85 <= report["bpp"] <= 1.0
     assert report["bytes"] == out.stat().st_size and not (tmp_path / "c48.nrv.parts").exists()
     info = json.loads(cli("info", out, "--json")[1])
-    assert info["format_version"] == "4.2" and info["videos_count"] == 1 and info["frames"] == 48
+    assert info["format_version"] == "5.0" and info["videos_count"] == 1 and info["frames"] == 48
     rows = [(s["segment"], s["first_frame"], s["frames"]) for s in info["segments"]]
     assert rows == [(0, 0, 16), (1, 16, 16), (2, 32, 16)]
     whole = tmp_path / "whole.mkv"

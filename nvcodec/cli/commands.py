@@ -23,6 +23,7 @@ from nvcodec.cli.helps import (
     SEGMENT_HELP,
     TIME_HELP,
     VIDEO_HELP,
+    YUV_HELP,
 )
 from nvcodec.cli.inputs import encode_input, input_video, make_reporter, parse_size
 from nvcodec.cli.output import print_bd_rates, print_info, print_result
@@ -115,6 +116,7 @@ def encode(
     workers: int | None = typer.Option(None, help="Segments fitted at a time, each in its own process [free cores]."),
     threads: int | None = typer.Option(None, help="CPU threads of the fit [the cores other processes leave free]."),
     camera: str | None = typer.Option(None, help=CAMERA_HELP),
+    yuv: bool | None = typer.Option(None, "--yuv/--rgb", help=YUV_HELP),
     size: str | None = typer.Option(None, "--size", help=RAW_SIZE_HELP),
     fps: str | None = typer.Option(None, "--fps", help=RAW_FPS_HELP),
     pix_fmt: str | None = typer.Option(None, "--pix-fmt", help=RAW_PIX_FMT_HELP),
@@ -131,7 +133,7 @@ def encode(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
         max_videos=max_videos, rd=rd, lam=lam, patch=patch, time=parse_duration(time) if time else None,
-        threads=threads, camera=camera,
+        threads=threads, camera=camera, yuv=yuv,
     )  # fmt: skip
     check_output(out, [input] if input else [], overwrite)
     if log is not None:

@@ -38,3 +38,7 @@ LOG_HELP = (
     "Write one JSON line per epoch to this file (stage, seconds, epoch, loss, psnr, lr; rd stages also bpp "
     "and lam) and the notes."
 )
+YUV_HELP = (
+    "--yuv: fit a yuv420p, yuv420p10le or yuv444p source's own planes (4:2:0 chroma at half size, "
+    "10 bits kept); --rgb: fit 8-bit RGB [--rgb]."
+)

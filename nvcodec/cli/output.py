@@ -112,6 +112,11 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
                 f"maps {c['motion_bytes']} bytes ({c['motion_bytes_per_frame']:.1f} a frame), "
                 f"frames move up to {c['largest_move_px']:.1f} px"
             )
+    for v in result[f"{kind}s"]:
+        if "pixels" in v:
+            px = v["pixels"]
+            coded = "its planes natively" if px["coding"] != "rgb" else "as 8-bit RGB"
+            _console().print(f"pixels ({kind} {v[kind]}): {px['source'] or 'an RGB'} source, coded {coded}")
     _print_provenance(result[f"{kind}s"], kind)
     table = Table(title="sections")
     for col in ("tag", "video", "bytes"):

@@ -25,8 +25,8 @@ from nvcodec.errors import CorruptFileError, NvcError
 from nvcodec.files import write_atomic
 
 MAGIC = b"\x89NRV\r\n\x1a\n"
-FORMAT_MAJOR = 4
-FORMAT_MINOR = 2
+FORMAT_MAJOR = 5
+FORMAT_MINOR = 0
 END_TAG = b"END "
 END_VIDEO = 0xFFFF
 MAX_SECTIONS = 1 << 16

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 from nvcodec.fit.clock import StageClock, lr_at
 from nvcodec.fit.losses import make_loss
 from nvcodec.models.patches import Window, tiles
+from nvcodec.models.planes import Loss, plane_loss
 from nvcodec.progress import Reporter
 
 
@@ -178,17 +179,28 @@ def lr_factor(step: int, total: int, warmup: float) -> float:
 
 
 class FrameSource:
-    """uint8 frames (T x H x W x 3) on a device, served as padded float batches in [0, 1].
+    """Integer frames (T x H x W x 3) on a device, served as padded float batches in [0, 1]: RGB
+    (uint8), or with ``sub`` > 0 the Y, U, V planes of a native fit, chroma repeated to full size
+    (:func:`~nvcodec.io.raw.upsampled_planes`), ``scale`` their largest value (255, or 1023 at 10
+    bits) and ``sub`` their chroma subsampling (1: 4:4:4, 2: 4:2:0).
 
     With ``context`` k > 0 the network input stacks frames i-k .. i+k along channels (clamped at
     the ends of the video, so the first and last frames stand in for missing neighbours).
     """
 
-    def __init__(self, frames: torch.Tensor, padded: tuple[int, int], context: int = 0) -> None:
+    def __init__(
+        self, frames: torch.Tensor, padded: tuple[int, int], context: int = 0, scale: float = 255.0, sub: int = 0
+    ) -> None:
         self.frames = frames
         self.height, self.width = int(frames.shape[1]), int(frames.shape[2])
         self.padded = padded
         self.context = context
+        self.scale, self.sub = scale, sub
+
+    def distortion(self, loss: Loss) -> Loss:
+        """``loss`` as this source's fit measures it: on the frames, or plane by plane with the
+        chroma stage (:func:`~nvcodec.models.planes.plane_loss`) for a native fit."""
+        return plane_loss(loss, self.sub) if self.sub else loss
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -201,13 +213,13 @@ class FrameSource:
 
     def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(padded network input, unpadded target frames N x 3 x h x w), floats in [0, 1]."""
-        target = self.frames[index].permute(0, 3, 1, 2).float().div_(255.0)
+        target = self.frames[index].permute(0, 3, 1, 2).float().div_(self.scale)
         if not self.context:
             return self._pad(target), target
         views = []
         for offset in range(-self.context, self.context + 1):
             near = (index + offset).clamp(0, len(self) - 1)
-            views.append(target if offset == 0 else self.frames[near].permute(0, 3, 1, 2).float().div_(255.0))
+            views.append(target if offset == 0 else self.frames[near].permute(0, 3, 1, 2).float().div_(self.scale))
         return self._pad(torch.cat(views, dim=1)), target
 
 
@@ -297,7 +309,7 @@ def fit(
     restores its frozen weights there). Each epoch's mean loss and PSNR go to the reporter as
     ``stage``'s progress."""
     opt = make_optimizer(trainable(model, table), cfg)
-    loss_fn = make_loss(cfg.loss)
+    loss_fn = source.distortion(make_loss(cfg.loss))
     params = dict(model.named_parameters())
     reporter.start(stage, epochs_run(cfg))
     model.train()

@@ -11,6 +11,8 @@ Sections of a video entry, in order (payloads; see ``docs/format.md``):
   model's fixed-point weights.
 * ``PROV`` (format 4.2, optional, right after ``MODL``): how the entry was made
   (:mod:`nvcodec.format.provenance`); the decoder does without it.
+* ``PIXF`` (format 5.0, optional, right after ``VHDR``): the source's pixel format and whether the
+  network codes its planes (:mod:`nvcodec.format.pixels`); absent: RGB.
 
 Shapes are never stored: the reader rebuilds the network on PyTorch's ``meta`` device from the
 config (allocating nothing) and takes the shapes from it.
@@ -35,6 +37,8 @@ from nvcodec.format.header import (
     read_meta,
     read_model,
 )
+from nvcodec.format.pixels import TAG as PIXELS_TAG
+from nvcodec.format.pixels import Pixels, pack_pixels, read_pixels
 from nvcodec.format.provenance import TAG as PROVENANCE_TAG
 from nvcodec.format.provenance import pack_provenance, read_provenance
 from nvcodec.format.tensors import pack_context_net, read_context_net, read_qtensor, write_qtensor
@@ -46,7 +50,8 @@ ENTRY_SECTIONS = (b"VHDR", b"MODL", b"PARM", b"EMBD")
 @dataclass
 class Entry:
     """One coded video: its metadata, model spec and config, quantized parameters and embeddings,
-    and how it was made (``provenance``: the ``PROV`` fields; None in files without one)."""
+    how it was made (``provenance``: the ``PROV`` fields; None in files without one) and its
+    pixels (``pixels``: the ``PIXF`` section; None: RGB from an unknown source)."""
 
     meta: VideoMeta
     spec: ModelSpec
@@ -54,6 +59,7 @@ class Entry:
     params: dict[str, QTensor]
     embeddings: dict[str, QTensor]
     provenance: dict[str, Any] | None = None
+    pixels: Pixels | None = None
 
 
 def _tensors(tensors: dict[str, QTensor]) -> ByteWriter:
@@ -76,6 +82,7 @@ def pack_entry(e: Entry, index: int = 0) -> list[Section]:
     made = [] if e.provenance is None else [Section(PROVENANCE_TAG, index, pack_provenance(e.provenance))]
     return [
         Section(b"VHDR", index, pack_meta(e.meta)),
+        *([] if e.pixels is None else [Section(PIXELS_TAG, index, pack_pixels(e.pixels))]),
         Section(b"MODL", index, pack_model(e.spec, e.config)),
         *made,
         *context,
@@ -104,7 +111,8 @@ def _read_entry(tags: dict[bytes, bytes], file_bytes: int) -> Entry:
     params = _read_tensors(r, shapes, context)
     embeddings = _read_tensors(ByteReader(tags[b"EMBD"]), model.embedding_shapes())
     made = read_provenance(tags[PROVENANCE_TAG]) if PROVENANCE_TAG in tags else None
-    return Entry(meta, spec, config, params, embeddings, made)
+    pixels = read_pixels(tags[PIXELS_TAG]) if PIXELS_TAG in tags else None
+    return Entry(meta, spec, config, params, embeddings, made, pixels)
 
 
 def unpack_entries(sections: list[Section], name: str) -> list[Entry]:

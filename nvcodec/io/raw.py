@@ -152,3 +152,38 @@ def rgb_to_planes(frame: np.ndarray, pix_fmt: str) -> tuple[np.ndarray, ...]:
     if planes is None:
         raise ValueError(f"{pix_fmt}: not a planar YUV format")
     return planes
+
+
+NATIVE_PIX_FMTS = ("yuv420p", "yuv420p10le", "yuv444p")
+"""Pixel formats whose planes an encode can fit natively (``--yuv``): :data:`RAW_PIX_FMTS`."""
+
+
+def planes_frame(planes: tuple[np.ndarray, ...], pix_fmt: str) -> av.VideoFrame:
+    """A PyAV frame of ``pix_fmt`` holding ``planes`` (Y, U, V at that format's sizes and depth)."""
+    height, width = planes[0].shape
+    frame = av.VideoFrame(width, height, pix_fmt)
+    wide = PLANAR_DEPTHS[pix_fmt] > 8
+    for plane, values in zip(frame.planes, planes, strict=True):
+        data = np.ascontiguousarray(values.astype("<u2" if wide else np.uint8)).view(np.uint8)
+        rows = np.zeros((plane.height, plane.line_size), np.uint8)
+        rows[:, : data.shape[1]] = data
+        plane.update(rows.tobytes())
+    return frame
+
+
+def planes_to_rgb(planes: tuple[np.ndarray, ...], pix_fmt: str) -> np.ndarray:
+    """``planes`` of ``pix_fmt`` as an H x W x 3 uint8 RGB frame, by FFmpeg's converter (the
+    conversion every YUV source's RGB frames got when read)."""
+    return planes_frame(planes, pix_fmt).to_ndarray(format="rgb24")
+
+
+def upsampled_planes(planes: tuple[np.ndarray, ...], pix_fmt: str) -> np.ndarray:
+    """Y, U, V planes of ``pix_fmt`` (each ... x h x w) as one ... x H x W x 3 array, chroma
+    repeated to the luma's size (what a native fit reads as its target; the decoder's chroma stage
+    averages each block back to one sample)."""
+    y, u, v = planes
+    height, width = y.shape[-2:]
+    sub = RAW_PIX_FMTS[pix_fmt][1]
+    if sub > 1:
+        u, v = (np.repeat(np.repeat(c, sub, axis=-2), sub, axis=-1)[..., :height, :width] for c in (u, v))
+    return np.stack([y, u, v], axis=-1)

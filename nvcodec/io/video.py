@@ -278,14 +278,18 @@ def check_output_type(path: Path | str, lossless: bool = False, pix_fmt: str | N
     _codec_for(Path(path), lossless, pix_fmt)
 
 
-def _chroma_fits(pix_fmt: str, frame: np.ndarray, fmt: str) -> str:
-    """4:2:0 needs even sides: odd-sized frames go to H.264 as 4:4:4 instead; a raw or Y4M output
-    asked for 4:2:0 cannot hold them."""
-    if not pix_fmt.startswith("yuv420p") or not (frame.shape[0] % 2 or frame.shape[1] % 2):
+def _chroma_fits(pix_fmt: str, size: tuple[int, int], fmt: str) -> str:
+    """4:2:0 needs even sides (``size``: height, width): odd-sized frames go to H.264 as 4:4:4
+    instead; a raw or Y4M output asked for 4:2:0 cannot hold them."""
+    if not pix_fmt.startswith("yuv420p") or not (size[0] % 2 or size[1] % 2):
         return pix_fmt
     if fmt in ("rawvideo", "yuv4mpegpipe"):
-        raise ValueError(f"{pix_fmt} needs an even width and height, not {frame.shape[1]}x{frame.shape[0]}")
+        raise ValueError(f"{pix_fmt} needs an even width and height, not {size[1]}x{size[0]}")
     return "yuv444p"
+
+
+def _rgb_frame(frame: np.ndarray) -> av.VideoFrame:
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
 
 
 def _encode_to(
@@ -294,7 +298,7 @@ def _encode_to(
     codec: str,
     pix_fmt: str,
     options: dict[str, str],
-    frames: Iterable[np.ndarray],
+    frames: Iterable[np.ndarray | av.VideoFrame],
     fps: Fraction,
     first: int = 0,
 ) -> int:
@@ -305,11 +309,15 @@ def _encode_to(
     with av.open(target, "w", format=fmt, options=muxer) as container:
         stream = None
         for frame in frames:
+            vf = (
+                frame
+                if isinstance(frame, av.VideoFrame)
+                else av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+            )
             if stream is None:
                 stream = container.add_stream(codec, rate=fps, options=options)
-                stream.pix_fmt = _chroma_fits(pix_fmt, frame, fmt)
-                stream.height, stream.width = frame.shape[:2]
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+                stream.pix_fmt = _chroma_fits(pix_fmt, (vf.height, vf.width), fmt)
+                stream.height, stream.width = vf.height, vf.width
             container.mux(stream.encode(vf))
             count += 1
         if stream is not None:
@@ -329,7 +337,7 @@ def _encode_checked(path: Path, codec: str, *args: object) -> int:
         raise NvcError(f"{path}: {codec} cannot write these frames ({exc}); try another output type") from None
 
 
-def _write_images(path: Path, frames: Iterable[np.ndarray], fps: Fraction, first: int) -> int:
+def _write_images(path: Path, frames: Iterable[np.ndarray | av.VideoFrame], fps: Fraction, first: int) -> int:
     """Numbered PNG files, file k holding frame k, moved into place once all are written; files of
     the same pattern that this write did not produce (an earlier decode's) are removed."""
     parent = path.parent if str(path.parent) else Path(".")
@@ -355,13 +363,14 @@ def _write_images(path: Path, frames: Iterable[np.ndarray], fps: Fraction, first
 
 def write_video(
     path: Path | str,
-    frames: Iterable[np.ndarray],
+    frames: Iterable[np.ndarray | av.VideoFrame],
     fps: Fraction,
     lossless: bool = False,
     pix_fmt: str | None = None,
     first: int = 0,
 ) -> int:
-    """Write uint8 RGB frames (H x W x 3 each) by extension; return how many were written. ``first``
+    """Write uint8 RGB frames (H x W x 3 each, or PyAV frames of any format, as a natively coded
+    video's planes come) by extension; return how many were written. ``first``
     is the index of the first frame (the number of its file in a PNG pattern); ``pix_fmt`` the
     pixel format of an H.264, Y4M or raw output (None: the type's default); H.264 outputs of
     odd-sized frames are 4:4:4 whatever ``pix_fmt`` asks."""

@@ -17,6 +17,7 @@ from nvcodec.compress import QTensor
 from nvcodec.container import FILE_FRAMING, packed_size, section_size
 from nvcodec.entropy import SpanError
 from nvcodec.format import Archive, Entry, Session, VideoMeta, pack_entry, pack_session
+from nvcodec.format.pixels import Pixels
 from nvcodec.models import ModelSpec
 
 
@@ -24,16 +25,17 @@ from nvcodec.models import ModelSpec
 class CodedSize:
     """Candidate files of one encode: the video ``meta`` coded by the model of ``spec`` with
     ``config``, each entry with the ``provenance`` fields (:mod:`nvcodec.pipeline.provenance`;
-    None: no ``PROV`` section, as in archives)."""
+    None: no ``PROV`` section, as in archives) and ``pixels`` (the ``PIXF`` record, None: none)."""
 
     meta: VideoMeta
     spec: ModelSpec
     config: Any
     provenance: dict[str, Any] | None = None
+    pixels: Pixels | None = None
 
     def entry(self, params: dict[str, QTensor], embeddings: dict[str, QTensor]) -> Entry:
         """The video entry these quantized parameters and embeddings make."""
-        return Entry(self.meta, self.spec, self.config, params, embeddings, self.provenance)
+        return Entry(self.meta, self.spec, self.config, params, embeddings, self.provenance, self.pixels)
 
     def entry_bytes(self, params: dict[str, QTensor], embeddings: dict[str, QTensor]) -> int:
         """Bytes of the one-video file holding this entry."""

@@ -6,19 +6,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from nvcodec.bitio import ReadError
 from nvcodec.container import SectionRef, index_nrv, read_nrv, read_payloads
-from nvcodec.errors import NvcError
+from nvcodec.errors import CorruptFileError, NvcError
 from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive, unpack_entries
+from nvcodec.format.pixels import TAG as PIXELS_TAG
+from nvcodec.format.pixels import Pixels, read_pixels
 from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments, segments_for
 from nvcodec.io import write_video
+from nvcodec.io.raw import PLANAR_DEPTHS, RAW_PIX_FMTS, planes_frame, planes_to_rgb
 from nvcodec.pipeline.options import resolve_device
 from nvcodec.pipeline.report import DecodeReport
 from nvcodec.progress import Reporter
-from nvcodec.render import build_decoder, dequantize_embeddings, render
+from nvcodec.render import build_decoder, dequantize_embeddings, render, render_planes
 
 FramesOf = Callable[[list[int], torch.device], Iterator[np.ndarray]]
 
@@ -33,8 +38,28 @@ def load_archive(path: Path) -> Archive:
     return unpack_archive(read_nrv(Path(path)), str(path))
 
 
+def native_format(entry: Entry) -> str | None:
+    """The pixel format whose planes ``entry``'s network outputs (None: it outputs RGB)."""
+    return entry.pixels.source if entry.pixels is not None and entry.pixels.native else None
+
+
+def render_entry_planes(entry: Entry, indices: list[int], device: torch.device) -> Iterator[tuple[np.ndarray, ...]]:
+    """The Y, U, V planes of frames ``indices`` of a natively coded entry, through the decoder's path."""
+    pix_fmt = native_format(entry)
+    if pix_fmt is None:
+        raise ValueError("the entry's network outputs RGB, not planes")
+    model = build_decoder(entry.spec, entry.config, entry.params, device)
+    embeddings = dequantize_embeddings(entry.embeddings, device)
+    layout = (PLANAR_DEPTHS[pix_fmt], RAW_PIX_FMTS[pix_fmt][1])
+    return render_planes(model, embeddings, indices, (entry.meta.height, entry.meta.width), device, layout)
+
+
 def render_entry(entry: Entry, indices: list[int], device: torch.device) -> Iterator[np.ndarray]:
-    """Frames ``indices`` of a video entry, through the decoder's path."""
+    """Frames ``indices`` of a video entry, through the decoder's path, as RGB (a natively coded
+    entry's planes converted as its source's frames were: :func:`~nvcodec.io.raw.planes_to_rgb`)."""
+    pix_fmt = native_format(entry)
+    if pix_fmt is not None:
+        return (planes_to_rgb(p, pix_fmt) for p in render_entry_planes(entry, indices, device))
     model = build_decoder(entry.spec, entry.config, entry.params, device)
     embeddings = dequantize_embeddings(entry.embeddings, device)
     return render(model, embeddings, indices, (entry.meta.height, entry.meta.width), device)
@@ -78,14 +103,20 @@ def segment_entry(path: Path, refs: list[SectionRef], k: int) -> Entry:
 
 
 def render_segments(
-    path: Path, refs: list[SectionRef], segments: list[Segment], indices: list[int], device: torch.device
-) -> Iterator[np.ndarray]:
+    path: Path,
+    refs: list[SectionRef],
+    segments: list[Segment],
+    indices: list[int],
+    device: torch.device,
+    renders: Callable[[Entry, list[int], torch.device], Iterator[Any]] = render_entry,
+) -> Iterator[Any]:
     """Frames ``indices`` (ascending) of a segmented file: each segment that holds some is read,
-    built and rendered in turn; the others are not read."""
+    built and rendered in turn by ``renders`` (RGB frames, or a native file's planes); the others
+    are not read."""
     for seg in segments_for(segments, min(indices), max(indices) + 1):
         local = [i - seg.first for i in indices if seg.first <= i < seg.end]
         if local:
-            yield from render_entry(segment_entry(path, refs, seg.index), local, device)
+            yield from renders(segment_entry(path, refs, seg.index), local, device)
 
 
 def open_video(path: Path, video: int) -> tuple[VideoMeta, FramesOf]:
@@ -108,6 +139,32 @@ def open_video(path: Path, video: int) -> tuple[VideoMeta, FramesOf]:
     if is_archive(sections):
         return archive.sessions[video].meta, lambda idx, dev: render_archive(archive, video, idx, dev)
     return entries[video].meta, lambda idx, dev: render_entry(entries[video], idx, dev)
+
+
+def _read_pixels(path: Path, payload: bytes) -> Pixels:
+    try:
+        return read_pixels(payload)
+    except ReadError as exc:
+        raise CorruptFileError(str(path), f"segment 0: {exc}") from None
+
+
+def _planes_of(path: Path, video: int) -> tuple[Pixels | None, Callable[..., Iterator[Any]] | None]:
+    """The pixels of video ``video`` (a segmented file's first segment's: they are alike) and, for
+    a natively coded one, a function (indices, device) -> its frames' planes; (None, None) for an
+    archive, which codes RGB from an unknown source."""
+    found = segmented(Path(path))
+    if found is not None:
+        refs, _, segments = found
+        marks = read_payloads(Path(path), [r for r in refs if r.tag == PIXELS_TAG and r.video == 0])
+        pixels = _read_pixels(path, marks[0].payload) if marks else None
+        planes = lambda idx, dev: render_segments(path, refs, segments, idx, dev, render_entry_planes)  # noqa: E731
+        return pixels, planes if pixels is not None and pixels.native else None
+    sections = read_nrv(Path(path))
+    if is_archive(sections):
+        return None, None
+    entry = unpack_entries(sections, str(path))[video]
+    native = entry.pixels is not None and entry.pixels.native
+    return entry.pixels, (lambda idx, dev: render_entry_planes(entry, idx, dev)) if native else None
 
 
 def _frame_range(path: Path, frames: tuple[int, int] | None, total: int) -> tuple[int, int]:
@@ -141,12 +198,19 @@ def decode_file(
     PNG pattern, file k holds frame k)."""
     reporter = reporter or Reporter()
     started = time.perf_counter()
-    meta, frames_of = open_video(path, video)
+    meta, rgb_of = open_video(path, video)
+    frames_of: Callable[[list[int], torch.device], Iterator[Any]] = rgb_of
     first, end = _frame_range(path, frames, meta.frames)
     dev = resolve_device(device)
+    pixels, planes_of = _planes_of(path, video)
+    source = pixels.source if pixels is not None else None
+    if pix_fmt is None and output.suffix.lower() in (".yuv", ".y4m") and source is not None:
+        pix_fmt = source  # a YUV output holds the source's own format unless asked otherwise
+    if planes_of is not None and source is not None and (pix_fmt == source or output.suffix.lower() != ".mp4"):
+        frames_of = lambda idx, dev: (planes_frame(p, source) for p in planes_of(idx, dev))  # noqa: E731
     reporter.start("decode", end - first)
 
-    def counted() -> Iterator[np.ndarray]:
+    def counted() -> Iterator[Any]:
         for frame in frames_of(list(range(first, end)), dev):
             reporter.advance(1)
             yield frame

@@ -16,9 +16,11 @@ import torch
 
 from nvcodec.errors import NvcError
 from nvcodec.io import Video
+from nvcodec.io.raw import planes_to_rgb
 from nvcodec.models import kmac_per_pixel
-from nvcodec.pipeline.decode import load_entries, render_entry
+from nvcodec.pipeline.decode import load_entries, native_format, render_entry, render_entry_planes
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.planes import pixels_of
 from nvcodec.pipeline.post import encode_post
 from nvcodec.pipeline.progressive import encode_archive
 from nvcodec.pipeline.rd import encode_rd
@@ -35,6 +37,7 @@ def encode_video(video: Video, output: Path, options: EncodeOptions, reporter: R
     A progressive model starts an archive with ``video`` as its video 0."""
     started = time.perf_counter()
     reporter = reporter or Reporter()
+    pixels_of(video, options)  # --yuv without planes to fit: refused before any work
     sizing = size_video(video, options)
     options = options.for_video(video.num_frames, video.height, video.width, sizing.config)
     with fit_threads(options.threads) as threads:
@@ -60,7 +63,15 @@ def _report(video: Video, output: Path, device: torch.device, stats: EncodeStats
     except NvcError:
         output.unlink(missing_ok=True)
         raise
-    rec = np.stack(list(render_entry(entry, list(range(entry.meta.frames)), device)))
+    every, native, planes = list(range(entry.meta.frames)), native_format(entry), None
+    if native is not None:
+        made = list(render_entry_planes(entry, every, device))
+        planes = tuple(np.stack([p[k] for p in made]) for k in range(3))
+        rec = np.stack([planes_to_rgb(p, native) for p in made])
+    else:
+        rec = np.stack(list(render_entry(entry, every, device)))
     count = entry.spec.transmitted_count(entry.config)
     kmac = kmac_per_pixel(entry.spec, entry.config, entry.meta.height, entry.meta.width)
-    return measured_report(video, rec, entry.spec.name, count, device, stats, kmac_per_pixel=kmac)
+    return measured_report(
+        video, rec, entry.spec.name, count, device, stats, planes, kmac_per_pixel=kmac, coding=native or "rgb"
+    )

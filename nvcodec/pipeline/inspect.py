@@ -23,6 +23,13 @@ def _depth(tensors: Iterable[QTensor]) -> int | None:
     return max((q.bits for q in tensors if 2 <= q.bits <= 16), default=None)
 
 
+def _pixels(entry: Entry) -> dict[str, Any]:
+    """An entry's ``PIXF`` as ``info`` shows it: the source's pixel format and what the network
+    outputs (``rgb``, or that format's planes)."""
+    assert entry.pixels is not None
+    return {"source": entry.pixels.source, "coding": entry.pixels.source if entry.pixels.native else "rgb"}
+
+
 def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
     """One row per video entry: model, metadata, transmitted values, bit depths, config."""
     return [
@@ -34,6 +41,7 @@ def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:
             "embed_bits": _depth(e.embeddings.values()),
             "kmac_per_pixel": kmac_per_pixel(e.spec, e.config, e.meta.height, e.meta.width),
             **({"provenance": e.provenance} if e.provenance is not None else {}),
+            **({"pixels": _pixels(e)} if e.pixels is not None else {}),
             "config": e.config,
         }
         for e in entries

@@ -171,6 +171,9 @@ class EncodeOptions:
             free, sampled when the encode starts and, timed, before every stage
             (:mod:`~nvcodec.pipeline.threads`). The same seed gives the same file at the same
             thread count.
+        yuv: fit the source's own Y, U and V planes (``--yuv``: 4:2:0 chroma at half size, the
+            source's bit depth; :mod:`nvcodec.models.planes`) instead of 8-bit RGB (``--rgb``);
+            needs a yuv420p, yuv420p10le or yuv444p source. None: RGB.
         camera: the camera-motion model a motion model (``hinerv-mc``) estimates and codes:
             ``translation``, ``rotzoom`` (shift, zoom and rotation) or ``affine``; ``none`` gives
             it a frame-sized canvas (no motion). None: ``rotzoom`` (:data:`DEFAULT_CAMERA`).
@@ -199,6 +202,7 @@ class EncodeOptions:
     training: Training = Training()
     threads: int | None = None
     camera: str | None = None
+    yuv: bool | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -293,6 +297,9 @@ def _validate(options: EncodeOptions) -> None:
         _check(1 <= options.threads <= MAX_THREADS, f"--threads {options.threads}: must be in 1..{MAX_THREADS}")
     _check(options.device in DEVICES, f"--device {options.device}: use {', '.join(DEVICES)}")
     _validate_camera(options)
+    if options.yuv:
+        _check(not options.spec.progressive, "--yuv: pfnr archives code RGB")
+        _check(options.patch is None, "--yuv fits whole frames (not with --patch: a patch may split a chroma block)")
     if options.patch is not None:
         _check(
             options.spec.capabilities.patches,

@@ -22,6 +22,7 @@ from nvcodec.models import NeuralVideoModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.planes import frame_source, pixels_of
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing, weight_arrays
@@ -39,11 +40,10 @@ def encode_post(
     device = resolve_device(options.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     config, budget = sizing.config, sizing.budget
-    cost = CodedSize(meta, options.spec, config, provenance(options))
+    cost = CodedSize(meta, options.spec, config, provenance(options), pixels_of(video, options))
     torch.manual_seed(options.seed)
     model = options.spec.build(config, with_encoder=True).to(device)
-    frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
-    source = FrameSource(frames, (config.height, config.width), options.spec.model_cls.context)
+    source = frame_source(video, config, options, device)
     epochs = options.planned_epochs
     fit_started = time.perf_counter()
     fit(model, source, options.fit_config(epochs), reporter)

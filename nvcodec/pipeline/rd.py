@@ -31,6 +31,7 @@ from nvcodec.metrics import mean_psnr
 from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
+from nvcodec.pipeline.planes import frame_source, pixels_of
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
@@ -173,11 +174,10 @@ def encode_rd(
     device = resolve_device(options.device)
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     config = sizing.config
-    cost = CodedSize(meta, options.spec, config, provenance(options))
+    cost = CodedSize(meta, options.spec, config, provenance(options), pixels_of(video, options))
     torch.manual_seed(options.seed)
     model = options.spec.build(config, with_encoder=True).to(device)
-    frames = torch.from_numpy(np.ascontiguousarray(video.frames)).to(device)
-    source = FrameSource(frames, (config.height, config.width), options.spec.model_cls.context)
+    source = frame_source(video, config, options, device)
     pixels = video.num_frames * video.height * video.width
     budget = sizing.budget if options.lam is None else None
     target = ratecontrol.TARGET_SHARE * budget.bpp if budget else None

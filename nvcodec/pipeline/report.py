@@ -58,7 +58,8 @@ class EncodeReport:
     ``psnr_y``, ``psnr_u``, ``psnr_v`` and the 6:1:1 ``psnr_yuv`` of the reconstruction converted
     to that format, against the source's own planes at its bit depth (None otherwise);
     ``kbps`` at the source's ``frame_rate``; ``kmac_per_pixel``: the decoder's multiply–accumulates
-    per pixel (:func:`~nvcodec.models.kmac_per_pixel`; None for archives)."""
+    per pixel (:func:`~nvcodec.models.kmac_per_pixel`; None for archives); ``coding``: what the
+    network outputs, ``rgb`` or the source's ``pix_fmt`` when it codes the planes natively."""
 
     model: str
     params: int
@@ -92,6 +93,7 @@ class EncodeReport:
     psnr_u: float | None = None
     psnr_v: float | None = None
     psnr_yuv: float | None = None
+    coding: str = "rgb"
     notes: list[str] = field(default_factory=list)
     reconstruction: np.ndarray | None = field(default=None, repr=False)
 
@@ -130,9 +132,17 @@ def float_quality(
 
 
 def measured_report(
-    source: Video, rec: np.ndarray, model: str, params: int, device: torch.device, stats: EncodeStats, **extra: Any
+    source: Video,
+    rec: np.ndarray,
+    model: str,
+    params: int,
+    device: torch.device,
+    stats: EncodeStats,
+    planes: tuple[np.ndarray, ...] | None = None,
+    **extra: Any,
 ) -> EncodeReport:
-    """The report of an encode: the decoder's reconstruction ``rec`` measured against the source."""
+    """The report of an encode: the decoder's reconstruction ``rec`` (RGB; and its ``planes``, for
+    a natively coded video) measured against the source."""
     ms, note = mean_ms_ssim(source.frames, rec)
     t, h, w = source.num_frames, source.height, source.width
     return EncodeReport(
@@ -160,15 +170,17 @@ def measured_report(
         frame_rate=float(source.fps),
         kbps=kbps(stats.bytes, t, float(source.fps)),
         reconstruction=rec,
-        **{**yuv_quality(source, rec), **extra},
+        **{**yuv_quality(source, rec, planes), **extra},
     )
 
 
-def yuv_quality(source: Video, rec: np.ndarray) -> dict[str, Any]:
-    """``pix_fmt`` and the PSNR-Y/U/V/YUV of ``rec`` (RGB frames) converted to the source's planar
-    YUV format, against the source's planes (:func:`~nvcodec.io.video_planes`); nothing for a
-    source that is not planar YUV."""
+def yuv_quality(source: Video, rec: np.ndarray, planes: tuple[np.ndarray, ...] | None = None) -> dict[str, Any]:
+    """``pix_fmt`` and the PSNR-Y/U/V/YUV of the reconstruction against the source's planes
+    (:func:`~nvcodec.io.video_planes`): ``planes`` where the decoder made them (native coding),
+    else ``rec`` (RGB frames) converted to the source's format; nothing for a source that is not
+    planar YUV."""
     if source.pix_fmt is None:
         return {}
     depth = PLANAR_DEPTHS[source.pix_fmt]
-    return {"pix_fmt": source.pix_fmt, **plane_psnr(video_planes(source), frames_to_planes(rec, source.pix_fmt), depth)}
+    got = planes if planes is not None else frames_to_planes(rec, source.pix_fmt)
+    return {"pix_fmt": source.pix_fmt, **plane_psnr(video_planes(source), got, depth)}

@@ -1,0 +1,44 @@
+"""What an encode fits: a video's RGB frames, or (``--yuv``) its source's own Y, U, V planes at
+their bit depth (:mod:`nvcodec.models.planes`), and the ``PIXF`` record that tells the decoder
+which (:mod:`nvcodec.format.pixels`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from nvcodec.errors import UsageError
+from nvcodec.fit import FrameSource
+from nvcodec.format.pixels import Pixels
+from nvcodec.io import Video, video_planes
+from nvcodec.io.raw import NATIVE_PIX_FMTS, RAW_PIX_FMTS, upsampled_planes
+from nvcodec.pipeline.options import EncodeOptions
+
+
+def pixels_of(video: Video, options: EncodeOptions) -> Pixels | None:
+    """The entry's pixels: its source's format where a file can name it, and whether the network
+    codes those planes (``options.yuv``); None for an RGB fit of another source.
+    :class:`~nvcodec.errors.UsageError` for ``--yuv`` without such a source."""
+    source = video.pix_fmt if video.pix_fmt in NATIVE_PIX_FMTS else None
+    if options.yuv:
+        if source is None:
+            raise UsageError(
+                f"{video.source}: --yuv fits a {', '.join(NATIVE_PIX_FMTS)} source's planes; "
+                f"this one is {video.pix_fmt or 'RGB'} (use --rgb)"
+            )
+        if RAW_PIX_FMTS[source][1] == 2 and (video.height % 2 or video.width % 2):
+            raise UsageError(f"{video.source}: --yuv with {source} needs an even width and height")
+    return None if source is None else Pixels(source, bool(options.yuv))
+
+
+def frame_source(video: Video, config: Any, options: EncodeOptions, device: torch.device) -> FrameSource:
+    """The fit's frames on ``device``, padded to ``config``'s frame size: RGB, or the source's
+    planes with chroma repeated to full size for a native fit."""
+    pixels, padded, context = pixels_of(video, options), (config.height, config.width), options.spec.model_cls.context
+    if pixels is None or not pixels.native or pixels.source is None:
+        return FrameSource(torch.from_numpy(np.ascontiguousarray(video.frames)).to(device), padded, context)
+    depth, sub = RAW_PIX_FMTS[pixels.source]
+    target = upsampled_planes(video_planes(video), pixels.source).astype(np.int32 if depth > 8 else np.uint8)
+    return FrameSource(torch.from_numpy(target).to(device), padded, context, float((1 << depth) - 1), sub)

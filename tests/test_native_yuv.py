@@ -1,0 +1,119 @@
+"""Native 4:2:0 / 10-bit coding (``--yuv``): the network fits the source's own planes and the
+decoder writes them back in the source's format; the encoder's plane PSNRs are those of the file
+a decode writes; the chroma stage; refusals."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nvcodec.container import Section, pack_nrv, read_nrv
+from nvcodec.format.pixels import TAG, Pixels, pack_pixels, read_pixels
+from nvcodec.io import synthetic_clip, write_video
+from nvcodec.io.raw import upsampled_planes
+from nvcodec.io.video import read_video
+from nvcodec.metrics import plane_psnr
+from nvcodec.models.planes import chroma, plane_loss
+
+SOURCES = {"yuv420p": "c_64x32_25fps_420.yuv", "yuv420p10le": "c_64x32_25fps_10bit_420.yuv", "yuv444p": "c.y4m"}
+
+
+@pytest.fixture(scope="module")
+def planar(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The 8x32x64 synthetic clip as raw 4:2:0 (8 and 10 bits) and as a 4:4:4 Y4M."""
+    d, clip = tmp_path_factory.mktemp("planar"), synthetic_clip(8, 32, 64, seed=3)
+    for pix_fmt, name in SOURCES.items():
+        write_video(d / name, clip, Fraction(25), pix_fmt=pix_fmt)
+    return {k: d / v for k, v in SOURCES.items()}
+
+
+@pytest.mark.parametrize("pix_fmt", list(SOURCES))
+def test_planes_round_trip_and_the_report_is_the_decoded_file_s(cli, planar, tmp_path: Path, pix_fmt: str) -> None:
+    src, nrv = planar[pix_fmt], tmp_path / "n.nrv"
+    code, out, err = cli("encode", src, "-o", nrv, "--yuv", "--params", "3000", "--epochs", "3", "--json", "-q")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["coding"] == report["pix_fmt"] == pix_fmt
+    rec = tmp_path / f"r{src.suffix}"
+    code, _, err = cli("decode", nrv, "-o", rec, "-q")  # no --pix-fmt: the source's format
+    assert code == 0, err
+    size = {"size": "64x32", "pix_fmt": pix_fmt} if src.suffix == ".yuv" else {}
+    got, want = _planes(rec, **size), _planes(src, **size)
+    assert [p.shape for p in got] == [p.shape for p in want] and got[0].dtype == want[0].dtype
+    depth = 10 if pix_fmt.endswith("10le") else 8
+    measured = plane_psnr(want, got, depth)
+    for k in ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv"):
+        assert measured[k] == pytest.approx(report[k], abs=1e-9), k
+    info = json.loads(cli("info", nrv, "--json")[1])["videos"][0]
+    assert info["pixels"] == {"source": pix_fmt, "coding": pix_fmt}
+
+
+def _planes(path: Path, size: str | None = None, pix_fmt: str | None = None) -> tuple[np.ndarray, ...]:
+    from nvcodec.io.raw import raw_format
+
+    form = raw_format(path, size, "25", pix_fmt) if size else None
+    video = read_video(path, raw=form)
+    assert video.planes is not None
+    return video.planes
+
+
+def test_an_rgb_fit_of_a_4_2_0_source_decodes_to_its_format_by_default(cli, planar, tmp_path: Path) -> None:
+    nrv, rec = tmp_path / "r.nrv", tmp_path / "r.y4m"
+    assert cli("encode", planar["yuv420p10le"], "-o", nrv, "--params", "3000", "--epochs", "1", "-q")[0] == 0
+    assert cli("decode", nrv, "-o", rec, "-q")[0] == 0
+    assert read_video(rec).pix_fmt == "yuv420p10le"
+    info = json.loads(cli("info", nrv, "--json")[1])["videos"][0]
+    assert info["pixels"] == {"source": "yuv420p10le", "coding": "rgb"}
+
+
+def test_a_native_file_decodes_to_rgb_outputs_too(cli, planar, tmp_path: Path) -> None:
+    nrv = tmp_path / "n.nrv"
+    assert cli("encode", planar["yuv420p"], "-o", nrv, "--yuv", "--params", "3000", "--epochs", "1", "-q")[0] == 0
+    assert cli("decode", nrv, "-o", tmp_path / "r.mkv", "-q")[0] == 0
+    assert read_video(tmp_path / "r.mkv").frames.shape == (8, 32, 64, 3)
+
+
+def test_yuv_needs_a_planar_source(cli, clip_dir: Path, tmp_path: Path) -> None:
+    code, out, err = cli("encode", clip_dir / "tiny.mkv", "-o", tmp_path / "x.nrv", "--yuv", "--epochs", "1")
+    assert code != 0 and out == "" and len(err.strip().splitlines()) == 1 and "--yuv" in err, err
+    assert not (tmp_path / "x.nrv").exists()
+
+
+def test_the_chroma_stage_averages_blocks_back_to_the_planes() -> None:
+    rng = np.random.default_rng(0)
+    planes = (rng.integers(0, 1024, (2, 6, 8)), rng.integers(0, 1024, (2, 3, 4)), rng.integers(0, 1024, (2, 3, 4)))
+    full = torch.from_numpy(upsampled_planes(planes, "yuv420p10le")).permute(0, 3, 1, 2).double()
+    assert torch.equal(full[:, 0], torch.from_numpy(planes[0]).double())
+    assert torch.equal(chroma(full, 2), torch.from_numpy(np.stack(planes[1:], axis=1)).double())
+    out = full + 1.0  # every sample off by one: luma and chroma weighted 6:2 of an L1 loss of 1
+    assert float(plane_loss(lambda a, b: (a - b).abs().mean(), 2)(out, full)) == pytest.approx(1.0)
+
+
+def test_a_pixel_record_out_of_range_is_refused(cli, small_nrv: Path, tmp_path: Path) -> None:
+    assert read_pixels(pack_pixels(Pixels("yuv420p", True))) == Pixels("yuv420p", True)
+    for payload in (b"\x09\x00", b"\x01\x02", b"\x00\x01", b"\x01"):
+        with pytest.raises(ValueError):
+            read_pixels(payload)
+    sections = read_nrv(small_nrv)
+    bad = tmp_path / "bad.nrv"
+    bad.write_bytes(pack_nrv([sections[0], Section(TAG, 0, b"\x07\x01"), *sections[1:]]))
+    code, out, err = cli("decode", bad, "-o", tmp_path / "o.y4m")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "pixel format" in err
+    assert not (tmp_path / "o.y4m").exists()
+
+
+def test_a_segmented_native_file_decodes_its_planes_range_by_range(cli, tmp_path: Path) -> None:
+    src, nrv = tmp_path / "s.y4m", tmp_path / "s.nrv"
+    write_video(src, synthetic_clip(12, 32, 64, seed=5), Fraction(25), pix_fmt="yuv420p")
+    args = ("--yuv", "--params", "4000", "--epochs", "1", "--segment", "6", "-q")
+    assert cli("encode", src, "-o", nrv, *args)[0] == 0
+    assert cli("decode", nrv, "-o", tmp_path / "all.y4m", "-q")[0] == 0
+    assert cli("decode", nrv, "-o", tmp_path / "part.y4m", "--frames", "4:9", "-q")[0] == 0
+    whole, part = _planes(tmp_path / "all.y4m"), _planes(tmp_path / "part.y4m")
+    assert all(np.array_equal(w[4:9], p) for w, p in zip(whole, part, strict=True))
+    assert read_video(tmp_path / "part.y4m").pix_fmt == "yuv420p"
