@@ -5,7 +5,7 @@ uint8 frames), and today's encoder must rewrite the entries marked ``reproduce``
 
 A failure here means a decoder change altered what an existing file decodes to (do not regenerate the
 file: that hides the regression), or the encoder's output changed (then, if intended, regenerate that
-entry: ``python tests/golden/make_golden.py hnerv-4.2.nrv``), or a golden file was edited.
+entry: ``python tests/golden/make_golden.py hnerv-5.0.nrv``), or a golden file was edited.
 
 The decoder is float arithmetic: its exact frames depend on the torch thread count (the tests set the
 manifest's), the CPU kernels (hashes are kept per ``machine/capability``: x86_64 AVX512, AVX2,
@@ -35,7 +35,7 @@ GOLDEN = Path(__file__).parent / "golden"
 MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
 FILES = MANIFEST["files"]
 CURRENT = f"{FORMAT_MAJOR}.{FORMAT_MINOR}"
-OLDER = ("1.0", "1.1", "2.0", "3.0", "4.0", "4.1")  # what docs/format.md promises the reader still reads
+OLDER = ("1.0", "1.1", "2.0", "3.0", "4.0", "4.1", "4.2")  # what docs/format.md promises the reader still reads
 SUM_SLACK = 8  # a frame's channel sum may move this much where no exact hash applies (rounding flips)
 
 
@@ -121,9 +121,9 @@ def test_encode_reproduces_golden_file(cli, tmp_path: Path, entry: dict) -> None
         pytest.skip(f"the encode's bytes are known for {sorted(entry['reproduce'])} only: {why}")
     paths = {"out": tmp_path / entry["name"]}
     for name, c in MANIFEST["clips"].items():
-        paths[name] = tmp_path / f"{name}.mkv"
+        paths[name] = tmp_path / (f"{name}.y4m" if "pix_fmt" in c else f"{name}.mkv")
         clip = synthetic_clip(c["frames"], c["height"], c["width"], seed=c["seed"])
-        write_video(paths[name], clip, Fraction(c["fps"]))
+        write_video(paths[name], clip, Fraction(c["fps"]), pix_fmt=c.get("pix_fmt"))
     for step in entry["made_by"]["argv"]:
         argv = [str(paths[a[1:-1]]) if a.startswith("{") and a.endswith("}") else a for a in step]
         code, _, err = cli(*argv)

@@ -30,7 +30,7 @@ The decoder is float arithmetic, so its frames are exact only for one way of doi
 Usage, from the repository root in the project's venv:
 
     python tests/golden/make_golden.py                  # rewrite every current-version entry
-    python tests/golden/make_golden.py hnerv-4.2.nrv    # only the entries named
+    python tests/golden/make_golden.py hnerv-5.0.nrv    # only the entries named
     python tests/golden/make_golden.py --list           # the entries this script knows, and their commits
     python tests/golden/make_golden.py --rehash NAME    # keep the file, record its decode again (this platform)
 
@@ -43,10 +43,10 @@ while nvcodec/ is being edited, run it with a worktree of HEAD on the path:
     PYTHONPATH=/tmp/nv-head python tests/golden/make_golden.py
 
 When to regenerate: only when the *encoder's* output changes on purpose (the reproduce test then
-fails: regenerate those entries, e.g. ``make_golden.py hnerv-4.2.nrv``). Never regenerate an entry
+fails: regenerate those entries, e.g. ``make_golden.py hnerv-5.0.nrv``). Never regenerate an entry
 because today's decoder no longer reproduces its frames: that is the regression these files exist to
-catch. When the writer's format version changes (as from 4.1 to 4.2), the old entries become old-version
-entries: move their specs from CURRENT to OLD with the commit that wrote them, and add 4.2 entries.
+catch. When the writer's format version changes (as from 4.2 to 5.0), the old entries become old-version
+entries: move their specs from CURRENT to OLD with the commit that wrote them, and add new entries.
 ``--rehash`` (with the entry's writer commit on the path; it checks) adds the hashes of a machine
 whose platform the manifest lacks, without touching the files.
 
@@ -97,10 +97,12 @@ LEVELS: dict[str, dict[str, str]] = {
     "DEFAULT": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "SSE41", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
 }
 
-# Input clips: synthetic_clip(frames, height, width, seed) written with write_video(path, clip, 25/1).
+# Input clips: synthetic_clip(frames, height, width, seed) written with write_video(path, clip, 25/1)
+# as FFV1 .mkv, or, with a pix_fmt, as a .y4m of that format.
 CLIPS: dict[str, dict[str, Any]] = {
     "tiny": {"frames": 8, "height": 32, "width": 64, "seed": 0, "fps": "25/1"},
     "tiny_b": {"frames": 8, "height": 32, "width": 64, "seed": 1, "fps": "25/1"},
+    "tiny_420": {"frames": 8, "height": 32, "width": 64, "seed": 0, "fps": "25/1", "pix_fmt": "yuv420p"},
 }
 
 COMMON = ["--params", "3000", "--epochs", "1", "--seed", "0", "--device", "cpu", "-q"]
@@ -116,9 +118,10 @@ APPEND = ["append", "{out}", "{tiny_b}", "--epochs", "1", "--seed", "0", "--devi
 # Entries the current code writes: name -> commands ({out}: the file; {clip name}: that clip's path),
 # videos in the file, and whether the test re-encodes it byte for byte.
 CURRENT: dict[str, dict[str, Any]] = {
-    **{f"{m}-4.2.nrv": {"steps": [_encode(m)], "videos": 1, "reproduce": m == "hnerv"} for m in MODELS},
-    "hnerv-segments-4.2.nrv": {"steps": [_encode("hnerv", "--segment", "4")], "videos": 1, "reproduce": False},
-    "pfnr-2videos-4.2.nrv": {"steps": [_encode("pfnr"), APPEND], "videos": 2, "reproduce": False},
+    **{f"{m}-5.0.nrv": {"steps": [_encode(m)], "videos": 1, "reproduce": m == "hnerv"} for m in MODELS},
+    "hnerv-segments-5.0.nrv": {"steps": [_encode("hnerv", "--segment", "4")], "videos": 1, "reproduce": False},
+    "pfnr-2videos-5.0.nrv": {"steps": [_encode("pfnr"), APPEND], "videos": 2, "reproduce": False},
+    "hnerv-yuv420p-5.0.nrv": {"steps": [_encode("hnerv", "--yuv", clip="tiny_420")], "videos": 1, "reproduce": True},
 }
 
 # Entries written by old commits (the newest commit that wrote each version), kept as they are. (The
@@ -130,6 +133,7 @@ _V = {
     "2.0": "346f833ea05aca48620f4c90c093870a543906a1",
     "3.0": "f00bdd7a6b9ba8f7d0bdd0b55434b15229c740d9",
     "4.0": "8644adda47e9fb5757f592c435af0e5a29f12761",
+    "4.2": "5811f8f6156f5b152691ca9a7b052ad30c6a33da",
 }
 _W41 = {  # format 4.1 entries: each was written by the commit that last changed its model's output
     "hfe-hnerv-4.1.nrv": "64f10a638ed69751ed5e51372f0a2ab25ad01566",
@@ -160,6 +164,9 @@ OLD: dict[str, dict[str, Any]] = {
         "videos": 1,
     },
     "pfnr-2videos-4.1.nrv": {"commit": _W41["pfnr-2videos-4.1.nrv"], "steps": [_encode("pfnr"), APPEND], "videos": 2},
+    **{f"{m}-4.2.nrv": {"commit": _V["4.2"], "steps": [_encode(m)], "videos": 1} for m in MODELS},
+    "hnerv-segments-4.2.nrv": {"commit": _V["4.2"], "steps": [_encode("hnerv", "--segment", "4")], "videos": 1},
+    "pfnr-2videos-4.2.nrv": {"commit": _V["4.2"], "steps": [_encode("pfnr"), APPEND], "videos": 2},
 }
 
 
@@ -237,9 +244,9 @@ def write_clips(directory: Path) -> dict[str, Path]:
 
     paths = {}
     for name, c in CLIPS.items():
-        paths[name] = directory / f"{name}.mkv"
+        paths[name] = directory / (f"{name}.y4m" if "pix_fmt" in c else f"{name}.mkv")
         clip = synthetic_clip(c["frames"], c["height"], c["width"], seed=c["seed"])
-        write_video(paths[name], clip, Fraction(c["fps"]))
+        write_video(paths[name], clip, Fraction(c["fps"]), pix_fmt=c.get("pix_fmt"))
     return paths
 
 
