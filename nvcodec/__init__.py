@@ -1,19 +1,19 @@
 """nvcodec: a neural video codec. A NeRV-family network is overfitted to a video, pruned,
 quantized and entropy-coded into one self-describing ``.nrv`` file that decodes on its own.
 
-The Python API (:mod:`nvcodec.api`): ``nvcodec.encode``, ``nvcodec.decode`` and ``nvcodec.info``,
-loaded on first use so that ``import nvcodec`` stays light.
+The Python API (:mod:`nvcodec.api`): ``nvcodec.encode``, ``nvcodec.decode``,
+``nvcodec.decode_planes`` and ``nvcodec.info``, loaded on first use so that ``import nvcodec`` stays light.
 """
 
 from typing import Any
 
 __version__ = "0.3.0"
-__all__ = ["__version__", "decode", "encode", "info"]
+__all__ = ["__version__", "decode", "decode_planes", "encode", "info"]
 
 
 def __getattr__(name: str) -> Any:
-    """``encode``, ``decode`` and ``info`` from :mod:`nvcodec.api`, imported when first asked for."""
-    if name in ("encode", "decode", "info"):
+    """The functions of :mod:`nvcodec.api`, imported when first asked for."""
+    if name in ("encode", "decode", "decode_planes", "info"):
         from nvcodec import api
 
         return getattr(api, name)

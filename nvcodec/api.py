@@ -97,6 +97,16 @@ def decode(path: str | Path, frames: tuple[int, int] | None = None, video: int =
     return pipeline.decode_frames(Path(path), frames, device, video)[1]
 
 
+def decode_planes(
+    path: str | Path, frames: tuple[int, int] | None = None, video: int = 0, device: str = "auto"
+) -> tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The source's pixel format and the Y, U, V planes (each T x h x w; uint8, or uint16 at 10
+    bits) of frames ``a:b`` of video ``video``, as a ``.y4m`` decode writes them: a video coded
+    with ``yuv=True`` gives its planes exactly as decoded. An error for a file that names no planar
+    source format (an RGB source)."""
+    return pipeline.decode_planes(Path(path), frames, device, video)
+
+
 def info(path: str | Path) -> dict[str, Any]:
     """What the ``info`` command prints as JSON: format version, videos, models, sections."""
     return pipeline.file_info(Path(path))

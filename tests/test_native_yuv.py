@@ -117,3 +117,26 @@ def test_a_segmented_native_file_decodes_its_planes_range_by_range(cli, tmp_path
     whole, part = _planes(tmp_path / "all.y4m"), _planes(tmp_path / "part.y4m")
     assert all(np.array_equal(w[4:9], p) for w, p in zip(whole, part, strict=True))
     assert read_video(tmp_path / "part.y4m").pix_fmt == "yuv420p"
+
+
+def test_the_api_decodes_a_native_file_s_planes(planar, small_nrv: Path, tmp_path: Path) -> None:
+    import nvcodec
+    from nvcodec.errors import NvcError
+
+    nrv = tmp_path / "n.nrv"
+    nvcodec.encode(planar["yuv420p10le"], nrv, yuv=True, params=3000, epochs=1, size="64x32")
+    pix_fmt, (y, u, v) = nvcodec.decode_planes(nrv, frames=(2, 5))
+    assert pix_fmt == "yuv420p10le" and y.shape == (3, 32, 64) and u.shape == v.shape == (3, 16, 32)
+    assert y.dtype == np.uint16
+    assert cli_planes_equal(nrv, tmp_path, (y, u, v))
+    with pytest.raises(NvcError, match="no planar YUV source"):
+        nvcodec.decode_planes(small_nrv)
+
+
+def cli_planes_equal(nrv: Path, tmp_path: Path, planes: tuple[np.ndarray, ...]) -> bool:
+    """Whether a decode of frames 2:5 to Y4M writes ``planes``."""
+    from nvcodec.pipeline import decode_file
+
+    decode_file(nrv, tmp_path / "d.y4m", frames=(2, 5), device="cpu")
+    return all(np.array_equal(a, b) for a, b in zip(_planes(tmp_path / "d.y4m"), planes, strict=True))
+

@@ -20,7 +20,7 @@ any of its stages runs a torch operation: encoder, report and decoder compute al
 """
 
 from nvcodec.numerics import flush_subnormals
-from nvcodec.pipeline.decode import decode_file, decode_frames, load_archive, load_entries
+from nvcodec.pipeline.decode import decode_file, decode_frames, decode_planes, load_archive, load_entries
 from nvcodec.pipeline.encode import encode_video
 from nvcodec.pipeline.inspect import file_info
 from nvcodec.pipeline.options import DEFAULT_BPP, EncodeOptions, resolve_device
@@ -38,6 +38,7 @@ __all__ = [
     "append_video",
     "decode_file",
     "decode_frames",
+    "decode_planes",
     "encode_archive",
     "encode_source",
     "encode_video",

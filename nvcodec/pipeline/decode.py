@@ -18,7 +18,7 @@ from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive
 from nvcodec.format.pixels import TAG as PIXELS_TAG
 from nvcodec.format.pixels import Pixels, read_pixels
 from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments, segments_for
-from nvcodec.io import write_video
+from nvcodec.io import frames_to_planes, write_video
 from nvcodec.io.raw import PLANAR_DEPTHS, RAW_PIX_FMTS, planes_frame, planes_to_rgb
 from nvcodec.pipeline.options import resolve_device
 from nvcodec.pipeline.report import DecodeReport
@@ -181,6 +181,25 @@ def decode_frames(
     meta, frames_of = open_video(path, video)
     first, end = _frame_range(path, frames, meta.frames)
     return meta, np.stack(list(frames_of(list(range(first, end)), resolve_device(device))))
+
+
+def decode_planes(
+    path: Path, frames: tuple[int, int] | None = None, device: str = "auto", video: int = 0
+) -> tuple[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pixel format and Y, U, V planes (each T x h x w) of frames ``a:b`` of video ``video``, in
+    its source's format: a natively coded video's planes as decoded, an RGB-coded one's frames
+    converted as a ``.y4m`` decode converts them; :class:`~nvcodec.errors.NvcError` for a video
+    whose file names no planar source format."""
+    pixels, planes_of = _planes_of(path, video)
+    if pixels is None or pixels.source is None:
+        raise NvcError(f"{path}: video {video} names no planar YUV source format (decode it as RGB)")
+    if planes_of is None:
+        return pixels.source, frames_to_planes(decode_frames(path, frames, device, video)[1], pixels.source)
+    meta, _ = open_video(path, video)
+    first, end = _frame_range(path, frames, meta.frames)
+    made = list(planes_of(list(range(first, end)), resolve_device(device)))
+    y, u, v = (np.stack([p[k] for p in made]) for k in range(3))
+    return pixels.source, (y, u, v)
 
 
 def decode_file(
