@@ -140,3 +140,18 @@ def cli_planes_equal(nrv: Path, tmp_path: Path, planes: tuple[np.ndarray, ...]) 
     decode_file(nrv, tmp_path / "d.y4m", frames=(2, 5), device="cpu")
     return all(np.array_equal(a, b) for a, b in zip(_planes(tmp_path / "d.y4m"), planes, strict=True))
 
+
+def test_the_planes_are_weighted_as_the_6_1_1_psnr_weighs_them() -> None:
+    torch.manual_seed(0)
+    target = torch.rand(2, 3, 8, 8, dtype=torch.float64)
+    out = (target + 0.1 * torch.randn_like(target) * torch.tensor([1.0, 0.2, 0.5]).view(1, 3, 1, 1)).requires_grad_()
+    mse = lambda a, b: ((a - b) ** 2).mean()  # noqa: E731
+    loss = plane_loss(mse, 2)(out, target)
+    (grad,) = torch.autograd.grad(loss, out)
+    # the 6:1:1 mean of the planes' log-distortions, scaled by the loss's own value, has the same gradient
+    y, c, t = out[:, :1], chroma(out, 2), chroma(target, 2)
+    logs = 6 * mse(y, target[:, :1]).log() + mse(c[:, :1], t[:, :1]).log() + mse(c[:, 1:], t[:, 1:]).log()
+    (want,) = torch.autograd.grad(float(loss) * logs / 8, out)
+    assert torch.allclose(grad, want)
+    fixed = plane_loss(mse, 2, adaptive=False)(out, target)
+    assert float(fixed) == pytest.approx(float(loss))  # the same value, weighted by the shares alone

@@ -49,6 +49,8 @@ class FitConfig:
         clock: run by the wall clock (:class:`~nvcodec.fit.clock.StageClock`) instead of
             ``epochs`` and ``span``: whole frames, the steps shuffled as ever, the schedule
             following the clock's progress until its ``end``.
+        plane_shares: a native fit weighs each plane's loss by its metric share over its current
+            value (:func:`~nvcodec.models.planes.plane_loss`); False: by the shares alone.
     """
 
     epochs: int
@@ -65,6 +67,7 @@ class FitConfig:
     betas: tuple[float, float] = (0.9, 0.999)
     clip: float = 0.0
     clock: StageClock | None = None
+    plane_shares: bool = True
 
 
 PATCH_MULTIPLE = 8
@@ -197,10 +200,11 @@ class FrameSource:
         self.context = context
         self.scale, self.sub = scale, sub
 
-    def distortion(self, loss: Loss) -> Loss:
+    def distortion(self, loss: Loss, shares: bool = True) -> Loss:
         """``loss`` as this source's fit measures it: on the frames, or plane by plane with the
-        chroma stage (:func:`~nvcodec.models.planes.plane_loss`) for a native fit."""
-        return plane_loss(loss, self.sub) if self.sub else loss
+        chroma stage (:func:`~nvcodec.models.planes.plane_loss`, ``shares`` its weighting) for a
+        native fit."""
+        return plane_loss(loss, self.sub, shares) if self.sub else loss
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -309,7 +313,7 @@ def fit(
     restores its frozen weights there). Each epoch's mean loss and PSNR go to the reporter as
     ``stage``'s progress."""
     opt = make_optimizer(trainable(model, table), cfg)
-    loss_fn = source.distortion(make_loss(cfg.loss))
+    loss_fn = source.distortion(make_loss(cfg.loss), cfg.plane_shares)
     params = dict(model.named_parameters())
     reporter.start(stage, epochs_run(cfg))
     model.train()

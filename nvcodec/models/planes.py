@@ -1,7 +1,7 @@
 """The output stage of native YUV coding: a network's three outputs (in [0, 1]) read as Y, U and
-V, the chroma averaged over ``sub`` x ``sub`` blocks to the format's own samples (Cool-chic's way of
-coding 4:2:0 with one synthesis: every model keeps its full-size output, and only the stage knows
-the format). Shared by the fit (its distortion) and the decoder (the planes it writes).
+V, the chroma averaged over ``sub`` x ``sub`` blocks to the format's own samples: every model keeps
+its full-size output, and only the stage knows the format. Shared by the fit (its distortion) and
+the decoder (the planes it writes).
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import torch
 from torch.nn import functional as F
 
 LUMA_WEIGHT = 6 / 8
-"""Share of the distortion a native fit gives luma: the field's 6:1:1 weighting of Y, U and V."""
+"""Luma's share in the field's 6:1:1 weighting of the Y, U and V PSNRs (each chroma plane: 1/8)."""
+
+TINY_LOSS = 1e-12
+"""Floor of a plane's loss where it divides (a plane fitted exactly)."""
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -24,13 +27,24 @@ def chroma(out: torch.Tensor, sub: int) -> torch.Tensor:
     return uv if sub == 1 else F.avg_pool2d(uv, sub, ceil_mode=True)
 
 
-def plane_loss(loss: Loss, sub: int) -> Loss:
+def plane_loss(loss: Loss, sub: int, adaptive: bool = True) -> Loss:
     """``loss`` applied plane by plane to native outputs against upsampled targets
-    (:func:`nvcodec.io.raw.upsampled_planes`, whose chroma blocks average back exactly): luma
-    weighted :data:`LUMA_WEIGHT`, the two chroma planes the rest."""
+    (:func:`nvcodec.io.raw.upsampled_planes`, whose chroma blocks average back exactly), weighted
+    as the field's metric weighs them: the 6:1:1 mean of the planes' PSNRs is a weighted mean of
+    log-distortions, whose gradient weighs each plane's distortion by its share over its current
+    value. So each plane's loss is scaled by ``share / loss`` (held constant in the step) and the
+    sum by the 6:1:1 mean of the losses, which is also the value returned: planes fitted worse
+    get no more weight than the metric gives them, planes fitted better no less. ``adaptive``
+    False: the planes' losses weighted by their shares alone."""
 
     def planes(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        luma = loss(out[:, :1], target[:, :1])
-        return LUMA_WEIGHT * luma + (1 - LUMA_WEIGHT) * loss(chroma(out, sub), chroma(target, sub))
+        uv_out, uv_target = chroma(out, sub), chroma(target, sub)
+        parts = [loss(out[:, :1], target[:, :1]), loss(uv_out[:, :1], uv_target[:, :1])]
+        parts.append(loss(uv_out[:, 1:], uv_target[:, 1:]))
+        shares = (LUMA_WEIGHT, (1 - LUMA_WEIGHT) / 2, (1 - LUMA_WEIGHT) / 2)
+        if not adaptive:
+            return sum(w * p for w, p in zip(shares, parts, strict=True))
+        level = sum(w * p.detach() for w, p in zip(shares, parts, strict=True))
+        return level * sum(w * p / p.detach().clamp_min(TINY_LOSS) for w, p in zip(shares, parts, strict=True))
 
     return planes

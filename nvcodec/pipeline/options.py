@@ -93,6 +93,9 @@ class Training:
             (:class:`~nvcodec.fit.clock.StageClock`): on a steady machine the same options give
             the same steps, learning rates and bytes, and the budgets the time binds to one
             network train it alike. None: the learning rate follows the wall clock step by step.
+        plane_shares: a native (``--yuv``) fit weighs each plane's loss by its 6:1:1 share over its
+            current value, as the metric's gradient does (:func:`~nvcodec.models.planes.plane_loss`);
+            False: by the shares alone.
     """
 
     warmup_share: float = 0.5
@@ -109,6 +112,7 @@ class Training:
     lr_warmup: float | None = 0.3
     size_steps: int | None = 3000
     plan_tolerance: float | None = 0.15
+    plane_shares: bool = True
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
         """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""
@@ -258,6 +262,7 @@ class EncodeOptions:
             seed=self.seed,
             patch=self.patch or 0,
             fused=self.training.fused_adam,
+            plane_shares=self.training.plane_shares,
         )
 
 
