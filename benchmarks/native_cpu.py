@@ -1,11 +1,12 @@
-"""Native 4:2:0 coding against the RGB path: each clip, as a 4:2:0 Y4M (8 bits; ``synthetic10``:
-10 bits), is encoded by today's default model at ``--time`` T and three budgets, with ``--rgb``
-(the network fits 8-bit RGB) and ``--yuv`` (it fits the source's planes), each in a fresh process
-of this tree's CLI. Every figure is measured here from the written file: bpp from its size, the
-6:1:1 YUV PSNR (and PSNR-Y/U/V) of the planes a decode to Y4M writes (the source's format) against
-the source's planes, the RGB PSNR of the decoder's RGB frames against the source's RGB frames (as
-FFmpeg converts the planes). BD-rates of ``yuv`` against ``rgb`` in both metrics, and of both
-against x265 medium (encoding the source's RGB frames as yuv420p, measured on the same planes).
+"""Native 4:2:0 coding against the RGB path: each clip, as a 4:2:0 Y4M (8 bits; ``synthetic10``: 10
+bits), is encoded by today's default model at ``--time`` T and three budgets, with ``--rgb`` (the
+network fits 8-bit RGB) and ``--yuv`` (it fits the source's planes), each in a fresh process of
+this tree's API (``--one``; :data:`ARMS`). Every figure is measured here from the written file: bpp
+from its size, the 6:1:1 YUV PSNR (and PSNR-Y/U/V) of the planes a decode to Y4M writes (the
+source's format) against the source's planes, the RGB PSNR of the decoder's RGB frames against the
+source's RGB frames (as FFmpeg converts the planes). BD-rates of ``yuv`` against ``rgb`` in both
+metrics, and of both against x265 medium (encoding the source's RGB frames as yuv420p, measured on
+the same planes).
 
 Clips (``benchmarks/clips.py``, converted to 4:2:0): bunny (160x320, 132 frames), synthetic, qcif
 and pan (144x176, 30 frames), synthetic10.
@@ -49,7 +50,13 @@ FORMATS = {
     "pan": "yuv420p",
     "synthetic10": "yuv420p10le",
 }
-ARMS = {"rgb": ["--rgb"], "yuv": ["--yuv"]}
+ARMS: dict[str, dict] = {
+    "rgb": {"yuv": False},
+    "yuv": {"yuv": True},
+    "yuv fixed shares": {"yuv": True, "plane_shares": False},
+}
+"""Arms: the encode's ``yuv`` option and any :class:`~nvcodec.pipeline.options.Training` fields
+(``yuv fixed shares``: the planes' losses weighted 6:1:1 alone, the ablation of the weighting)."""
 
 
 def planar_clip(clip: str, paths: dict[str, Path], folder: Path) -> Path:
@@ -63,12 +70,26 @@ def planar_clip(clip: str, paths: dict[str, Path], folder: Path) -> Path:
 
 def encode(arm: str, clip: Path, bpp: float, seconds: float, out: Path) -> dict:
     """One timed encode in a fresh process: its JSON report and wall seconds."""
-    args = ["encode", str(clip), "-o", str(out), "--bpp", str(bpp), "--time", f"{seconds:g}s", "--json", "-q", "-y"]
+    args = [arm, str(clip), str(out), str(bpp), f"{seconds:g}"]
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "nvcodec", *args, *ARMS[arm]], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, "--one", *args], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{arm} {clip.name} {bpp}: {done.stderr.strip()}")
     return {**json.loads(done.stdout.strip().splitlines()[-1]), "wall_seconds": time.perf_counter() - started}
+
+
+def one(arm: str, clip: str, out: str, bpp: str, seconds: str) -> None:
+    """``--one ARM CLIP OUT BPP SECONDS``: this tree's encode with ``arm``'s settings through the
+    API (the command line's path), its report as JSON on stdout."""
+    import nvcodec
+    from nvcodec.pipeline.options import Training
+
+    fields = dict(ARMS[arm])
+    yuv = fields.pop("yuv")
+    report = nvcodec.encode(
+        clip, out, overwrite=True, bpp=float(bpp), time=float(seconds), yuv=yuv, training=Training(**fields)
+    )
+    print(json.dumps(report.to_json()))
 
 
 def measured(clip: Path, nrv: Path, folder: Path) -> dict:
@@ -119,10 +140,15 @@ def summary(runs: list[dict], x265: dict[str, list[dict]]) -> dict:
             curves = {
                 a: sorted((r["bpp"], r[metric]) for r in runs if (r["clip"], r["arm"]) == (clip, a)) for a in ARMS
             }
+            curves = {a: c for a, c in curves.items() if c}
             anchor = sorted((a["bpp"], a[metric]) for a in x265.get(clip, []))
             cell[metric] = {
                 "points": curves,
-                "yuv_vs_rgb": bd_metrics(curves["rgb"], curves["yuv"]) if all(curves.values()) else None,
+                **{
+                    f"{a}_vs_rgb": bd_metrics(curves["rgb"], c)
+                    for a, c in curves.items()
+                    if a != "rgb" and "rgb" in curves
+                },
                 "vs_x265": {a: bd_metrics(anchor, c) for a, c in curves.items() if c and anchor},
             }
         out[clip] = cell
@@ -134,7 +160,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--time", type=float, default=60.0)
     parser.add_argument("--clips", nargs="+", default=list(FORMATS))
-    parser.add_argument("--arms", nargs="+", default=list(ARMS))
+    parser.add_argument("--arms", nargs="+", default=["rgb", "yuv"])
     parser.add_argument("--clip-dir", type=Path, default=Path(tempfile.gettempdir()) / "nvcodec-clips")
     parser.add_argument("--out", type=Path, default=RESULTS / "native-yuv-cpu.json")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
@@ -174,6 +200,7 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
         "budgets": BUDGETS,
         "formats": FORMATS,
+        "arms": ARMS,
         "runs": runs,
         "x265": x265,
         "summary": summary(runs, x265),
@@ -182,4 +209,7 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--one"]:
+        one(*sys.argv[2:7])
+    else:
+        main()
