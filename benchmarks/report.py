@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import sys
 import textwrap
 from collections.abc import Callable
@@ -21,23 +20,8 @@ from typing import NamedTuple
 sys.path.insert(0, str(Path(__file__).parent))
 import report_tables as t  # noqa: E402
 from report_planes import native  # noqa: E402
+from report_readme import presets, status  # noqa: E402
 from report_tables import RESULTS  # noqa: E402
-
-
-def status() -> None:
-    """The README's table: today's default at equal --time on each clip of converge-cpu.json, its
-    points and its BD-rates against x265 medium yuv420p and against a8df334's default."""
-    d = json.loads((RESULTS / "converge-cpu.json").read_text())
-    print("| clip, `--time` | default: bpp / PSNR dB at each budget | BD-rate vs x265 medium | vs a8df334 |")
-    print("|---|---|---|---|")
-    for cell, arms in d["summary"]["by_clip"].items():
-        ours = arms.get("default")
-        if ours is None:
-            continue
-        points = ", ".join(f"{b:.3f} / {q:.2f}" for b, q in ours["points"])
-        x265, old = ours.get("vs_x265") or {}, ours.get("vs_baseline") or {}
-        pct = lambda v: "n/a" if v is None else f"{v:+.1f} %"  # noqa: E731
-        print(f"| {cell} | {points} | {pct(x265.get('bd_rate_percent'))} | {pct(old.get('bd_rate_percent'))} |")
 
 
 class Section(NamedTuple):
@@ -386,7 +370,9 @@ def markdown() -> None:
     sys.stdout.write(out.getvalue().rstrip("\n") + "\n")
 
 
-if __name__ == "__main__" and "--status" in sys.argv[1:]:
+if __name__ == "__main__" and "--presets" in sys.argv[1:]:
+    presets()
+elif __name__ == "__main__" and "--status" in sys.argv[1:]:
     status()
 elif __name__ == "__main__":
     markdown()

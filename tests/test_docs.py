@@ -4,6 +4,7 @@ output, so the numbers cannot drift from their files."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,16 @@ def test_the_readme_fits_a_screen_and_shows_the_committed_status_table() -> None
     ).stdout.strip()
     assert table.count("\n") >= 3 and table in readme
     assert ". .venv/bin/activate && python -m pytest -q -n 2" in readme  # the command .ci/run runs
+
+
+def test_the_readme_s_preset_figures_are_the_committed_results_own() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = [sys.executable, str(ROOT / "benchmarks" / "report.py"), "--presets"]
+    assert subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip() in readme
+    runs = json.loads((ROOT / "benchmarks" / "results" / "presets-cpu.json").read_text())["runs"]
+    fast = next(r for r in runs if (r["clip"], r["preset"]) == ("bunny", "fast"))
+    took = f"`--preset fast` took {fast['wall_seconds']:.0f} s on 2 cores for {fast['bpp']:.4f} bpp and"
+    assert took in " ".join(readme.split()) and f"{fast['psnr']:.2f} dB" in readme
 
 
 def test_the_results_page_is_the_committed_results_own() -> None:
