@@ -151,7 +151,7 @@ def test_the_planes_are_weighted_as_the_6_1_1_psnr_weighs_them() -> None:
     # the 6:1:1 mean of the planes' log-distortions, scaled by the loss's own value, has the same gradient
     y, c, t = out[:, :1], chroma(out, 2), chroma(target, 2)
     logs = 6 * mse(y, target[:, :1]).log() + mse(c[:, :1], t[:, :1]).log() + mse(c[:, 1:], t[:, 1:]).log()
-    (want,) = torch.autograd.grad(float(loss) * logs / 8, out)
+    (want,) = torch.autograd.grad(float(loss.detach()) * logs / 8, out)
     assert torch.allclose(grad, want)
     fixed = plane_loss(mse, 2, adaptive=False)(out, target)
-    assert float(fixed) == pytest.approx(float(loss))  # the same value, weighted by the shares alone
+    assert float(fixed.detach()) == pytest.approx(float(loss.detach()))  # the same value, weighted by the shares alone
