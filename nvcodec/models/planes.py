@@ -7,6 +7,7 @@ the decoder (the planes it writes).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch.nn import functional as F
@@ -43,8 +44,9 @@ def plane_loss(loss: Loss, sub: int, adaptive: bool = True) -> Loss:
         parts.append(loss(uv_out[:, 1:], uv_target[:, 1:]))
         shares = (LUMA_WEIGHT, (1 - LUMA_WEIGHT) / 2, (1 - LUMA_WEIGHT) / 2)
         if not adaptive:
-            return sum(w * p for w, p in zip(shares, parts, strict=True))
+            return cast(torch.Tensor, sum(w * p for w, p in zip(shares, parts, strict=True)))
         level = sum(w * p.detach() for w, p in zip(shares, parts, strict=True))
-        return level * sum(w * p / p.detach().clamp_min(TINY_LOSS) for w, p in zip(shares, parts, strict=True))
+        weighted = sum(w * p / p.detach().clamp_min(TINY_LOSS) for w, p in zip(shares, parts, strict=True))
+        return cast(torch.Tensor, level * weighted)
 
     return planes
