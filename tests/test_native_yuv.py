@@ -39,6 +39,7 @@ def test_planes_round_trip_and_the_report_is_the_decoded_file_s(cli, planar, tmp
     assert code == 0, err
     report = json.loads(out)
     assert report["coding"] == report["pix_fmt"] == pix_fmt
+    assert not any("8-bit RGB" in n for n in report["notes"])
     rec = tmp_path / f"r{src.suffix}"
     code, _, err = cli("decode", nrv, "-o", rec, "-q")  # no --pix-fmt: the source's format
     assert code == 0, err
@@ -64,7 +65,10 @@ def _planes(path: Path, size: str | None = None, pix_fmt: str | None = None) -> 
 
 def test_an_rgb_fit_of_a_4_2_0_source_decodes_to_its_format_by_default(cli, planar, tmp_path: Path) -> None:
     nrv, rec = tmp_path / "r.nrv", tmp_path / "r.y4m"
-    assert cli("encode", planar["yuv420p10le"], "-o", nrv, "--params", "3000", "--epochs", "1", "-q")[0] == 0
+    code, out, _ = cli("encode", planar["yuv420p10le"], "-o", nrv, "--params", "3000", "--epochs", "1", "--json")
+    assert code == 0 and any(
+        "fitted as 8-bit RGB (--yuv fits its planes at 10 bits)" in n for n in json.loads(out)["notes"]
+    )
     assert cli("decode", nrv, "-o", rec, "-q")[0] == 0
     assert read_video(rec).pix_fmt == "yuv420p10le"
     info = json.loads(cli("info", nrv, "--json")[1])["videos"][0]

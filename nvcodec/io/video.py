@@ -182,8 +182,7 @@ def frames_video(decoded: Iterable[av.VideoFrame], fps: Fraction, label: str) ->
     if pix_fmt is None:
         return Video(np.stack(rgb), fps, label)
     y, u, v = (np.stack([p[k] for p in planes]) for k in range(3))
-    notes = [] if PLANAR_DEPTHS[pix_fmt] == 8 else [f"{label}: {pix_fmt} source: the fit sees it as 8-bit RGB"]
-    return Video(np.stack(rgb), fps, label, notes=notes, pix_fmt=pix_fmt, planes=(y, u, v))
+    return Video(np.stack(rgb), fps, label, pix_fmt=pix_fmt, planes=(y, u, v))
 
 
 def declared_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream, fps: Fraction) -> int:

@@ -13,7 +13,7 @@ from nvcodec.errors import UsageError
 from nvcodec.fit import FrameSource
 from nvcodec.format.pixels import Pixels
 from nvcodec.io import Video, video_planes
-from nvcodec.io.raw import NATIVE_PIX_FMTS, RAW_PIX_FMTS, upsampled_planes
+from nvcodec.io.raw import NATIVE_PIX_FMTS, PLANAR_DEPTHS, RAW_PIX_FMTS, upsampled_planes
 from nvcodec.pipeline.options import EncodeOptions
 
 
@@ -31,6 +31,16 @@ def pixels_of(video: Video, options: EncodeOptions) -> Pixels | None:
         if RAW_PIX_FMTS[source][1] == 2 and (video.height % 2 or video.width % 2):
             raise UsageError(f"{video.source}: --yuv with {source} needs an even width and height")
     return None if source is None else Pixels(source, bool(options.yuv))
+
+
+def pixel_notes(video: Video, options: EncodeOptions) -> list[str]:
+    """What the report says of the source's pixels: a source of more than 8 bits fitted as 8-bit
+    RGB (the reduction ``--rgb``, the default, makes)."""
+    depth = PLANAR_DEPTHS.get(video.pix_fmt or "", 8)
+    if depth <= 8 or options.yuv:
+        return []
+    native = "--yuv fits its planes" if video.pix_fmt in NATIVE_PIX_FMTS else "no native coding of this format"
+    return [f"{video.source}: {video.pix_fmt} source fitted as 8-bit RGB ({native} at {depth} bits)"]
 
 
 def frame_source(video: Video, config: Any, options: EncodeOptions, device: torch.device) -> FrameSource:

@@ -22,7 +22,7 @@ from nvcodec.models import NeuralVideoModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
-from nvcodec.pipeline.planes import frame_source, pixels_of
+from nvcodec.pipeline.planes import frame_source, pixel_notes, pixels_of
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing, weight_arrays
@@ -60,7 +60,7 @@ def encode_post(
     weight_bits, embed_bits = _pick_bits(video, options, budget, weights, embeds, cost, device, reporter)
     nbytes = write_nrv(output, pack_entry(cost.entry(weights.at(weight_bits), embeds.at(embed_bits))))
     stats = EncodeStats(started, epochs, fit_seconds, fit_psnr, fit_ms_ssim, nbytes, prune, weight_bits, embed_bits)
-    stats.notes = list(video.notes) + list(sizing.notes)
+    stats.notes = list(video.notes) + pixel_notes(video, options) + list(sizing.notes)
     return stats
 
 

@@ -31,7 +31,7 @@ from nvcodec.metrics import mean_psnr
 from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
-from nvcodec.pipeline.planes import frame_source, pixels_of
+from nvcodec.pipeline.planes import frame_source, pixel_notes, pixels_of
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
@@ -203,7 +203,7 @@ def encode_rd(
     stats.planned_seconds = None if timed is None else timed.deadline - started
     estimate = rd.fixed_bits + estimated_bits([*params.values(), *embeddings.values()])
     stats.rate_estimate_bytes = round(estimate / 8)
-    stats.notes = list(video.notes) + list(sizing.notes)
+    stats.notes = list(video.notes) + pixel_notes(video, options) + list(sizing.notes)
     stats.notes += shortfall_notes(options.time, shortest)
     if abs(scale - 1.0) > 1e-3:
         stats.notes.append(f"learned steps scaled by {scale:.3g} to land in the budget")
