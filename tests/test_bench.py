@@ -172,3 +172,22 @@ def test_a_curve_is_data_its_label_only_a_name() -> None:
     row = runner._our_row("c", Curve("hnerv", "post"), 0.1, BenchConfig(), 3)
     assert (row["model"], row["compression"], row["curve"]) == ("hnerv", "post", "hnerv+post")
     assert runner._options(Curve("hnerv", "post"), 0.1, BenchConfig()).rd is False
+
+
+def test_a_native_curve_on_a_planar_clip_and_why_not_on_rgb(cli, clip_dir: Path, tmp_path: Path) -> None:
+    from fractions import Fraction
+
+    from nvcodec.io import synthetic_clip, write_video
+
+    clip = tmp_path / "c420.y4m"
+    write_video(clip, synthetic_clip(8, 32, 64, seed=2), Fraction(25), pix_fmt="yuv420p")
+    out = tmp_path / "bench"
+    args = ["--models", "hnerv,hnerv+yuv", "--bpp", "3,6", "--anchors", "x265", "--epochs", "1", "--json", "-q"]
+    code, _, err = cli("bench", clip, *args, "--out", out)
+    assert code == 0, err
+    points = json.loads((out / "results.json").read_text())["points"]
+    native = [p for p in points if p["curve"] == "hnerv+yuv"]
+    assert len(native) == 2 and all(p["yuv_pix_fmt"] == "yuv420p" and p["psnr_yuv"] > 0 for p in native)
+    code, _, err = cli("bench", clip_dir / "tiny.mkv", *args, "--out", tmp_path / "rgb")  # a point that fails is kept
+    failed = [p for p in json.loads((tmp_path / "rgb" / "results.json").read_text())["points"] if p.get("error")]
+    assert code == 0 and {p["curve"] for p in failed} == {"hnerv+yuv"} and all("--yuv" in p["error"] for p in failed)

