@@ -76,6 +76,14 @@ SECTIONS = (
         "range (Bunny: the time binds all budgets to one network). x265 encodes the source's RGB frames as yuv420p.",
     ),
     Section(
+        "Native 4:2:0 coding at 120 s",
+        "native-yuv-cpu-120.json",
+        "python benchmarks/native_cpu.py --time 120 --clips qcif pan --arms rgb yuv "
+        "--out benchmarks/results/native-yuv-cpu-120.json",
+        native,
+        "The two clips where `yuv` stayed above 0.8x the RGB path's bits at 60 s, at twice the time.",
+    ),
+    Section(
         "Time to quality",
         "converge-cpu.json",
         _from_runs("converge_cpu.py", times="time", seeds="seed", arms="arm"),
