@@ -80,7 +80,9 @@ def pan(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_a_panning_clip_decodes_to_what_the_encoder_measured(cli, pan: Path, tmp_path: Path, threads: int) -> None:
+def test_a_panning_clip_decodes_to_what_the_encoder_measured(
+    cli, pan: Path, tmp_path: Path, threads: int, all_cores: None
+) -> None:
     out = tmp_path / "pan.nrv"
     code, stdout, err = cli("encode", pan, "-o", out, *QUICK, "--threads", threads)
     assert code == 0, err

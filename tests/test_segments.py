@@ -72,7 +72,9 @@ def _encode(args: list, launcher: list | None = None) -> subprocess.CompletedPro
     return subprocess.run(cmd, capture_output=True, text=True, check=False)
 
 
-def test_workers_torchrun_and_a_resumed_encode_give_one_process_s_bytes(cli, clips: Path, tmp_path: Path) -> None:
+def test_workers_torchrun_and_a_resumed_encode_give_one_process_s_bytes(
+    cli, clips: Path, tmp_path: Path, all_cores: None
+) -> None:
     args = [clips / "c24.mkv", "--segment", "8", *QUICK]
     assert cli("encode", *args, "-o", tmp_path / "ref.nrv")[0] == 0
     reference = (tmp_path / "ref.nrv").read_bytes()
