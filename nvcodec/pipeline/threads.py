@@ -57,7 +57,10 @@ def busy_elsewhere(seconds: float = SAMPLE_SECONDS) -> float | None:
 
 def free_cores(seconds: float = SAMPLE_SECONDS) -> int:
     """Allowed cores that other processes leave free (at least one)."""
-    allowed, busy = allowed_cores(), busy_elsewhere(seconds)
+    allowed = allowed_cores()
+    if allowed == 1:
+        return 1  # nothing to choose: the load is not sampled
+    busy = busy_elsewhere(seconds)
     if busy is None:
         return allowed
     return max(1, min(allowed, round((os.cpu_count() or allowed) - busy)))
