@@ -45,9 +45,23 @@ ARMS: dict[str, list[str]] = {
     "hinerv-mc": ["--model", "hinerv-mc"],
     "hinerv-mc translation": ["--model", "hinerv-mc", "--camera", "translation"],
     "hinerv-mc affine": ["--model", "hinerv-mc", "--camera", "affine"],
+    "canvas": ["--model", "canvas"],
+    "canvas none": ["--model", "canvas", "--camera", "none"],
+    "canvas translation": ["--model", "canvas", "--camera", "translation"],
+    "canvas affine": ["--model", "canvas", "--camera", "affine"],
     BASELINE: [],
 }
-COMPARE = (("hinerv-mc", "hinerv"), ("hinerv-mc", "hnerv"), ("hinerv-mc", BASELINE), ("hnerv", BASELINE))
+COMPARE = (
+    ("hinerv-mc", "hinerv"),
+    ("hinerv-mc", "hnerv"),
+    ("hinerv-mc", BASELINE),
+    ("hnerv", BASELINE),
+    ("canvas", "canvas none"),
+    ("canvas", "hnerv"),
+    ("canvas", BASELINE),
+    ("canvas translation", "canvas"),
+    ("canvas affine", "canvas"),
+)
 """(arm, reference) pairs whose BD-rates the summary gives, clip by clip."""
 
 

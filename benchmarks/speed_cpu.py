@@ -50,6 +50,7 @@ from nvcodec.fit.rd import RateModel, RDConfig, fit_rd
 from nvcodec.fit.train import EmbeddingTable
 from nvcodec.format import VideoMeta
 from nvcodec.io import Video, prepare_video
+from nvcodec.models import Recipe
 from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.sizing import size_rd
 from nvcodec.progress import Reporter
@@ -57,8 +58,8 @@ from nvcodec.render import render
 
 RESULTS = Path(__file__).parent / "results"
 BUDGET = 0.05
-DEFAULT = Training()
-"""The encoder's training settings as they are."""
+DEFAULT = Training(warmup_share=Recipe().warm_share)
+"""The encoder's training settings as they are (hnerv's warm-up share: the recipe's default)."""
 
 
 @dataclasses.dataclass(frozen=True)

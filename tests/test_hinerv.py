@@ -16,16 +16,16 @@ from nvcodec.fit.train import train_steps
 from nvcodec.io import read_video, synthetic_clip
 from nvcodec.metrics import mean_psnr
 from nvcodec.models import solve_config, spec
-from nvcodec.models.hinerv import HiNeRV, _time_lerp
+from nvcodec.models.hinerv import HiNeRV, time_lerp
 from nvcodec.models.patches import tiles
 from nvcodec.pipeline import EncodeOptions, decode_frames, encode_video, load_entries
 
 
 def test_a_grid_with_a_row_per_frame_is_read_exactly_and_in_between_it_interpolates() -> None:
     grid = torch.arange(2 * 4 * 3, dtype=torch.float32).view(2, 4, 3)  # channels x time steps x cells
-    np_rows = _time_lerp(grid, torch.arange(4), 4)
+    np_rows = time_lerp(grid, torch.arange(4), 4)
     assert torch.equal(np_rows, grid.movedim(1, 0))
-    half = _time_lerp(grid, torch.tensor([0, 1, 7]), 8)  # 8 frames over 4 steps: ends clamp, middle blends
+    half = time_lerp(grid, torch.tensor([0, 1, 7]), 8)  # 8 frames over 4 steps: ends clamp, middle blends
     assert torch.equal(half[0], grid[:, 0]) and torch.equal(half[2], grid[:, 3])
     assert torch.allclose(half[1], 0.75 * grid[:, 0] + 0.25 * grid[:, 1])
 

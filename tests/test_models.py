@@ -11,12 +11,24 @@ from nvcodec.models.layers import choose_grid
 from nvcodec.models.limits import check_fields
 from nvcodec.models.sizing import MAX_PADDING, count_for, per_frame_values
 
-MODELS = ["hnerv", "hfs-hnerv", "snerv", "pfnr", "hinerv", "hfe-hnerv", "pnerv", "nerv", "snerv-t", "hinerv-mc"]
+MODELS = [
+    "hnerv",
+    "hfs-hnerv",
+    "snerv",
+    "pfnr",
+    "hinerv",
+    "hfe-hnerv",
+    "pnerv",
+    "nerv",
+    "snerv-t",
+    "hinerv-mc",
+    "canvas",
+]
 
 
 def test_registry_names_and_fixed_ids() -> None:
     assert names() == MODELS
-    assert [spec(n).model_id for n in MODELS] == [2, 4, 5, 8, 9, 10, 11, 12, 13, 14]
+    assert [spec(n).model_id for n in MODELS] == [2, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15]
     assert spec_by_id(2).name == "hnerv"
     with pytest.raises(NvcError, match="unknown model"):
         spec("vvc")
@@ -51,11 +63,18 @@ def test_output_shape_and_backward(name: str, size: tuple[int, int]) -> None:
     assert all(p.grad is not None for p in model.transmitted_parameters().values())
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", [n for n in MODELS if spec(n).model_cls.fixed_c0 is None])
 @pytest.mark.parametrize("budget", [100_000, 400_000, 1_500_000])
 def test_count_within_three_percent_of_budget(name: str, budget: int) -> None:
     cfg = solve_config(spec(name), 160, 320, 132, budget)
     assert abs(count_for(spec(name), cfg) - budget) / budget < 0.03
+
+
+def test_a_fixed_width_model_has_one_config_for_every_budget() -> None:
+    configs = {solve_config(spec("canvas"), 144, 176, 30, budget) for budget in (0, 10_000, 1_000_000)}
+    (cfg,) = configs
+    assert cfg.c0 == spec("canvas").model_cls.fixed_c0 and (cfg.canvas_height, cfg.canvas_width) == (144, 176)
+    assert cfg.latent_frames == 1 and cfg.latent_levels == 7
 
 
 @pytest.mark.parametrize(("name", "c0", "count"), [("hfs-hnerv", 65, 1_515_882), ("snerv", 80, 1_523_306)])

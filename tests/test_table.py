@@ -11,7 +11,7 @@ import torch
 from nvcodec.fit import FitConfig, FrameSource, export_embeddings, fit
 from nvcodec.fit.train import EmbeddingTable, train_steps
 from nvcodec.io import synthetic_clip
-from nvcodec.models import solve_config, spec
+from nvcodec.models import Recipe, solve_config, spec
 from nvcodec.pipeline import EncodeOptions
 from nvcodec.pipeline import rd as rd_module
 from nvcodec.pipeline.options import Training
@@ -98,7 +98,7 @@ def test_an_encode_through_the_table_decodes_to_its_report(model: str, tmp_path)
 
     video = Video(synthetic_clip(8, 64, 128, seed=6), Fraction(25, 1), "synthetic")
     net = spec(model).skeleton(solve_config(spec(model), 64, 128, 8, 20_000))
-    warm = Training().stage_epochs(4)[0]
+    warm = Training(warmup_share=Recipe().warm_share).stage_epochs(4)[0]
     assert Training().encoder_epochs(warm, net) < warm  # the table takes over within the warm-up
     report = encode_video(video, tmp_path / "t.nrv", EncodeOptions(model=model, bpp=1.0, epochs=4, device="cpu"))
     assert mean_psnr(video.frames, decode_frames(tmp_path / "t.nrv", device="cpu")[1]) == pytest.approx(report.psnr)

@@ -16,7 +16,7 @@ from nvcodec.fit import FitConfig, FrameSource, fit, lr_factor
 from nvcodec.fit import clock as clock_module
 from nvcodec.fit.clock import StageClock, lr_at, snap
 from nvcodec.io import Video, synthetic_clip
-from nvcodec.models import solve_config, spec
+from nvcodec.models import Recipe, solve_config, spec
 from nvcodec.pipeline import EncodeOptions, threads, timing
 from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.sizing import size_video
@@ -44,7 +44,7 @@ def test_the_plan_takes_the_most_epochs_that_fit() -> None:
     assert plan.epochs == int((TIME_SHARE * 100.0 - post) / per_epoch)
     assert plan.planned_seconds == pytest.approx(per_epoch * plan.epochs + post)
     assert plan_epochs(lambda e: per_epoch * e, post, 5.0).epochs == 1  # too little time: still one epoch
-    stages = lambda e: sum(Training().stage_epochs(e))  # noqa: E731 - small epoch counts run more epochs than asked
+    stages = lambda e: sum(Training(warmup_share=Recipe().warm_share).stage_epochs(e))  # noqa: E731 - small epoch counts run more epochs than asked
     assert stages(plan_epochs(stages, 0.0, 4.0 / TIME_SHARE).epochs) <= 4
 
 

@@ -56,6 +56,12 @@ from nvcodec.progress import Reporter
 
 SIDE_BITS_PER_SLICE = 8 * (STEP_BYTES + SCALE_BYTES)
 """A step and a Laplace scale per slice, as the format stores them."""
+LAMBDA_MAX = 1e3
+"""Largest λ the controller steers to: about 10^5 times the λ of a fitted budget (1e-3 to 1e-2),
+so a rate the fit cannot reach yet no longer drives the loss to infinity (the ``canvas`` model
+with a time step per frame did, to NaN, in its first epochs)."""
+MIN_START_SCALE = 0.05
+"""Least Laplace scale a grid channel starts at (a channel of zeros still gets a finite one)."""
 RECORD_BITS = 8 * (RECORD_HEAD_BYTES + PAYLOAD_FRAMING_BYTES)
 """Fixed bytes of a tensor record (tag, axis, symbol range, payload length), as bits."""
 CONTEXT_NET_BITS = 8 * context_net_bytes(HIDDEN)
@@ -192,7 +198,24 @@ class RateModel(nn.Module):
             lo, hi = (mid, hi) if cost(mid) > bits else (lo, mid)
         for q in [*self.weights, *self.embeddings]:
             q.log_step.add_(hi)
+        self._start_multipliers(tensors)
         return math.exp(hi)
+
+    @torch.no_grad()
+    def _start_multipliers(self, tensors: list[torch.Tensor]) -> None:
+        """Start each grid channel's scale multiplier where the context model's predicted scale
+        times it is the maximum-likelihood Laplace scale of the channel's calibrated symbols
+        (the model's initial scale, about 2, priced grids whose values the calibration made far
+        larger or smaller at tens of bits a value, and λ ran away)."""
+        grids = list(self.grid_shapes)
+        for n, q, p in zip(self.names, self.weights, tensors, strict=True):
+            if n not in self.grid_shapes:
+                continue
+            y = torch.round(as_slices(p.detach().float(), q.axis) / q.step()).view(self.grid_shapes[n])
+            _, log2_scale = self.context.predict(y)
+            ml = y.abs().flatten(1).mean(dim=1).clamp_min(MIN_START_SCALE)
+            start = torch.log(ml) - math.log(2.0) * log2_scale.flatten(1).mean(dim=1)
+            self.log_multipliers[str(grids.index(n))].copy_(start.to(self.log_multipliers[str(grids.index(n))].dtype))
 
     def attach(self, model: nn.Module) -> None:
         """Read every transmitted parameter of ``model`` through its quantizer."""
@@ -327,6 +350,7 @@ def fit_rd(
             after_step()
         if rd.target_bpp is not None:
             lam *= math.exp(max(-1.0, min(1.0, rd.gain * (float(bpp.detach()) / rd.target_bpp - 1.0))))
+            lam = min(lam, LAMBDA_MAX)
         loss_sum, count = loss_sum + float(loss.detach()) * len(step.idx), count + len(step.idx)
         if step.last:  # the PSNR of the epoch's last batch: one more pass over a frame an epoch, not a step
             mse = float(torch.mean((out.detach() - step.target) ** 2))

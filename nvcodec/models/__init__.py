@@ -10,6 +10,7 @@ from nvcodec.models import (  # noqa: F401  (registration side effect)
     hinerv,
     hinerv_mc,
     hnerv,
+    latent_canvas,
     nerv,
     pfnr,
     pnerv,

@@ -25,6 +25,8 @@ class Recipe:
         betas: Adam's betas.
         clip: largest gradient norm of a step (0: no clipping).
         warmup: fraction of the steps warming up linearly from 0.1 x lr before the cosine decay.
+        warm_share: share of a rate–distortion encode's epochs in its distortion-only warm-up
+            (:class:`~nvcodec.pipeline.options.Training` may set it for every model).
     """
 
     lr: float = 1e-3
@@ -33,6 +35,7 @@ class Recipe:
     betas: tuple[float, float] = (0.9, 0.999)
     clip: float = 0.0
     warmup: float = 0.1
+    warm_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     tapers_lower_width: bool = True
     """Whether sizing may lower the config's ``lower_width`` for tiny budgets
     (:func:`~nvcodec.models.sizing.solve_config`); False where the model sets it from the budget."""
+    fixed_c0: ClassVar[int | None] = None
+    """A first width that does not follow the budget (sizing keeps it and fits nothing): set by a
+    model whose rate is carried by values the fit prices, not by its size (``canvas``)."""
     refine_field: str | None = "reduce"
     """The config field sizing moves by up to 8% when integer stem widths land too far from the
     budget (:func:`~nvcodec.models.sizing.solve_config`); None: no refinement."""

@@ -69,7 +69,7 @@ class HiNeRVConfig(VideoGridConfig):
     lower_width: int = 8
 
 
-def _time_lerp(grid: torch.Tensor, index: torch.Tensor, frames: int) -> torch.Tensor:
+def time_lerp(grid: torch.Tensor, index: torch.Tensor, frames: int) -> torch.Tensor:
     """``grid`` (channels x time steps x ...) at frames ``index`` of ``frames``, linearly
     interpolated in time: N x channels x ... (stored channels first, so that each channel of a grid
     gets its own quantization step)."""
@@ -128,7 +128,7 @@ class Stage(nn.Module):
     def _table(self, index: torch.Tensor, frames: int) -> torch.Tensor:
         """The local encoding of frames ``index``: N x C x s x s, added at ``(y mod s, x mod s)``."""
         s, n = self.stride, index.shape[0]
-        codes = torch.cat([_time_lerp(g, index, frames).flatten(2) for g in self.local], dim=1).transpose(1, 2)
+        codes = torch.cat([time_lerp(g, index, frames).flatten(2) for g in self.local], dim=1).transpose(1, 2)
         return self.local_proj(codes).view(n, s, s, -1).permute(0, 3, 1, 2)
 
     def forward_window(
@@ -240,7 +240,7 @@ class HiNeRV(NeuralVideoModel):
         depths = [len(stage.blocks) for stage in self.stages]
         base_rows, row_plan = plan_windows(rows, strides, depths)
         base_cols, col_plan = plan_windows(cols, strides, depths)
-        grid = torch.cat([_time_lerp(g, index, frames) for g in self.base], dim=1)
+        grid = torch.cat([time_lerp(g, index, frames) for g in self.base], dim=1)
         x = self.stem(crop_or_zero(grid, base_rows, base_cols))[..., 1:-1, 1:-1]
         size = self.config.grid
         for stage, plan in zip(self.stages, zip(row_plan, col_plan, strict=True), strict=True):
@@ -250,7 +250,7 @@ class HiNeRV(NeuralVideoModel):
     def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames ``index`` (N x 3 x H x W in [0, 1])."""
         frames = self.config.frames
-        x = self.stem(torch.cat([_time_lerp(g, index, frames) for g in self.base], dim=1))
+        x = self.stem(torch.cat([time_lerp(g, index, frames) for g in self.base], dim=1))
         for stage in self.stages:
             x = stage(x, index, frames)
         return torch.sigmoid(self.head(x.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)

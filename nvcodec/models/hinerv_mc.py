@@ -22,7 +22,7 @@ import torch
 
 from nvcodec.models.hinerv import HiNeRV, HiNeRVConfig
 from nvcodec.models.registry import register
-from nvcodec.motion.canvas import MAX_CANVAS_AREA, pack_fields, read_canvas, sample_points, unpack_fields
+from nvcodec.motion.canvas import MAX_CANVAS_AREA, frame_points, pack_fields, read_canvas, unpack_fields
 
 
 @dataclass(frozen=True)
@@ -91,12 +91,5 @@ class HiNeRVMC(HiNeRV):
         """Frames ``index`` (N x 3 x H x W in [0, 1]): their canvases read through their maps."""
         canvas = super().decode(index, embeddings)
         c = self.config
-        if index.device.type == "meta":  # shapes only (sizing counts operations): any frames' maps
-            maps = self.maps[np.arange(index.shape[0]) % c.frames]
-            points = tuple(
-                p.to("meta") for p in sample_points(maps, c.height, c.width, (c.canvas_height, c.canvas_width))
-            )
-        else:
-            maps = self.maps[index.detach().cpu().numpy()]
-            points = sample_points(maps, c.height, c.width, (c.canvas_height, c.canvas_width))
+        points = frame_points(self.maps, index, c.height, c.width, (c.canvas_height, c.canvas_width))
         return read_canvas(canvas, points, c.height, c.width)

@@ -48,6 +48,8 @@ FIELD_LIMITS: dict[str, tuple[float, float]] = {
     "local_levels": (1, 8),
     "canvas_height": (1, 1 << 15),
     "canvas_width": (1, 1 << 15),
+    "latent_levels": (1, 12),
+    "latent_frames": (1, 1 << 20),
     "motion": (-(1 << 22), 1 << 22),  # second differences of fixed-point map fields (nvcodec.motion.canvas)
 }
 MAX_STRIDES = 12

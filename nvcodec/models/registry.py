@@ -6,7 +6,8 @@ A model class registers itself with :func:`register`, declaring what it can do
 reading capabilities from it rather than probing classes. A class owns its config type
 (``config_cls``); the registry writes nothing onto it.
 Ids in use: 2 ``hnerv``, 4 ``hfs-hnerv``, 5 ``snerv``, 8 ``pfnr``, 9 ``hinerv``, 10 ``hfe-hnerv``,
-11 ``pnerv``, 12 ``nerv``, 13 ``snerv-t``, 14 ``hinerv-mc``. Retired (:data:`RETIRED`): 1, 3, 6, 7. An id is never
+11 ``pnerv``, 12 ``nerv``, 13 ``snerv-t``, 14 ``hinerv-mc``, 15 ``canvas``. Retired (:data:`RETIRED`): 1, 3,
+6, 7. An id is never
 reassigned, even if its model is removed.
 """
 
@@ -42,6 +43,7 @@ class Capabilities:
         patches: trains and decodes square windows of a frame (``--patch``; ``decode_window``).
         grids: has feature grids coded with the grid context model (``grid_parameters``).
         motion: models camera motion (reads each frame from a canvas through a map in its config).
+        steps: its canvas has as many time steps as the encoder chooses (config field ``latent_frames``).
         chroma: the sample layouts its output stage produces (``rgb``: three full-size planes).
     """
 
@@ -49,6 +51,7 @@ class Capabilities:
     patches: bool = False
     grids: bool = False
     motion: bool = False
+    steps: bool = False
     chroma: tuple[str, ...] = ("rgb",)
 
 
@@ -58,6 +61,7 @@ def _check_declared(model_cls: type[NeuralVideoModel], declared: Capabilities) -
         "progressive": issubclass(model_cls, ProgressiveModel),
         "patches": callable(getattr(model_cls, "decode_window", None)),
         "grids": model_cls.grid_parameters is not NeuralVideoModel.grid_parameters,
+        "steps": "latent_frames" in {f.name for f in dataclasses.fields(model_cls.config_cls)},
     }
     for name, has in found.items():
         if getattr(declared, name) != has:

@@ -92,10 +92,13 @@ def solve_config(
     ratio between stages for most) is adjusted by up to 8% around its reference value. ``fixed``
     sets config fields that are not solved for (PFNR's capacity, the embedding channels, for
     instance) before counting; ``grid`` replaces the model's preferred strides and padded size (see
-    :func:`embedding_layout`).
+    :func:`embedding_layout`). A model with a fixed first width
+    (:attr:`~nvcodec.models.base.NeuralVideoModel.fixed_c0`) has one config whatever the budget.
     """
     cls = spec.model_cls
     strides, ph, pw = grid or cls.grid_for(height, width)
+    if cls.fixed_c0 is not None:
+        return cls.default_config(ph, pw, frames, strides, cls.fixed_c0, params, **(fixed or {}))
     tapered = cls.tapers_lower_width and "lower_width" in {f.name for f in dataclasses.fields(spec.config_cls)}
     for lower in LOWER_WIDTHS if tapered else (0,):
 

@@ -101,6 +101,17 @@ def sample_points(maps: np.ndarray, height: int, width: int, canvas: tuple[int, 
     return (*index, *weights)
 
 
+def frame_points(
+    maps: np.ndarray, index: torch.Tensor, height: int, width: int, canvas: tuple[int, int]
+) -> tuple[torch.Tensor, ...]:
+    """:func:`sample_points` of frames ``index`` (their rows of ``maps``); on PyTorch's ``meta``
+    device (sizing counts operations, shapes only) any frames' points, on that device."""
+    if index.device.type == "meta":
+        rows = np.arange(index.shape[0]) % len(maps)
+        return tuple(p.to("meta") for p in sample_points(maps[rows], height, width, canvas))
+    return sample_points(maps[index.detach().cpu().numpy()], height, width, canvas)
+
+
 def read_canvas(canvas: torch.Tensor, points: tuple[torch.Tensor, ...], height: int, width: int) -> torch.Tensor:
     """Frames (``[N, C, height, width]``) read from ``canvas`` (``[N, C, Hc, Wc]``) at ``points``
     (:func:`sample_points`), bilinearly: a point on a canvas pixel gives that pixel exactly."""

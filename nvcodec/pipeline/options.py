@@ -40,7 +40,8 @@ class Training:
     :func:`dataclasses.replace`; nothing reads a module global). The defaults are the measured ones.
 
     Attributes:
-        warmup_share: share of the epochs in the distortion-only warm-up.
+        warmup_share: share of the epochs in the distortion-only warm-up; None: the model's
+            recipe's (:attr:`~nvcodec.models.Recipe.warm_share`; the options resolve it when made).
         exact_share: share of the epochs in the ``exact`` stage (the file's integers); the
             ``rd`` stage (learned steps, noise, λ steered to the budget) takes the rest.
         exact_lr: the ``exact`` stage's learning rate, as a fraction of the model's.
@@ -98,7 +99,7 @@ class Training:
             False: by the shares alone.
     """
 
-    warmup_share: float = 0.5
+    warmup_share: float | None = None
     exact_share: float = 0.1
     exact_lr: float = 0.1
     lambda_start: float = 1e-3
@@ -116,6 +117,8 @@ class Training:
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
         """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""
+        if self.warmup_share is None:
+            raise ValueError("the warm-up share is not resolved yet (EncodeOptions resolves it from the recipe)")
         warm = max(1, round(self.warmup_share * epochs))
         exact = max(1, round(self.exact_share * epochs))
         return warm, max(1, epochs - warm - exact), exact
@@ -211,6 +214,9 @@ class EncodeOptions:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spec", spec(self.model))
+        if self.training.warmup_share is None:
+            share = (self.recipe or self.spec.model_cls.recipe).warm_share
+            object.__setattr__(self, "training", replace(self.training, warmup_share=share))
         _validate(self)
 
     @property

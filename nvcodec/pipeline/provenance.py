@@ -55,7 +55,8 @@ def command_line(options: EncodeOptions) -> str:
             words += [flag, _word(value)]
     if options.rd is not None:
         words.append("--rd" if options.rd else "--no-rd")
-    if options.recipe is not None or options.training != Training():
+    recipe = options.spec.model_cls.recipe
+    if options.recipe is not None or options.training != Training(warmup_share=recipe.warm_share):
         words.append("(custom training)")
     return " ".join(words)
 

@@ -182,6 +182,8 @@ def fit_in_time(
     seconds = effort.fit_seconds(options, t * h * w)
     if least is None or seconds is None or resolve_device(options.device).type != "cpu":
         return config, (), None
+    if options.spec.model_cls.fixed_c0 is not None:  # one network for every budget: nothing to shrink
+        return config, (), None
     spec, batch, training = options.spec, options.batch_size, options.training
 
     def enough(c: Any) -> bool:
