@@ -6,7 +6,8 @@ coordinates, origin at the canvas's top-left pixel: ``canvas = A[:, :2] @ (x, y)
 :func:`plan_canvas` makes them from the estimator's maps (frame t onto its shot's anchor, centred
 coordinates, :mod:`nvcodec.motion.affine`): the canvas is drawn at the scale of the most zoomed-in
 frame (no frame reads it below one canvas pixel per frame pixel) and is the bounding box of every
-frame's footprint plus :data:`MARGIN` pixels.
+frame's footprint plus :data:`MARGIN` pixels, its pixels on the anchor frame's own (a camera that
+moves by whole pixels reads canvas pixels exactly).
 
 In the file (a model's ``motion`` config field) the maps are the fixed-point fields of
 :func:`~nvcodec.motion.affine.quantize_affine`, six per frame, as second differences along time
@@ -43,8 +44,9 @@ def plan_canvas(maps: np.ndarray, height: int, width: int) -> tuple[int, int, np
     onto = np.stack([compose(np.hstack([zoom * np.eye(2), np.zeros((2, 1))]), compose(m, centre)) for m in maps])
     corners = np.array([[-0.5, -0.5], [width - 0.5, -0.5], [-0.5, height - 0.5], [width - 0.5, height - 0.5]])
     seen = np.concatenate([corners @ m[:, :2].T + m[:, 2] for m in onto])
-    low = np.floor(seen.min(axis=0)) - MARGIN
-    size = np.ceil(seen.max(axis=0)) + MARGIN - low
+    origin = zoom * np.array([(width - 1) / 2.0, (height - 1) / 2.0])  # the anchor's pixel grid, centred
+    low = np.floor(seen.min(axis=0) + origin) - origin - MARGIN  # canvas pixels on the anchor's at one to one
+    size = np.ceil(seen.max(axis=0) - low) + MARGIN
     canvas_w, canvas_h = int(size[0]), int(size[1])
     if canvas_w * canvas_h > MAX_CANVAS_AREA * height * width:
         return None
