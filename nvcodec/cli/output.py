@@ -108,7 +108,8 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
         if "camera" in v:
             c = v["camera"]
             _console().print(
-                f"camera ({kind} {v[kind]}): canvas {c['canvas_width']}x{c['canvas_height']}, "
+                f"camera ({kind} {v[kind]}): {c['model']}, canvas {c['canvas_width']}x{c['canvas_height']} "
+                f"of {c['time_steps']} time step{'s' if c['time_steps'] != 1 else ''}, "
                 f"maps {c['motion_bytes']} bytes ({c['motion_bytes_per_frame']:.1f} a frame), "
                 f"frames move up to {c['largest_move_px']:.1f} px"
             )

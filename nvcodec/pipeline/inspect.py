@@ -69,10 +69,28 @@ def _archive_rows(archive: Archive) -> list[dict[str, Any]]:
     return rows
 
 
+MAP_TOLERANCE = 2.0**-14
+"""How far two linear terms may differ (four of the file's 2^-16 steps) and still count as equal."""
+
+
+def map_kind(maps: np.ndarray) -> str:
+    """The fewest-parameter camera model the ``[T, 2, 3]`` maps fit: ``still`` (all the same
+    map), ``translation`` (one linear part for every frame), ``rotzoom`` (each a zoom and a
+    rotation) or ``affine``."""
+    linear = maps[:, :, :2]
+    if np.abs(maps - maps[:1]).max() <= MAP_TOLERANCE:
+        return "still"
+    if np.abs(linear - linear[:1]).max() <= MAP_TOLERANCE:
+        return "translation"
+    similar = np.maximum(np.abs(linear[:, 0, 0] - linear[:, 1, 1]), np.abs(linear[:, 0, 1] + linear[:, 1, 0]))
+    return "rotzoom" if similar.max() <= MAP_TOLERANCE else "affine"
+
+
 def camera_of(config: Any) -> dict[str, Any] | None:
-    """A motion model's camera as ``info`` shows it: the canvas, the bytes of the maps in the
-    config record (all frames and a frame), and how far the frames' corners move on the canvas
-    from where the first frame's are; None for a model without motion."""
+    """A motion model's camera as ``info`` shows it: the camera model the maps fit
+    (:func:`map_kind`), the canvas and its time steps (a frame index each for ``hinerv-mc``), the
+    bytes of the maps in the config record (all frames and a frame), and how far the frames'
+    corners move on the canvas from where the first frame's are; None for a model without motion."""
     motion = getattr(config, "motion", None)
     if motion is None:
         return None
@@ -83,8 +101,10 @@ def camera_of(config: Any) -> dict[str, Any] | None:
     moved = float(np.linalg.norm(seen - seen[:1], axis=-1).max())
     nbytes = motion_bytes(motion)
     return {
+        "model": map_kind(maps),
         "canvas_width": config.canvas_width,
         "canvas_height": config.canvas_height,
+        "time_steps": getattr(config, "latent_frames", config.frames),
         "motion_bytes": nbytes,
         "motion_bytes_per_frame": nbytes / config.frames,
         "largest_move_px": moved,
