@@ -87,7 +87,7 @@ def encode(
     output: Path | None = typer.Option(None, "-o", "--output", help="Output .nrv (default: INPUT.nrv)."),
     bpp: float | None = typer.Option(None, help=f"Budget in bits per pixel of the real file [{pipeline.DEFAULT_BPP}]."),
     params: int | None = typer.Option(None, help="Model size in transmitted values, instead of --bpp."),
-    model: str | None = typer.Option(None, help=f"Model: {', '.join(names())} [{EncodeOptions.model}]."),
+    model: str | None = typer.Option(None, help=f"Model: auto, {', '.join(names())} [{EncodeOptions.model}]."),
     preset: str | None = typer.Option(None, help=f"{PRESETS} [{EncodeOptions.preset}]."),
     epochs: int | None = typer.Option(None, help="Epochs, overriding the preset."),
     time: str | None = typer.Option(None, "--time", help=TIME_HELP),

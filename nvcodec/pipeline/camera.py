@@ -7,6 +7,7 @@ would be too large gets a frame-sized canvas (no motion), and the report says wh
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from nvcodec.motion import estimate_motion
 from nvcodec.motion.affine import corner_error, identity
 from nvcodec.motion.canvas import motion_bytes, pack_fields, plan_canvas, unpack_fields
 from nvcodec.motion.mosaic import mosaic_psnr
-from nvcodec.pipeline.options import DEFAULT_CAMERA, EncodeOptions
+from nvcodec.pipeline.options import AUTO, AUTO_MODELS, DEFAULT_CAMERA, EncodeOptions
 
 STILL_PX = 0.5
 """A clip none of whose frames moves its corners this far from the first frame's has a still camera."""
@@ -25,6 +26,8 @@ SCENE_DB = 32.0
 of :data:`CANVAS_STEPS` whose mosaics hold the frames to this PSNR
 (:func:`~nvcodec.motion.mosaic.mosaic_psnr`; one still canvas holds the benchmark's camera clips
 over a still at 34-37 dB, Bunny's frames 60-89 at 29.3), else the most of them."""
+AUTO_STEPS = 4
+"""Most time steps of a canvas ``--model auto`` chooses ``canvas`` for (:func:`choose_model`)."""
 CANVAS_STEPS = (1, 2, 4, 8)
 """Time steps a canvas may have, fewest first (on Bunny's frames 60-89 at 0.1 bpp and ``--time
 30s``: one still canvas 27.66 dB, four steps 26.70; on the cut clip four steps 23.54)."""
@@ -39,19 +42,50 @@ def camera_fields(video: Video, options: EncodeOptions) -> tuple[dict[str, Any],
     fields, notes = _motion_fields(video, options) if (options.camera or DEFAULT_CAMERA) != "none" else ({}, ())
     if not options.spec.capabilities.steps:
         return fields, notes
-    t, h, w = video.num_frames, video.height, video.width
-    canvas = (fields.get("canvas_height", h), fields.get("canvas_width", w))
-    maps = unpack_fields(fields["motion"], t) if "motion" in fields else np.tile(np.eye(2, 3), (t, 1, 1))
-    tried = [s for s in CANVAS_STEPS if s <= t] or [1]
-    for steps in tried:
-        ceiling = mosaic_psnr(video.frames, maps, canvas, steps)
-        if ceiling >= SCENE_DB:
-            break
+    steps, ceiling = canvas_steps(video, fields)
     what = "one still canvas" if steps == 1 else f"a canvas of {steps} time steps"
     return {**fields, "latent_frames": steps}, (
         *notes,
         f"{what}: the frames read from its mosaics reach {ceiling:.1f} dB",
     )
+
+
+def canvas_steps(video: Video, fields: dict[str, Any]) -> tuple[int, float]:
+    """The fewest of :data:`CANVAS_STEPS` time steps whose mosaics, through the maps of the camera
+    ``fields`` (a still, frame-sized canvas without them), hold ``video``'s frames to
+    :data:`SCENE_DB` (else the most), and the PSNR they hold them to."""
+    t, h, w = video.num_frames, video.height, video.width
+    canvas = (fields.get("canvas_height", h), fields.get("canvas_width", w))
+    maps = unpack_fields(fields["motion"], t) if "motion" in fields else np.tile(np.eye(2, 3), (t, 1, 1))
+    for steps in [s for s in CANVAS_STEPS if s <= t] or [1]:
+        ceiling = mosaic_psnr(video.frames, maps, canvas, steps)
+        if ceiling >= SCENE_DB:
+            break
+    return steps, ceiling
+
+
+def choose_model(video: Video, options: EncodeOptions) -> tuple[EncodeOptions, tuple[str, ...]]:
+    """``options`` with ``auto`` resolved for ``video`` (unchanged for a named model), and the
+    report's note: ``canvas`` where a canvas of at most :data:`AUTO_STEPS` time steps holds the
+    frames, read through the camera's maps, to :data:`SCENE_DB` (a scene that changes slowly under
+    a moving or still camera), else ``hnerv`` (always for ``--params`` and the post-training
+    path: a canvas is sized by its canvas and coded by the rate–distortion fit)."""
+    if options.model != AUTO:
+        return options, ()
+    if options.params is not None or not options.uses_rd:
+        chosen = dataclasses.replace(options, model=AUTO_MODELS[0])
+        return chosen, (f"model auto: {AUTO_MODELS[0]} (canvas codes only by rate and distortion, for a --bpp budget)",)
+    probe = dataclasses.replace(options, model=AUTO_MODELS[1])
+    fields = _motion_fields(video, probe)[0] if (options.camera or DEFAULT_CAMERA) != "none" else {}
+    steps, ceiling = canvas_steps(video, fields)
+    fits = steps <= AUTO_STEPS and ceiling >= SCENE_DB
+    chosen = AUTO_MODELS[1] if fits else AUTO_MODELS[0]
+    why = (
+        f"a canvas of {steps} time step{'s' * (steps > 1)} holds the frames at {ceiling:.1f} dB"
+        if fits
+        else f"no canvas of up to {AUTO_STEPS} time steps holds the frames at {SCENE_DB:g} dB"
+    )
+    return dataclasses.replace(options, model=chosen), (f"model auto: {chosen} ({why})",)
 
 
 def _motion_fields(video: Video, options: EncodeOptions) -> tuple[dict[str, Any], tuple[str, ...]]:

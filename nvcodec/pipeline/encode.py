@@ -8,6 +8,7 @@ decoder renders from the file just written.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from nvcodec.errors import NvcError
 from nvcodec.io import Video
 from nvcodec.io.raw import planes_to_rgb
 from nvcodec.models import kmac_per_pixel
+from nvcodec.pipeline.camera import choose_model
 from nvcodec.pipeline.decode import load_entries, native_format, render_entry, render_entry_planes
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.planes import pixels_of
@@ -38,7 +40,9 @@ def encode_video(video: Video, output: Path, options: EncodeOptions, reporter: R
     started = time.perf_counter()
     reporter = reporter or Reporter()
     pixels_of(video, options)  # --yuv without planes to fit: refused before any work
+    options, chosen = choose_model(video, options)
     sizing = size_video(video, options)
+    sizing = dataclasses.replace(sizing, notes=(*chosen, *sizing.notes))
     options = options.for_video(video.num_frames, video.height, video.width, sizing.config)
     with fit_threads(options.threads) as threads:
         if options.spec.progressive:

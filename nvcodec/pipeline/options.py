@@ -27,6 +27,11 @@ MAX_BPP = 24.0
 """The largest budget: 24 bits per pixel is 8-bit RGB uncompressed."""
 MAX_PARAMS = 1 << 28
 """The largest model (transmitted values) a file may hold; the reader refuses more."""
+AUTO = "auto"
+"""The ``--model`` that lets the encoder choose, clip by clip (or segment by segment)."""
+AUTO_MODELS = ("hnerv", "canvas")
+"""What ``auto`` chooses between: the model for any clip, then the one for a still scene under a
+moving or still camera (its options are validated as the first's until the clip decides)."""
 MAX_EPOCHS = 100_000
 MAX_BATCH = 1024
 MAX_THREADS = 1024
@@ -141,7 +146,8 @@ class EncodeOptions:
     """Every encoder choice a user can make (the CLI passes only what the user gave).
 
     Attributes:
-        model: registered model name.
+        model: registered model name, or ``auto`` (:data:`AUTO`): the encoder chooses per clip
+            between :data:`AUTO_MODELS` (:func:`~nvcodec.pipeline.camera.choose_model`).
         bpp: file-size budget in bits per pixel (exclusive with ``params``); when neither is
             given the budget is ``DEFAULT_BPP`` (see :attr:`budget_bpp`). For an append: the bits
             per pixel of what the video adds.
@@ -213,8 +219,8 @@ class EncodeOptions:
     spec: ModelSpec = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "spec", spec(self.model))
-        if self.training.warmup_share is None:
+        object.__setattr__(self, "spec", spec(AUTO_MODELS[0] if self.model == AUTO else self.model))
+        if self.training.warmup_share is None and self.model != AUTO:  # auto: once the model is chosen
             share = (self.recipe or self.spec.model_cls.recipe).warm_share
             object.__setattr__(self, "training", replace(self.training, warmup_share=share))
         _validate(self)
@@ -292,6 +298,10 @@ def _validate(options: EncodeOptions) -> None:
         _check(options.bpp <= MAX_BPP, f"--bpp {options.bpp}: at most {MAX_BPP:g} (uncompressed 8-bit RGB)")
     if options.params is not None:
         _check(1 <= options.params <= MAX_PARAMS, f"--params {options.params}: must be in 1..{MAX_PARAMS}")
+        _check(
+            options.model == AUTO or options.spec.model_cls.fixed_c0 is None,
+            f"--params: {options.model}'s size is its canvas's, not a budget's (give --bpp)",
+        )
     presets = effort.PRESET_SECONDS
     _check(options.preset in presets, f"--preset {options.preset}: use {', '.join(presets)}")
     if options.epochs is not None:
@@ -341,8 +351,8 @@ def _validate_camera(options: EncodeOptions) -> None:
     if options.camera is None:
         return
     _check(
-        options.spec.capabilities.motion,
-        f"--camera: {options.model} does not code camera motion (a motion model does: hinerv-mc)",
+        options.model == AUTO or options.spec.capabilities.motion,
+        f"--camera: {options.model} does not code camera motion (motion models: hinerv-mc, canvas, auto)",
     )
     _check(options.camera in CAMERAS, f"--camera {options.camera}: use {', '.join(CAMERAS)}")
 
