@@ -207,15 +207,19 @@ class RateModel(nn.Module):
         times it is the maximum-likelihood Laplace scale of the channel's calibrated symbols
         (the model's initial scale, about 2, priced grids whose values the calibration made far
         larger or smaller at tens of bits a value, and λ ran away)."""
-        grids = list(self.grid_shapes)
+        grids, context = list(self.grid_shapes), self.context
+        if context is None:
+            return
         for n, q, p in zip(self.names, self.weights, tensors, strict=True):
             if n not in self.grid_shapes:
                 continue
-            y = torch.round(as_slices(p.detach().float(), q.axis) / q.step()).view(self.grid_shapes[n])
-            _, log2_scale = self.context.predict(y)
-            ml = y.abs().flatten(1).mean(dim=1).clamp_min(MIN_START_SCALE)
+            quantizer: LearnedQuantizer = q  # type: ignore[assignment]  # ModuleList items are Modules to mypy
+            y = torch.round(as_slices(p.detach().float(), quantizer.axis) / quantizer.step())
+            _, log2_scale = context.predict(y.view(self.grid_shapes[n]))
+            ml = y.view(self.grid_shapes[n]).abs().flatten(1).mean(dim=1).clamp_min(MIN_START_SCALE)
             start = torch.log(ml) - math.log(2.0) * log2_scale.flatten(1).mean(dim=1)
-            self.log_multipliers[str(grids.index(n))].copy_(start.to(self.log_multipliers[str(grids.index(n))].dtype))
+            multiplier = self.log_multipliers[str(grids.index(n))]
+            multiplier.copy_(start.to(multiplier.dtype))
 
     def attach(self, model: nn.Module) -> None:
         """Read every transmitted parameter of ``model`` through its quantizer."""
