@@ -47,7 +47,8 @@ def test_oversize_payload_is_refused_before_parsing() -> None:
 
 
 def test_command_line_says_the_settings() -> None:
-    assert command_line(EncodeOptions(epochs=3)) == "encode --model hnerv --bpp 0.05 --epochs 3"
+    assert command_line(EncodeOptions(epochs=3)) == "encode --model auto --bpp 0.05 --epochs 3"
+    assert command_line(EncodeOptions(model="hnerv", epochs=3)) == "encode --model hnerv --bpp 0.05 --epochs 3"
     timed = EncodeOptions(model="hinerv", bpp=0.2, time=90.0, seed=4, lam=0.01, camera=None)
     assert command_line(timed) == "encode --model hinerv --bpp 0.2 --time 90s --seed 4 --lambda 0.01"
     assert command_line(EncodeOptions(params=5000, rd=False, weight_bits=6)).endswith(

@@ -78,7 +78,7 @@ class BenchConfig:
     """
 
     clips: tuple[str, ...] = ()
-    models: tuple[str, ...] = ("hnerv", "nerv")
+    models: tuple[str, ...] = ("auto", "nerv")
     bpps: tuple[float, ...] = (0.01, 0.02, 0.05, 0.1)
     anchors: tuple[str, ...] = ("x264", "x265")
     anchor_preset: str = "medium"

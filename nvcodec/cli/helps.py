@@ -24,7 +24,7 @@ RD_HELP = (
     "and search bit depths (also implied by --prune/--weight-bits/--embed-bits)."
 )
 
-CAMERA_HELP = "hinerv-mc: camera motion coded, translation | rotzoom | affine | none [rotzoom]."
+CAMERA_HELP = "canvas, hinerv-mc, auto: camera motion coded, translation | rotzoom | affine | none [rotzoom]."
 DECODE_OUTPUT_HELP = ".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, .yuv (raw), or frame_%04d.png (file k: frame k)."
 DECODE_PIX_FMT_HELP = (
     ".mp4/.mov: yuv420p (plays everywhere) | yuv444p [yuv420p]; .y4m, .yuv: yuv420p | yuv420p10le | yuv444p "

@@ -73,8 +73,8 @@ def choose_model(video: Video, options: EncodeOptions) -> tuple[EncodeOptions, t
     if options.model != AUTO:
         return options, ()
     if options.params is not None or not options.uses_rd:
-        chosen = dataclasses.replace(options, model=AUTO_MODELS[0])
-        return chosen, (f"model auto: {AUTO_MODELS[0]} (canvas codes only by rate and distortion, for a --bpp budget)",)
+        why = "canvas codes only by rate and distortion, for a --bpp budget"
+        return _with_model(options, AUTO_MODELS[0]), (f"model auto: {AUTO_MODELS[0]} ({why})",)
     probe = dataclasses.replace(options, model=AUTO_MODELS[1])
     fields = _motion_fields(video, probe)[0] if (options.camera or DEFAULT_CAMERA) != "none" else {}
     steps, ceiling = canvas_steps(video, fields)
@@ -85,7 +85,13 @@ def choose_model(video: Video, options: EncodeOptions) -> tuple[EncodeOptions, t
         if fits
         else f"no canvas of up to {AUTO_STEPS} time steps holds the frames at {SCENE_DB:g} dB"
     )
-    return dataclasses.replace(options, model=chosen), (f"model auto: {chosen} ({why})",)
+    return _with_model(options, chosen), (f"model auto: {chosen} ({why})",)
+
+
+def _with_model(options: EncodeOptions, model: str) -> EncodeOptions:
+    """``options`` for ``model``, with that model's recipe's warm-up share unless one was given."""
+    training = dataclasses.replace(options.training, warmup_share=None) if options.recipe_warmup else options.training
+    return dataclasses.replace(options, model=model, training=training)
 
 
 def _motion_fields(video: Video, options: EncodeOptions) -> tuple[dict[str, Any], tuple[str, ...]]:

@@ -191,9 +191,11 @@ class EncodeOptions:
             ``translation``, ``rotzoom`` (shift, zoom and rotation) or ``affine``; ``none`` gives
             it a frame-sized canvas (no motion). None: ``rotzoom`` (:data:`DEFAULT_CAMERA`).
         spec: the registry's spec of ``model`` (derived, not an option).
+        recipe_warmup: whether ``training.warmup_share`` was taken from the model's recipe (derived:
+            a model chosen later, by ``auto``, takes its own).
     """
 
-    model: str = "hnerv"
+    model: str = AUTO
     bpp: float | None = None
     params: int | None = None
     preset: str = "medium"
@@ -217,12 +219,14 @@ class EncodeOptions:
     camera: str | None = None
     yuv: bool | None = None
     spec: ModelSpec = field(init=False, repr=False, compare=False)
+    recipe_warmup: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spec", spec(AUTO_MODELS[0] if self.model == AUTO else self.model))
-        if self.training.warmup_share is None and self.model != AUTO:  # auto: once the model is chosen
+        if self.training.warmup_share is None:  # the recipe's (auto: the first model's until the clip chooses)
             share = (self.recipe or self.spec.model_cls.recipe).warm_share
             object.__setattr__(self, "training", replace(self.training, warmup_share=share))
+            object.__setattr__(self, "recipe_warmup", True)
         _validate(self)
 
     @property
@@ -292,16 +296,7 @@ def _validate(options: EncodeOptions) -> None:
             options.capacity is None and options.max_videos is None,
             f"--capacity and --max-videos apply to progressive models (pfnr), not {options.model}",
         )
-    _check(options.bpp is None or options.params is None, "give exactly one of --bpp and --params")
-    if options.bpp is not None:
-        _check(math.isfinite(options.bpp) and 0 < options.bpp, f"--bpp {options.bpp}: the budget must be positive")
-        _check(options.bpp <= MAX_BPP, f"--bpp {options.bpp}: at most {MAX_BPP:g} (uncompressed 8-bit RGB)")
-    if options.params is not None:
-        _check(1 <= options.params <= MAX_PARAMS, f"--params {options.params}: must be in 1..{MAX_PARAMS}")
-        _check(
-            options.model == AUTO or options.spec.model_cls.fixed_c0 is None,
-            f"--params: {options.model}'s size is its canvas's, not a budget's (give --bpp)",
-        )
+    _validate_size(options)
     presets = effort.PRESET_SECONDS
     _check(options.preset in presets, f"--preset {options.preset}: use {', '.join(presets)}")
     if options.epochs is not None:
@@ -343,6 +338,20 @@ def _validate(options: EncodeOptions) -> None:
         _check(
             options.weight_bits is None and options.embed_bits is None,
             "--weight-bits/--embed-bits: the rate–distortion fit learns its steps (not with --rd)",
+        )
+
+
+def _validate_size(options: EncodeOptions) -> None:
+    """One of ``--bpp`` and ``--params``, in range; ``--params`` only for a model sized by it."""
+    _check(options.bpp is None or options.params is None, "give exactly one of --bpp and --params")
+    if options.bpp is not None:
+        _check(math.isfinite(options.bpp) and 0 < options.bpp, f"--bpp {options.bpp}: the budget must be positive")
+        _check(options.bpp <= MAX_BPP, f"--bpp {options.bpp}: at most {MAX_BPP:g} (uncompressed 8-bit RGB)")
+    if options.params is not None:
+        _check(1 <= options.params <= MAX_PARAMS, f"--params {options.params}: must be in 1..{MAX_PARAMS}")
+        _check(
+            options.model == AUTO or options.spec.model_cls.fixed_c0 is None,
+            f"--params: {options.model}'s size is its canvas's, not a budget's (give --bpp)",
         )
 
 
