@@ -122,6 +122,11 @@ CURRENT: dict[str, dict[str, Any]] = {
     "hnerv-segments-5.0.nrv": {"steps": [_encode("hnerv", "--segment", "4")], "videos": 1, "reproduce": False},
     "pfnr-2videos-5.0.nrv": {"steps": [_encode("pfnr"), APPEND], "videos": 2, "reproduce": False},
     "hnerv-yuv420p-5.0.nrv": {"steps": [_encode("hnerv", "--yuv", clip="tiny_420")], "videos": 1, "reproduce": True},
+    "canvas-5.0.nrv": {  # sized by its canvas, not --params
+        "steps": [["encode", "{tiny}", "-o", "{out}", "--model", "canvas", "--bpp", "0.5", *COMMON[2:]]],
+        "videos": 1,
+        "reproduce": False,
+    },
 }
 
 # Entries written by old commits (the newest commit that wrote each version), kept as they are. (The
