@@ -1,8 +1,10 @@
 """Print docs/results.md from the committed results under benchmarks/results/ (``--markdown``, also
-the default), or the README's status table (``--status``), so that no figure drifts from its file:
+the default), or the README's status and camera-motion tables (``--status``, ``--motion``), so that no figure
+drifts from its file:
 
     python benchmarks/report.py --markdown > docs/results.md
     python benchmarks/report.py --status
+    python benchmarks/report.py --motion
 
 Each section names its file and the command that wrote it; its tables are printed by the
 renderers of ``report_tables.py``, which read the JSON at print time."""
@@ -20,7 +22,7 @@ from typing import NamedTuple
 sys.path.insert(0, str(Path(__file__).parent))
 import report_tables as t  # noqa: E402
 from report_planes import native  # noqa: E402
-from report_readme import presets, status  # noqa: E402
+from report_readme import motion, presets, status  # noqa: E402
 from report_tables import RESULTS  # noqa: E402
 
 
@@ -68,7 +70,7 @@ SECTIONS = (
         "native-yuv-cpu.json",
         "python benchmarks/native_cpu.py --time 60 --clips synthetic qcif bunny pan synthetic10 --arms rgb yuv",
         native,
-        "Each clip as a 4:2:0 Y4M (synthetic10: 10 bits) encoded by the default model at equal `--time`, "
+        "Each clip as a 4:2:0 Y4M (synthetic10: 10 bits) encoded by hnerv (then the default model) at equal `--time`, "
         "fitting 8-bit RGB (`rgb`) or the source's planes (`yuv`); measured from the written files: YUV "
         "PSNR of a Y4M decode against the source's planes, RGB PSNR against the source's RGB frames. "
         "`yuv fixed shares` weighs the planes' losses 6:1:1 alone: the `yuv` arm of commit 8220909, "
@@ -146,7 +148,9 @@ SECTIONS = (
         "Each clip of `benchmarks/clips.py` (a still Bunny frame seen by a camera that shifts, zooms, turns or "
         "shakes; the pan; a cut between two stills; qcif) at equal `--time` and three budgets, one run per "
         "point, alone. BD figures need two overlapping, monotone curves: blank where there are none. "
-        "`hinerv-mc` is not the default. Discussion and what was not done: "
+        '"vs its own": `hinerv-mc` against `hinerv`, `canvas` against `canvas none` (the same model without '
+        "motion), the camera ablations against `canvas`. `auto` is the encoder's choice between `canvas` and "
+        "`hnerv`. Discussion and what was not done: "
         "[2026-12-06-motion.md](2026-12-06-motion.md).",
     ),
     Section(
@@ -309,6 +313,8 @@ SECTIONS = (
     ),
 )
 SKIPPED = {
+    "motion-cpu-9109f4a.json": "the camera-motion runs as they stood at 9109f4a, before the canvas's pixels were "
+    "put on the anchor frame's grid (f0d3a29); motion-cpu.json re-measured canvas on today's code",
     "presets-cpu-flushed.json": "superseded: the qcif `medium` row after subnormal floats were flushed, "
     "re-measured on today's code in `presets-cpu-final.json`",
     "time-load-cpu-flushed.json": "superseded: the `default` arm after subnormal floats were flushed, "
@@ -382,5 +388,7 @@ if __name__ == "__main__" and "--presets" in sys.argv[1:]:
     presets()
 elif __name__ == "__main__" and "--status" in sys.argv[1:]:
     status()
+elif __name__ == "__main__" and "--motion" in sys.argv[1:]:
+    motion()
 elif __name__ == "__main__":
     markdown()

@@ -9,10 +9,11 @@ from report_tables import RESULTS
 
 
 def status() -> None:
-    """The README's table: today's default at equal --time on each clip of converge-cpu.json, its
-    points and its BD-rates against x265 medium yuv420p and against a8df334's default."""
+    """The README's table: the ``default`` arm of converge-cpu.json (hnerv, the default before
+    ``auto``) at equal --time on each clip, its points and its BD-rates against x265 medium
+    yuv420p and against a8df334's default."""
     d = json.loads((RESULTS / "converge-cpu.json").read_text())
-    print("| clip, `--time` | default: bpp / PSNR dB at each budget | BD-rate vs x265 medium | vs a8df334 |")
+    print("| clip, `--time` | hnerv: bpp / PSNR dB at each budget | BD-rate vs x265 medium | vs a8df334 |")
     print("|---|---|---|---|")
     for cell, arms in d["summary"]["by_clip"].items():
         ours = arms.get("default")
@@ -39,3 +40,20 @@ def presets() -> None:
         f"30 frames of 144x176 fast / medium / slow {secs(qcif)} s, {dbs(qcif)} dB; Bunny 160x320 fast / medium "
         f"{secs(bunny)} s, {dbs(bunny)} dB, all at 0.05 bpp"
     )
+
+
+def motion() -> None:
+    """The README's camera-motion table: the ``auto`` arm of motion-cpu.json on each clip, what it
+    chose, its points and its BD-rates against hnerv, a8df334 and x265 medium yuv420p."""
+    d = json.loads((RESULTS / "motion-cpu.json").read_text())
+    print("| clip | auto chose | bpp / PSNR dB at each budget | vs hnerv | vs a8df334 | vs x265 medium |")
+    print("|---|---|---|---|---|---|")
+    pct = lambda v: "n/a" if v is None else f"{v:+.1f} %"  # noqa: E731
+    for clip, cell in d["summary"]["by_clip"].items():
+        ours = cell.get("auto")
+        if ours is None:
+            continue
+        chose = sorted({r["model"] for r in d["runs"] if (r["clip"], r["arm"]) == (clip, "auto")})
+        points = ", ".join(f"{b:.3f} / {q:.2f}" for b, q in ours["points"])
+        rates = [pct((ours.get(f"vs_{ref}") or {}).get("bd_rate_percent")) for ref in ("hnerv", "a8df334", "x265")]
+        print(f"| {clip} | {', '.join(chose)} | {points} | {' | '.join(rates)} |")

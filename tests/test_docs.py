@@ -22,6 +22,16 @@ def test_the_readme_fits_a_screen_and_shows_the_committed_status_table() -> None
     assert ". .venv/bin/activate && python -m pytest -q -n 2" in readme  # the command .ci/run runs
 
 
+def test_the_readme_shows_the_committed_camera_motion_table() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = [sys.executable, str(ROOT / "benchmarks" / "report.py"), "--motion"]
+    table = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    assert table.count("\n") >= 3 and table in readme
+    pairs = json.loads((ROOT / "benchmarks" / "results" / "motion-cpu.json").read_text())["summary"]["pairs"]
+    mean = pairs["canvas vs canvas none"]["moving_mean_percent"]
+    assert f"{mean:+.1f} % mean BD-rate over the six" in " ".join(readme.split())
+
+
 def test_the_readme_s_preset_figures_are_the_committed_results_own() -> None:
     readme = (ROOT / "README.md").read_text()
     command = [sys.executable, str(ROOT / "benchmarks" / "report.py"), "--presets"]
