@@ -88,6 +88,11 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     tapers_lower_width: bool = True
     """Whether sizing may lower the config's ``lower_width`` for tiny budgets
     (:func:`~nvcodec.models.sizing.solve_config`); False where the model sets it from the budget."""
+    pixel_step_seconds: ClassVar[float] = 0.0
+    """Seconds a training step costs per pixel it renders (:meth:`rendered_pixels`) on the
+    reference machine beyond its counted operations (:mod:`~nvcodec.pipeline.effort`): work
+    PyTorch's flop counter does not see (interpolation, gathers, element-wise maths), where it is
+    most of a step."""
     fixed_c0: ClassVar[int | None] = None
     """A first width that does not follow the budget (sizing keeps it and fits nothing): set by a
     model whose rate is carried by values the fit prices, not by its size (``canvas``)."""
@@ -112,6 +117,11 @@ class NeuralVideoModel(nn.Module, abc.ABC):
         set as given and the others at their defaults (``params``, the budget being solved for, lets a
         model scale fields with it)."""
         return cls.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
+
+    @classmethod
+    def rendered_pixels(cls, config: Any) -> int:
+        """Pixels one frame's training step renders: the frame (a canvas model: its canvas)."""
+        return int(config.height * config.width)
 
     @abc.abstractmethod
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:

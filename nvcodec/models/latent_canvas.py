@@ -90,6 +90,9 @@ class LatentCanvas(NeuralVideoModel):
     zoom clip at 0.05 bpp and ``--time 40s``, 29.93 dB after a tenth of the time without rate
     against 29.15 after half; 26.91 at a quarter of this learning rate, 29.26 at twice it)."""
     fixed_c0 = SYNTHESIS_WIDTH
+    pixel_step_seconds = 2e-7
+    """Measured at ``--time 30s`` on 2 cores: 26 ms a step on the photograph's 412x225 canvas and
+    13 ms on qcif's 184x153 (four time steps), where the counted operations give 10 and 6 ms."""
     refine_field = None
 
     def __init__(self, config: CanvasConfig, with_encoder: bool = False) -> None:
@@ -133,6 +136,11 @@ class LatentCanvas(NeuralVideoModel):
         fields.setdefault("latent_frames", 1)
         fields.setdefault("latent_levels", levels_for(fields["canvas_height"], fields["canvas_width"]))
         return CanvasConfig(height=height, width=width, frames=frames, strides=(1,), c0=c0, **fields)
+
+    @classmethod
+    def rendered_pixels(cls, config: Any) -> int:
+        """The canvas's pixels: every step renders the whole canvas."""
+        return int(config.canvas_height * config.canvas_width)
 
     def grid_parameters(self) -> list[str]:
         """Every latent level (1 channel x time steps x rows x columns)."""

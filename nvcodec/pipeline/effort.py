@@ -4,12 +4,13 @@ about the preset's seconds on the reference machine, 2 CPU cores.
 
 A preset names seconds of fitting for a clip of :data:`REFERENCE_PIXELS` pixels (30 frames of
 144x176), growing as the clip's pixels to the power :data:`GROWTH` (a clip 9x larger gets about
-twice the time). The seconds become epochs through the cost of one epoch of the model sized for the budget on
-that machine: its operations at :data:`REFERENCE_FLOPS` per second plus :data:`STEP_SECONDS` a
-step. Operations are forward and backward passes counted on PyTorch's ``meta`` device (``FlopCounterMode``) for the
-decoder and the frame encoder, the stages weighted as :class:`~nvcodec.pipeline.options.Training`
-splits them (the ``rd`` and ``exact`` stages' quantizers and rate term at :data:`RD_COST` times
-the decoder's pass).
+twice the time). The seconds become epochs through the cost of one epoch of the model sized for
+the budget on that machine: its operations at :data:`REFERENCE_FLOPS` per second plus
+:data:`STEP_SECONDS` a step (and, for a model that declares it, a cost per rendered pixel the
+counter does not see). Operations are forward and backward passes counted on PyTorch's ``meta``
+device (``FlopCounterMode``) for the decoder and the frame encoder, the stages weighted as
+:class:`~nvcodec.pipeline.options.Training` splits them (the ``rd`` and ``exact`` stages'
+quantizers and rate term at :data:`RD_COST` times the decoder's pass).
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def epoch_seconds(spec: ModelSpec, config: Any, frames: int, batch: int, trainin
     """Seconds of one epoch on the reference machine (:data:`REFERENCE_FLOPS`, :data:`STEP_SECONDS`)."""
     has_table = bool(spec.skeleton(config).embedding_shapes())
     flops = epoch_flops(spec, config, frames, batch, training, has_table)
-    return flops / REFERENCE_FLOPS + -(-frames // batch) * STEP_SECONDS
+    cls = spec.model_cls
+    uncounted = cls.pixel_step_seconds * cls.rendered_pixels(config)
+    return flops / REFERENCE_FLOPS + -(-frames // batch) * (STEP_SECONDS + uncounted)
 
 
 def epochs_for(seconds: float, spec: ModelSpec, config: Any, frames: int, batch: int, training: Any) -> int:
