@@ -15,7 +15,8 @@ Every PSNR is measured here on the frames this tree's decoder renders from the w
     python benchmarks/motion_cpu.py --time 30 --arms canvas hnerv "canvas none" a8df334
 
 writes ``benchmarks/results/motion-cpu.json`` (``--rerun`` replaces the rows of the arms and clips
-asked for; ``--summarise`` only recomputes the file's summary). Run it alone on the machine: every arm is timed.
+asked for; ``--summarise`` only recomputes the file's summary and draws ``motion-cpu.png``). Run it
+alone on the machine: every arm is timed.
 """
 
 from __future__ import annotations
@@ -135,11 +136,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "motion-cpu.json")
     parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS), help="bpp of each point")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
-    parser.add_argument("--summarise", action="store_true", help="only recompute the file's summary")
+    parser.add_argument("--summarise", action="store_true", help="only recompute the file's summary and plot")
     args = parser.parse_args()
     if args.summarise:
         old = json.loads(args.out.read_text())
         _write(args.out, old["runs"], old["x265"])
+        plot(args.out, args.out.with_suffix(".png"))
         return
     paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
@@ -188,6 +190,43 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
         "summary": summary(runs, x265),
     }
     path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+
+
+PLOTTED = ("auto", "canvas", "canvas none", "hnerv", BASELINE)
+"""The arms the figure draws (with x265 medium)."""
+
+
+def plot(results: Path, path: Path) -> None:
+    """PSNR against bpp, one panel per clip: the :data:`PLOTTED` arms and x265 medium."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = json.loads(results.read_text())
+    clips = list(d["summary"]["by_clip"])
+    fig, axes = plt.subplots(2, -(-len(clips) // 2), figsize=(3.2 * -(-len(clips) // 2), 6.4), squeeze=False)
+    for ax, clip in zip(axes.flat, clips, strict=False):
+        cell = d["summary"]["by_clip"][clip]
+        for k, arm in enumerate(PLOTTED):
+            if arm in cell:
+                bpp, psnr = zip(*cell[arm]["points"], strict=True)
+                ax.plot(bpp, psnr, "o-", ms=3, color=f"C{k}", label=arm)
+        anchor = sorted((a["bpp"], a["psnr"]) for a in d["x265"].get(clip, []))
+        if anchor:
+            ax.plot(*zip(*anchor, strict=True), "k--", lw=1, label="x265 medium")
+        ax.set_title(clip, fontsize=9)
+        ax.set_xlabel("bpp", fontsize=8)
+        ax.set_ylabel("PSNR dB", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(clips) :]:
+        ax.axis("off")
+    handles = [plt.Line2D([], [], color=f"C{k}", marker="o", ms=3, label=a) for k, a in enumerate(PLOTTED)]
+    handles.append(plt.Line2D([], [], color="k", ls="--", lw=1, label="x265 medium"))
+    fig.legend(handles=handles, loc="lower right", fontsize=8)
+    fig.suptitle(f"camera motion, --time {sorted({r['time'] for r in d['runs']})[0]:g}s, 2-core CPU", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":
