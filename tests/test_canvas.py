@@ -123,13 +123,13 @@ def test_auto_codes_a_still_scene_on_a_canvas_and_a_moving_one_with_hnerv(cli, p
     assert code == 0, err
     report = json.loads(stdout)
     assert report["model"] == "canvas" and report["notes"][0].startswith(
-        "model auto: canvas (a canvas of 1 time step holds"
+        "model auto: canvas (one still canvas holds the frames at"
     )
     code, stdout, err = cli("encode", clip_dir / "tiny.mkv", "-o", out, "--model", "auto", *quick, "-y")
     assert code == 0, err
     report = json.loads(stdout)
     assert report["model"] == "hnerv" and report["notes"][0].startswith(
-        "model auto: hnerv (no canvas of up to 4 time steps"
+        "model auto: hnerv (one still canvas holds the frames at"
     )
     code, stdout, err = cli(
         "encode", pan, "-o", out, "--model", "auto", "--params", "3000", "--epochs", "1", "--json", "-y"
