@@ -156,8 +156,10 @@ SECTIONS = (
     Section(
         "Camera motion at 60 s",
         "motion-cpu-60.json",
-        lambda d: _from_runs("motion_cpu.py", time="time", clips="clip", arms="arm")(d)
-        + " --out benchmarks/results/motion-cpu-60.json",
+        lambda d: (
+            _from_runs("motion_cpu.py", time="time", clips="clip", arms="arm")(d)
+            + " --out benchmarks/results/motion-cpu-60.json"
+        ),
         t.motion,
         "`auto` against `hnerv` (and a8df334 on the photograph) at `--time 60s`, one run a point, alone: whether the "
         "30 s picture holds with twice the time.",
