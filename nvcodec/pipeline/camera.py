@@ -52,14 +52,20 @@ def canvas_steps(video: Video, fields: dict[str, Any]) -> tuple[int, float]:
     """The fewest of :data:`CANVAS_STEPS` time steps whose mosaics, through the maps of the camera
     ``fields`` (a still, frame-sized canvas without them), hold ``video``'s frames to
     :data:`SCENE_DB` (else the most), and the PSNR they hold them to."""
-    t, h, w = video.num_frames, video.height, video.width
-    canvas = (fields.get("canvas_height", h), fields.get("canvas_width", w))
-    maps = unpack_fields(fields["motion"], t) if "motion" in fields else _still_maps(t)
-    for steps in [s for s in CANVAS_STEPS if s <= t] or [1]:
-        ceiling = mosaic_psnr(video.frames, maps, canvas, steps)
+    for steps in [s for s in CANVAS_STEPS if s <= video.num_frames] or [1]:
+        ceiling = _held(video, fields, steps)
         if ceiling >= SCENE_DB:
             break
     return steps, ceiling
+
+
+def _held(video: Video, fields: dict[str, Any], steps: int) -> float:
+    """The PSNR to which ``steps`` mosaics on the canvas of the camera ``fields`` (a still,
+    frame-sized canvas without them) hold ``video``'s frames."""
+    t = video.num_frames
+    canvas = (fields.get("canvas_height", video.height), fields.get("canvas_width", video.width))
+    maps = unpack_fields(fields["motion"], t) if "motion" in fields else np.tile(np.eye(2, 3), (t, 1, 1))
+    return mosaic_psnr(video.frames, maps, canvas, steps)
 
 
 def choose_model(video: Video, options: EncodeOptions) -> tuple[EncodeOptions, tuple[str, ...]]:
@@ -77,19 +83,12 @@ def choose_model(video: Video, options: EncodeOptions) -> tuple[EncodeOptions, t
         return _with_model(options, AUTO_MODELS[0]), (f"model auto: {AUTO_MODELS[0]} ({why})",)
     probe = dataclasses.replace(options, model=AUTO_MODELS[1])
     fields = _motion_fields(video, probe)[0] if (options.camera or DEFAULT_CAMERA) != "none" else {}
-    canvas = (fields.get("canvas_height", video.height), fields.get("canvas_width", video.width))
-    maps = unpack_fields(fields["motion"], video.num_frames) if "motion" in fields else None
-    ceiling = mosaic_psnr(video.frames, maps if maps is not None else _still_maps(video.num_frames), canvas)
+    ceiling = _held(video, fields, 1)
     chosen = AUTO_MODELS[1] if ceiling >= SCENE_DB else AUTO_MODELS[0]
     why = f"one still canvas holds the frames at {ceiling:.1f} dB" + (
         "" if chosen == AUTO_MODELS[1] else f", not {SCENE_DB:g}"
     )
     return _with_model(options, chosen), (f"model auto: {chosen} ({why})",)
-
-
-def _still_maps(frames: int) -> np.ndarray:
-    """Identity maps: every frame is the canvas."""
-    return np.tile(np.eye(2, 3), (frames, 1, 1))
 
 
 def _with_model(options: EncodeOptions, model: str) -> EncodeOptions:
