@@ -9,8 +9,9 @@ entry: ``python tests/golden/make_golden.py hnerv-5.0.nrv``), or a golden file w
 
 The decoder is float arithmetic: its exact frames depend on the torch thread count (the tests set the
 manifest's), the CPU kernels (hashes are kept per ``machine/capability``: x86_64 AVX512, AVX2,
-DEFAULT) and the torch version (the manifest's). On a platform without a hash, or another torch,
-the frames are checked loosely (per-frame channel sums within a few units) and the exact check is
+DEFAULT, emulated on an AVX-512 host; a host without AVX-512 has a key of its own) and the torch
+version (the manifest's). On a platform without a hash, or another torch, the frames are checked
+loosely (per-frame channel sums within a few units) and the exact check is
 reported as skipped.
 """
 
@@ -44,7 +45,14 @@ def sha256(data: bytes) -> str:
 
 
 def platform_key() -> str:
-    return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}"
+    """As make_golden.py keys its hashes: ``machine/capability``, ``/no-avx512`` on a host without
+    AVX-512 (its MKL and oneDNN kernels differ from the AVX-512 host's emulated lower levels)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        flags = ""
+    host = "" if "avx512f" in flags.split() else "/no-avx512"
+    return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}{host}"
 
 
 def exact_for(entry: dict, hashes: dict) -> str | None:

@@ -186,8 +186,21 @@ def frames_sha256(frames: np.ndarray) -> str:
 
 
 def platform_key() -> str:
-    """``machine/capability``: what the hashes of a decode (and an encode's bytes) are keyed by."""
-    return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}"
+    """``machine/capability``, and ``/no-avx512`` on a host without AVX-512: what the hashes of a
+    decode (and an encode's bytes) are keyed by. The lower levels are emulated on an AVX-512 host,
+    and a host without it picks other MKL and oneDNN kernels at the same level (an AMD EPYC without
+    AVX-512 decoded six golden files and re-encoded one otherwise than the emulated AVX2 level)."""
+    host = "" if "avx512f" in _cpu_flags() else "/no-avx512"
+    return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}{host}"
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux's /proc/cpuinfo; empty elsewhere)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    return {f for line in text.splitlines() if line.startswith("flags") for f in line.split(":", 1)[1].split()}
 
 
 def lower_levels() -> list[str]:
