@@ -1,7 +1,8 @@
 """canvas: latent grids on a camera canvas. The mosaic ceiling tells a still scene from a moving
 one, the encoder picks the canvas's time steps by it, a panning clip encodes -> decodes to the
 frames the encoder measured (1 and 2 threads) with ``--frames a:b`` decoding a range alone,
-``info`` names the camera model and the canvas's time steps, and a crafted config is refused in
+``info`` names the camera model and the canvas's time steps, a fit renders only the window its
+frames read (the same values as the whole canvas), and a crafted config is refused in
 one line."""
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import numpy as np
 import pytest
 import torch
 from helpers import one_line
+from torch.nn import functional as F
 
 from nvcodec.io import read_video, write_video
 from nvcodec.metrics import mean_psnr
 from nvcodec.models import spec
-from nvcodec.motion.canvas import plan_canvas
+from nvcodec.models.latent_canvas import bilinear_matrix
+from nvcodec.motion.canvas import frame_points, pack_fields, plan_canvas, read_window
 from nvcodec.motion.mosaic import mosaic_psnr
 from nvcodec.pipeline.inspect import map_kind
 
@@ -76,11 +79,36 @@ def test_a_still_canvas_is_rendered_once_and_read_through_each_map() -> None:
     net = spec("canvas").build(config)
     for z in net.latents:
         torch.nn.init.normal_(z)
+    net.eval()
     with torch.no_grad():
         frames = net.decode(torch.arange(3), {})
         canvas = net.render_canvas(torch.zeros(1, dtype=torch.long))
     assert config.latent_frames == 1 and frames.shape == (3, 3, 16, 24)
     assert torch.equal(frames[1], frames[0]) and torch.equal(frames[0], canvas[0, :, :16, :24])
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+def test_a_fit_renders_only_the_window_its_frames_read(steps: int) -> None:
+    torch.manual_seed(0)
+    model = spec("canvas").model_cls
+    maps = np.stack([np.array([[1.0, 0.0, 2.7 * t + 0.3], [0.0, 1.0, 0.6 * t]]) for t in range(6)])
+    fields = {"canvas_height": 22, "canvas_width": 40, "motion": pack_fields(maps), "latent_frames": steps}
+    net = spec("canvas").build(model.default_config(16, 24, 6, (1,), 8, **fields))
+    for p in net.parameters():
+        torch.nn.init.normal_(p, std=0.5)
+    points = frame_points(net.maps, torch.tensor([0]), 16, 24, (22, 40))
+    (r0, r1, c0, c1), _ = read_window(points, (22, 40), margin=1)
+    assert (r0, r1, c0, c1) == (0, 18, 0, 26)  # the first frame, its neighbours and a pixel for the head
+    for index in ([0], [5], [1, 4]):
+        with torch.no_grad():
+            fast, exact = net.train().decode(torch.tensor(index), {}), net.eval().decode(torch.tensor(index), {})
+        assert (fast - exact).abs().max() < 1e-5, index
+    z = torch.randn(1, 1, 11, 20)
+    for axis, size in ((2, 22), (3, 40)):
+        grown = F.interpolate(z, size=(22 if axis == 2 else 11, 40 if axis == 3 else 20), mode="bilinear")
+        matrix, _ = bilinear_matrix(z.shape[axis], size)
+        mine = matrix @ z[0, 0] if axis == 2 else z[0, 0] @ matrix.T
+        assert (mine - grown[0, 0]).abs().max() < 1e-6
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -31,7 +31,14 @@ from torch.nn import functional as F
 from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.hinerv import time_lerp
 from nvcodec.models.registry import register
-from nvcodec.motion.canvas import MAX_CANVAS_AREA, frame_points, pack_fields, read_canvas, unpack_fields
+from nvcodec.motion.canvas import (
+    MAX_CANVAS_AREA,
+    frame_points,
+    pack_fields,
+    read_canvas,
+    read_window,
+    unpack_fields,
+)
 
 LEVELS = 7
 """Latent levels where the canvas allows (Cool-chic's seven); the coarsest keeps 2 pixels a side."""
@@ -92,7 +99,9 @@ class LatentCanvas(NeuralVideoModel):
     fixed_c0 = SYNTHESIS_WIDTH
     pixel_step_seconds = 2e-7
     """Measured at ``--time 30s`` on 2 cores: 26 ms a step on the photograph's 412x225 canvas and
-    13 ms on qcif's 184x153 (four time steps), where the counted operations give 10 and 6 ms."""
+    13 ms on qcif's 184x153 (four time steps), where the counted operations give 10 and 6 ms,
+    when a step rendered the whole canvas (the counted operations still do; a step now renders a
+    frame's window, :meth:`rendered_pixels`)."""
     refine_field = None
 
     def __init__(self, config: CanvasConfig, with_encoder: bool = False) -> None:
@@ -114,6 +123,10 @@ class LatentCanvas(NeuralVideoModel):
         )
         self.head = nn.Conv2d(config.c0, 3, 3, padding=1)
         self.maps = unpack_fields(config.motion, config.frames)
+        size = (config.canvas_height, config.canvas_width)
+        self.up: list[tuple[tuple[torch.Tensor, np.ndarray] | None, ...]] = [
+            tuple(bilinear_matrix(n, m) for n, m in zip(z.shape[-2:], size, strict=True)) for z in self.latents
+        ]
 
     @staticmethod
     def grid_options(height: int, width: int) -> list[tuple[tuple[int, ...], int, int]]:
@@ -139,8 +152,17 @@ class LatentCanvas(NeuralVideoModel):
 
     @classmethod
     def rendered_pixels(cls, config: Any) -> int:
-        """The canvas's pixels: every step renders the whole canvas."""
-        return int(config.canvas_height * config.canvas_width)
+        """The pixels of the largest window a frame's step renders (:meth:`render_window`): the
+        bounding box of the frame's footprint on the canvas, its bilinear neighbours and the
+        head's pixel around it, within the canvas."""
+        maps = unpack_fields(config.motion, config.frames)
+        corners = np.array([[0, 0, 1], [config.width - 1, 0, 1], [0, config.height - 1, 1]], np.float64)
+        corners = np.vstack([corners, [config.width - 1, config.height - 1, 1]])
+        seen = np.einsum("pk,tck->tpc", corners, maps)  # frames x corners x (x, y)
+        span = np.floor(seen.max(axis=1)) - np.floor(seen.min(axis=1)) + 4  # + neighbour, head pixel each side
+        cols = np.minimum(span[:, 0], config.canvas_width)
+        rows = np.minimum(span[:, 1], config.canvas_height)
+        return int((rows * cols).max())
 
     def grid_parameters(self) -> list[str]:
         """Every latent level (1 channel x time steps x rows x columns)."""
@@ -168,12 +190,66 @@ class LatentCanvas(NeuralVideoModel):
 
     def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames ``index`` (N x 3 x H x W, about [0, 1]): their canvases read through their maps
-        (one still canvas is rendered once for all of them)."""
+        (one still canvas is rendered once for all of them). In training mode only the window
+        the frames read is rendered (:meth:`render_window`; the same values up to float rounding)."""
         c = self.config
         n = index.shape[0]
+        points = frame_points(self.maps, index, c.height, c.width, (c.canvas_height, c.canvas_width))
+        if self.training and index.device.type != "meta":
+            window, points = read_window(points, (c.canvas_height, c.canvas_width), margin=1)
+            canvas = self.render_window(index, window)
+            return read_canvas(canvas, points, c.height, c.width)
         if c.latent_frames == 1:
             canvas = self.render_canvas(index[:1]).expand(n, -1, -1, -1)
         else:
             canvas = self.render_canvas(index)
-        points = frame_points(self.maps, index, c.height, c.width, (c.canvas_height, c.canvas_width))
         return read_canvas(canvas, points, c.height, c.width)
+
+    def render_window(self, index: torch.Tensor, window: tuple[int, int, int, int]) -> torch.Tensor:
+        """Rows ``r0:r1`` and columns ``c0:c1`` of the canvases of frames ``index`` (the fit's
+        faster path, equal to :meth:`render_canvas` there but at the window's own edges, which
+        the 3x3 head sees zero-padded: a caller widens the window by a pixel). Each level is
+        up-sampled by its interpolation matrices (:func:`bilinear_matrix`) restricted to the
+        window, and the per-pixel layers run on channels-last values as matrix products."""
+        c = self.config
+        r0, r1, c0, c1 = window
+        still = c.latent_frames == 1
+        stack = []
+        for z, (rows, cols) in zip(self.latents, self.up, strict=True):
+            x = z[:, 0] if still else time_lerp(z, index, c.frames)[:, 0]
+            x = _resample(x.mT, cols, c0, c1).mT
+            stack.append(_resample(x, rows, r0, r1))
+        hidden = torch.stack(stack, dim=-1)
+        layers: list[nn.Conv2d] = [self.synthesis[0], self.synthesis[2]]  # type: ignore[list-item]
+        for layer in layers:
+            hidden = F.gelu(F.linear(hidden, layer.weight.flatten(1), layer.bias))
+        out = self.head(hidden.permute(0, 3, 1, 2))
+        return out.expand(index.shape[0], -1, -1, -1) if still else out
+
+
+def _resample(x: torch.Tensor, axis: tuple[torch.Tensor, np.ndarray] | None, lo: int, hi: int) -> torch.Tensor:
+    """Rows ``lo:hi`` of ``x`` (N x rows x columns) up-sampled along its rows by ``axis``
+    (:func:`bilinear_matrix`; None: rows ``lo:hi`` as they are), reading only the rows they need."""
+    if axis is None:
+        return x[:, lo:hi]
+    matrix, first = axis
+    a, b = int(first[lo]), int(first[hi - 1]) + 2  # slicing stops at the input's last row
+    return matrix[lo:hi, a:b].to(x) @ x[:, a:b]
+
+
+def bilinear_matrix(size: int, out: int) -> tuple[torch.Tensor, np.ndarray] | None:
+    """The ``out`` x ``size`` matrix of PyTorch's bilinear up-sampling along one axis
+    (``align_corners=False``, ``size`` to ``out``: source position ``(i + 0.5) size / out - 0.5``,
+    clamped at 0, computed in single precision as PyTorch does) and each output's first source
+    (the second is the next one, within the input); None when the sizes are equal."""
+    if size == out:
+        return None
+    scale = np.float32(size) / np.float32(out)
+    src = np.maximum(scale * (np.arange(out, dtype=np.float32) + np.float32(0.5)) - np.float32(0.5), 0.0)
+    i0 = src.astype(np.int64)
+    i1 = np.where(i0 < size - 1, i0 + 1, i0)
+    right = (src - i0).astype(np.float64)
+    matrix = np.zeros((out, size))
+    np.add.at(matrix, (np.arange(out), i0), 1.0 - right)
+    np.add.at(matrix, (np.arange(out), i1), right)
+    return torch.from_numpy(matrix).float(), i0

@@ -125,3 +125,21 @@ def read_canvas(canvas: torch.Tensor, points: tuple[torch.Tensor, ...], height: 
     top = (1 - wx) * at(i00) + wx * at(i01)
     bottom = (1 - wx) * at(i10) + wx * at(i11)
     return ((1 - wy) * top + wy * bottom).reshape(n, c, height, width)
+
+
+def read_window(
+    points: tuple[torch.Tensor, ...], canvas: tuple[int, int], margin: int = 0
+) -> tuple[tuple[int, int, int, int], tuple[torch.Tensor, ...]]:
+    """The part of a ``canvas`` (height, width) that :func:`read_canvas` reads at ``points``, as
+    rows ``r0:r1`` and columns ``c0:c1`` widened by ``margin`` pixels (within the canvas), and the
+    points re-indexed into that window: reading the window there gives the same frames as reading
+    the whole canvas. A fit renders only the window of each step's frames."""
+    ch, cw = canvas
+    rows = [p // cw for p in points[:4]]
+    cols = [p - r * cw for p, r in zip(points[:4], rows, strict=True)]
+    # the top-left neighbours hold the least row and column, the bottom-right ones the greatest
+    r0, r1 = max(int(rows[0].min()) - margin, 0), min(int(rows[3].max()) + 1 + margin, ch)
+    c0, c1 = max(int(cols[0].min()) - margin, 0), min(int(cols[3].max()) + 1 + margin, cw)
+    width = c1 - c0
+    moved = tuple((r - r0) * width + (c - c0) for r, c in zip(rows, cols, strict=True))
+    return (r0, r1, c0, c1), (*moved, *points[4:])
