@@ -9,7 +9,8 @@ metrics, and of both against x265 medium (encoding the source's RGB frames as yu
 the same planes).
 
 Clips (``benchmarks/clips.py``, converted to 4:2:0): bunny (160x320, 132 frames), synthetic, qcif
-and pan (144x176, 30 frames), synthetic10.
+and pan (144x176, 30 frames), synthetic10, and the camera-motion benchmark's photo and handheld
+(144x176, 30 frames; the default model codes photo on a canvas).
 
     python benchmarks/native_cpu.py --time 60
 
@@ -31,7 +32,7 @@ from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clips import make_clips  # noqa: E402
+from clips import make_clips, motion_clips  # noqa: E402
 from converge_cpu import this_commit  # noqa: E402
 
 from nvcodec.bench.anchors import anchor_at_bpp  # noqa: E402
@@ -43,12 +44,15 @@ from nvcodec.metrics import mean_psnr, plane_psnr  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 BUDGETS = {"bunny": (0.05, 0.1, 0.2), "synthetic": (0.1, 0.2, 0.4), "qcif": (0.1, 0.2, 0.4), "pan": (0.1, 0.2, 0.4)}
+BUDGETS |= {"photo": (0.1, 0.2, 0.4), "handheld": (0.1, 0.2, 0.4)}
 FORMATS = {
     "bunny": "yuv420p",
     "synthetic": "yuv420p",
     "qcif": "yuv420p",
     "pan": "yuv420p",
     "synthetic10": "yuv420p10le",
+    "photo": "yuv420p",
+    "handheld": "yuv420p",
 }
 ARMS: dict[str, dict] = {
     "rgb": {"yuv": False},
@@ -57,6 +61,8 @@ ARMS: dict[str, dict] = {
 }
 """Arms: the encode's ``yuv`` option and any :class:`~nvcodec.pipeline.options.Training` fields
 (``yuv fixed shares``: the planes' losses weighted 6:1:1 alone, the ablation of the weighting)."""
+REPORTED = ("model", "epochs", "encode_seconds", "wall_seconds", "coding")
+"""What each row keeps of the encode's report (``model``: the one ``auto`` chose)."""
 
 
 def planar_clip(clip: str, paths: dict[str, Path], folder: Path) -> Path:
@@ -165,7 +171,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "native-yuv-cpu.json")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
     args = parser.parse_args()
-    paths = make_clips(args.clip_dir)
+    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, x265 = old.get("runs", []), old.get("x265", {})
     if args.rerun:
@@ -184,7 +190,7 @@ def main() -> None:
                     report = encode(arm, src, budget, args.time, out)
                     row = {"arm": arm, "clip": clip, "pix_fmt": FORMATS[clip], "budget": budget, "time": args.time}
                     row["commit"] = this_commit()
-                    row.update({k: report.get(k) for k in ("epochs", "encode_seconds", "wall_seconds", "coding")})
+                    row.update({k: report.get(k) for k in REPORTED})
                     row.update(measured(src, out, Path(tmp)))
                     runs.append(row)
                     print(json.dumps(row), flush=True)
