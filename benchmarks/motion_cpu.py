@@ -183,7 +183,7 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
     result = {
         "what": "camera motion: arms at equal --time, three budgets; BD-rates of the motion models against "
         "the same model without motion, hnerv, a8df334 and x265",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "machine": f"{platform.machine()} ({_cpu_name()}), {os.cpu_count()} cores, torch {torch.__version__}",
         "budgets": sorted({r["budget"] for r in runs}),
         "arms": {k: " ".join(v) or "main when issue 28 was filed" for k, v in ARMS.items()},
         "runs": runs,
@@ -191,6 +191,17 @@ def _write(path: Path, runs: list[dict], x265: dict) -> None:
         "summary": summary(runs, x265),
     }
     path.write_text(json.dumps(result, indent=1, default=str) + "\n")
+
+
+def _cpu_name() -> str:
+    """The CPU's model name (Linux's /proc/cpuinfo; "unknown CPU" elsewhere): the hosts that ran
+    this benchmark differed twofold in speed at the same core count."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown CPU"
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else "unknown CPU"
 
 
 PLOTTED = ("auto", "canvas", "canvas none", "hnerv", BASELINE)
