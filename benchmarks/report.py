@@ -86,6 +86,16 @@ SECTIONS = (
         "The two clips where `yuv` stayed above 0.8x the RGB path's bits at 60 s, at twice the time.",
     ),
     Section(
+        "Native 4:2:0 coding on a canvas",
+        "native-yuv-cpu-epyc.json",
+        "python benchmarks/native_cpu.py --time 30 --clips photo pan --arms rgb yuv "
+        "--out benchmarks/results/native-yuv-cpu-epyc.json",
+        native,
+        "The two pans over a still picture, which today's default (`auto`) codes with `canvas`, as 4:2:0 Y4M at "
+        "`--time 30s` on the slower host of the camera-motion runs: the native path against the RGB path with "
+        "the canvas (the sections above measured `hnerv`).",
+    ),
+    Section(
         "Time to quality",
         "converge-cpu.json",
         _from_runs("converge_cpu.py", times="time", seeds="seed", arms="arm"),
@@ -163,6 +173,30 @@ SECTIONS = (
         t.motion,
         "`auto` against `hnerv` (and a8df334 on the photograph) at `--time 60s`, one run a point, alone: whether the "
         "30 s picture holds with twice the time.",
+    ),
+    Section(
+        "Camera motion on a slower host",
+        "motion-cpu-epyc.json",
+        lambda d: (
+            _from_runs("motion_cpu.py", time="time", clips="clip", arms="arm")(d)
+            + " --out benchmarks/results/motion-cpu-epyc.json"
+        ),
+        t.motion,
+        "The issue's check (the default encode, `auto`, against a8df334 and x265 at equal `--time`) re-run after "
+        "the canvas's fit began rendering only each frame's window (0b860f8), on a host about half as fast as the "
+        "one of the sections above, with the hand-held clip (a shaking camera over Bunny's moving frames); "
+        "`canvas` forced on handheld and qcif, where `auto` codes with `hnerv`. One run a point, alone.",
+    ),
+    Section(
+        "Camera motion on a slower host at 60 s",
+        "motion-cpu-epyc-60.json",
+        lambda d: (
+            _from_runs("motion_cpu.py", time="time", clips="clip", arms="arm")(d)
+            + " --out benchmarks/results/motion-cpu-epyc-60.json"
+        ),
+        t.motion,
+        "The hand-held clip at `--time 60s` on the slower host: `auto` (which codes it with `hnerv`), a8df334 and "
+        "a forced `canvas`. One run a point, alone.",
     ),
     Section(
         "First points",

@@ -113,6 +113,8 @@ def motion(d: dict) -> None:
             row(clip, arm, points(r["points"]), *rates, side)
     print()
     for pair, s in d["summary"].get("pairs", {}).items():
+        if s["moving_defined"].startswith("0 of ") and s["other_defined"].startswith("0 of "):
+            continue  # no BD-rate of this pair is defined in this file
         print(
             f"- `{pair}`: mean BD-rate {pct(s['moving_mean_percent'])} over the moving-camera clips (shift, zoom, "
             f"rotate, shake, pan, photo; defined on {s['moving_defined']}); the worst elsewhere "
