@@ -183,7 +183,7 @@ SECTIONS = (
         ),
         t.motion,
         "The issue's check (the default encode, `auto`, against a8df334 and x265 at equal `--time`) re-run after "
-        "the canvas's fit began rendering only each frame's window (0b860f8), on a host about half as fast as the "
+        "the canvas's fit began rendering only each frame's window (1862897), on a host about half as fast as the "
         "one of the sections above, with the hand-held clip (a shaking camera over Bunny's moving frames); "
         "`canvas` forced on handheld and qcif, where `auto` codes with `hnerv`. One run a point, alone.",
     ),
