@@ -17,7 +17,7 @@ from nvcodec.fit import clock as clock_module
 from nvcodec.fit.clock import StageClock, lr_at, snap
 from nvcodec.io import Video, synthetic_clip
 from nvcodec.models import Recipe, solve_config, spec
-from nvcodec.pipeline import EncodeOptions, threads, timing
+from nvcodec.pipeline import EncodeOptions, effort, threads, timing
 from nvcodec.pipeline.options import Training
 from nvcodec.pipeline.sizing import size_video
 from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs, shortfall_notes
@@ -190,28 +190,49 @@ def test_threads_follow_the_free_cores(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("size_steps", [None, 10**6])
 def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
     video = Video(synthetic_clip(8, 48, 64), Fraction(25), "clip")
-    options = EncodeOptions(bpp=2.0, time=1.0, device="cpu", training=Training(size_steps=size_steps))
+    options = EncodeOptions(bpp=8.0, time=1.0, device="cpu", training=Training(size_steps=size_steps))
     sized = size_video(video, options)
     full = size_video(video, dataclasses.replace(options, training=Training(size_steps=None)))
     count = options.spec.transmitted_count
     if size_steps is None:  # switched off: the budget's network
         assert sized.config == full.config and not sized.notes
-    else:  # no network gets a million steps in a second: the smallest one, at the budget's bits per value
+    else:  # no network gets a million steps in a second: one that trains as many as the smallest
         assert count(sized.config) < count(full.config) and "planned time buys" in sized.notes[0]
         assert sized.budget == full.budget == sized.asked  # fitted for the asked budget; finer steps
         # than the fit's own only where they measure better
+        small = size_video(video, dataclasses.replace(options, bpp=0.3))
+        assert _steps(options, sized.config) == _steps(options, small.config) > _steps(options, full.config)
     epochs = EncodeOptions(bpp=2.0, device="cpu").for_video(8, 48, 64, sized.config).planned_epochs
     assert epochs >= 1
+
+
+def _steps(options: EncodeOptions, config: object) -> int:
+    """Steps the options' planned time buys the network of ``config`` (8 frames)."""
+    seconds = effort.fit_seconds(options, 8 * 48 * 64)
+    assert seconds is not None
+    return (
+        effort.epochs_for(seconds, options.spec, config, 8, options.batch_size, options.training)
+        * 8
+        // options.batch_size
+    )
+
+
+def test_a_budget_whose_network_trains_as_fast_as_the_smallest_keeps_it() -> None:
+    video = Video(synthetic_clip(8, 48, 64), Fraction(25), "clip")
+    options = EncodeOptions(bpp=2.0, time=1.0, device="cpu", training=Training(size_steps=10**6))
+    sized = size_video(video, options)  # no network gets the steps; this one gets the smallest's
+    assert sized.config == size_video(video, dataclasses.replace(options, training=Training(size_steps=None))).config
+    assert not sized.notes and sized.asked is None
 
 
 def test_every_budget_the_time_binds_is_sized_alike() -> None:
     video = Video(synthetic_clip(8, 48, 64), Fraction(25), "clip")
     sized = [
         size_video(video, EncodeOptions(bpp=bpp, time=1.0, device="cpu", training=Training(size_steps=10**6)))
-        for bpp in (2.0, 3.0, 4.0)
+        for bpp in (8.0, 12.0, 16.0)
     ]
     assert all(s.config == sized[0].config for s in sized)  # one network the time can train,
-    assert [s.budget.bpp for s in sized if s.budget] == [2.0, 3.0, 4.0]  # each fitted for its own budget
+    assert [s.budget.bpp for s in sized if s.budget] == [8.0, 12.0, 16.0]  # each fitted for its own budget
     assert all(s.asked == s.budget for s in sized)  # landing finer than the fit only where it measures better
 
 
