@@ -8,7 +8,7 @@ twice the time). The seconds become epochs through the cost of one epoch of the 
 the budget on that machine: its operations at :data:`REFERENCE_FLOPS` per second plus
 :data:`STEP_SECONDS` a step (and, for a model that declares it, a cost per rendered pixel the
 counter does not see). Operations are forward and backward passes counted on PyTorch's ``meta``
-device (``FlopCounterMode``) for the decoder and the frame encoder, the stages weighted as
+device (:class:`~nvcodec.models.complexity.OpCounter`) for the decoder and the frame encoder, the stages weighted as
 :class:`~nvcodec.pipeline.options.Training` splits them (the ``rd`` and ``exact`` stages'
 quantizers and rate term at :data:`RD_COST` times the decoder's pass).
 """
@@ -19,9 +19,9 @@ import functools
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from nvcodec.models import ModelSpec
+from nvcodec.models.complexity import OpCounter
 
 PRESET_SECONDS = {"fast": 30.0, "medium": 110.0, "slow": 440.0}
 """Seconds of fitting each preset plans for a clip of :data:`REFERENCE_PIXELS` on the reference machine."""
@@ -45,20 +45,36 @@ TIMED_FIT_SHARE = 0.75
 @functools.lru_cache(maxsize=64)
 def pass_flops(spec: ModelSpec, config: Any, batch: int) -> tuple[float, float]:
     """Operations of one training step of ``batch`` whole frames: the decoder's forward and backward
-    pass from the embeddings, and the frame encoder's (0 without one), counted on the meta device."""
+    pass from the embeddings, and the frame encoder's (0 without one), counted on the meta device
+    (the encoder's once per shape of its weights: sizing asks for many decoders behind one)."""
+    has_table = bool(spec.skeleton(config).embedding_shapes())
+    model = spec.skeleton(config, with_encoder=has_table)
+    shapes = tuple((n, tuple(p.shape)) for n, p in model.named_parameters() if n.startswith(("encoder.", "encoder_")))
+    encoder = _encoder_flops(spec, config, batch, shapes) if has_table else 0.0
     with torch.device("meta"):
-        model = spec.build(config, with_encoder=bool(spec.skeleton(config).embedding_shapes()))
-        channels = 3 * (2 * spec.model_cls.context + 1)
-        frames = torch.zeros(batch, channels, config.height, config.width)
         index = torch.zeros(batch, dtype=torch.long)
-        with FlopCounterMode(display=False) as encoder:
-            embeddings = model.encode_frames(frames) if model.embedding_shapes() else {}
-            if embeddings:
-                torch.stack([e.sum() for e in embeddings.values()]).sum().backward()
-        leaves = {n: e.detach().requires_grad_() for n, e in embeddings.items()}
-        with FlopCounterMode(display=False) as decoder:
+        leaves = {n: torch.empty((batch, *s[1:]), requires_grad=True) for n, s in model.embedding_shapes().items()}
+        with OpCounter() as decoder:
             model.decode(index, leaves).float().mean().backward()
-    return float(decoder.get_total_flops()), float(encoder.get_total_flops())
+    return float(decoder.total), encoder
+
+
+_ENCODER_FLOPS: dict[tuple, float] = {}
+"""The frame encoder's operations by model, batch, frame size and the shapes of its weights."""
+
+
+def _encoder_flops(spec: ModelSpec, config: Any, batch: int, shapes: tuple) -> float:
+    """Operations of the frame encoder's forward and backward pass over ``batch`` frames of
+    ``config``'s model, whose encoder weights have ``shapes`` (computed once per key)."""
+    key = (spec, batch, config.height, config.width, shapes)
+    if key not in _ENCODER_FLOPS:
+        model = spec.skeleton(config, with_encoder=True)
+        with torch.device("meta"):
+            frames = torch.zeros(batch, 3 * (2 * spec.model_cls.context + 1), config.height, config.width)
+            with OpCounter() as counter:
+                torch.stack([e.sum() for e in model.encode_frames(frames).values()]).sum().backward()
+        _ENCODER_FLOPS[key] = float(counter.total)
+    return _ENCODER_FLOPS[key]
 
 
 def preset_seconds(preset: str, pixels: int) -> float:

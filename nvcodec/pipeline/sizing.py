@@ -195,16 +195,16 @@ def fit_in_time(
 
     if steps(config) >= least:
         return config, (), None
-    grid = (
-        math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256)),
-        math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp)),
-    )
-    best, least_tried = _largest_trained(grid, lambda c: steps(c) >= least, make, (t, h, w))
+    at = _on_grid(make, (t, h, w))
+    high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
+    low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
+    best, least_tried = _largest_trained((low, high), lambda c: steps(c) >= least, at)
     if best is None and least_tried is not None:  # no network gets them: as many as the smallest
         least = steps(least_tried[1])
         if steps(config) >= least:
             return config, (), None
-        best, least_tried = _largest_trained(grid, lambda c: steps(c) >= least, make, (t, h, w))
+        best, _ = _largest_trained((least_tried[0], high), lambda c: steps(c) >= least, at)
+        best = best or least_tried
     found = best or least_tried
     if found is None:
         return config, (), None
@@ -226,17 +226,36 @@ Tried = tuple[int, Any]
 """A budget on :data:`TIME_SIZING_GRID` (its exponent) and the config :func:`fit_in_time`'s ``make`` gave it."""
 
 
+def _on_grid(make: Callable[[Any], Any], size: tuple[int, int, int]) -> Callable[[int], Any]:
+    """``make`` of the budget ``2 ** (k / TIME_SIZING_GRID)`` bpp by its exponent ``k``, each made
+    once (a second search asks again); :class:`NvcError` where the budget is below the least file."""
+    made: dict[int, Any] = {}
+
+    def at(k: int) -> Any:
+        if k not in made:
+            try:
+                made[k] = make(budget_for(2.0 ** (k / TIME_SIZING_GRID), *size))
+            except NvcError as error:
+                made[k] = error
+        if isinstance(made[k], NvcError):
+            raise made[k]
+        return made[k]
+
+    return at
+
+
 def _largest_trained(
-    grid: tuple[int, int], enough: Callable[[Any], bool], make: Callable[[Any], Any], size: tuple[int, int, int]
+    grid: tuple[int, int], enough: Callable[[Any], bool], at: Callable[[int], Any]
 ) -> tuple[Tried | None, Tried | None]:
-    """Bisect the budgets of exponents in ``grid`` (low, high; the high one's network is not
-    ``enough``): the largest whose network is, and the least one tried (None where none)."""
+    """Bisect the budgets of exponents strictly inside ``grid`` (low, high; the high one's network
+    is not ``enough``) for the largest whose network is; return it and the least one tried that is
+    not (None where none)."""
     lo, hi = grid
     best, least_tried = None, None
     while hi - lo > 1:
         mid = (lo + hi) // 2
         try:
-            candidate = make(budget_for(2.0 ** (mid / TIME_SIZING_GRID), *size))
+            candidate = at(mid)
         except NvcError:  # below the least file: look higher
             lo = mid
             continue
