@@ -6,7 +6,8 @@ Arms (:data:`ARMS`): ``hnerv``, ``hinerv`` (hinerv-mc's network, no motion), ``h
 (rotzoom camera, the default), ``canvas`` (latent canvas, rotzoom camera) and ``canvas none`` (the
 same model without motion: a frame-sized canvas, time steps as its mosaics need), ``auto`` (the
 encoder's choice between canvas and hnerv), the camera-model ablations ``hinerv-mc translation``,
-``hinerv-mc affine``, ``canvas translation`` and ``canvas affine``, each this tree's CLI in a
+``hinerv-mc affine``, ``canvas translation`` and ``canvas affine``, the precision ablations
+``canvas 1/4 px`` and ``canvas 1 px`` (maps rounded to 1/4 and whole pixels, ``--motion-bits``), each this tree's CLI in a
 fresh process, and ``a8df334`` (main when issue 28 was filed, as ``converge_cpu.py`` runs it). Clips
 (``benchmarks/clips.py``): shift, zoom, rotate and shake over a still, a cut, the pan-and-zoom
 clip, the same pan and zoom over a photograph (photo), a shaking camera over Bunny's moving frames
@@ -53,6 +54,8 @@ ARMS: dict[str, list[str]] = {
     "canvas none": ["--model", "canvas", "--camera", "none"],
     "canvas translation": ["--model", "canvas", "--camera", "translation"],
     "canvas affine": ["--model", "canvas", "--camera", "affine"],
+    "canvas 1/4 px": ["--model", "canvas", "--motion-bits", "2"],
+    "canvas 1 px": ["--model", "canvas", "--motion-bits", "0"],
     "auto": ["--model", "auto"],
     BASELINE: [],
 }

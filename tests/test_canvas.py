@@ -131,6 +131,19 @@ def test_a_panning_clip_decodes_to_what_the_encoder_measured(
     assert np.array_equal(read_video(part).frames, frames[3:6])
 
 
+def test_coarser_maps_are_a_choice_of_motion_models_only(cli, pan: Path, tmp_path: Path) -> None:
+    out = tmp_path / "coarse.nrv"
+    code, stdout, err = cli("encode", pan, "-o", out, *QUICK, "--camera", "translation", "--motion-bits", "0")
+    assert code == 0, err
+    assert any("maps to 1/1 px" in n for n in json.loads(stdout)["notes"])
+    for bad, why in (
+        (["--motion-bits", "7"], "use 0 to 6"),
+        (["--model", "hnerv", "--motion-bits", "2"], "hnerv does not"),
+    ):
+        code, _, err = cli("encode", pan, "-o", tmp_path / "bad.nrv", "--bpp", "0.5", "--epochs", "1", *bad)
+        assert code != 0 and one_line(err) and why in err and not (tmp_path / "bad.nrv").exists()
+
+
 @pytest.mark.parametrize(("field", "value"), [("latent_frames", 9), ("latent_levels", 13)])
 def test_a_crafted_canvas_config_is_refused_in_one_line(cli, pan: Path, tmp_path: Path, field: str, value: int) -> None:
     from nrv_fuzz import _edit_header

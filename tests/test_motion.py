@@ -10,7 +10,8 @@ import pytest
 
 from nvcodec.errors import NvcError
 from nvcodec.motion import dequantize_affine, estimate_motion, quantize_affine
-from nvcodec.motion.affine import FIELD_LIMIT, centred, compose, corner_error, invert
+from nvcodec.motion.affine import FIELD_LIMIT, SHIFT_BITS, centred, compose, corner_error, invert
+from nvcodec.motion.canvas import pack_fields, plan_canvas, unpack_fields
 
 H, W, FRAMES = 96, 128, 8
 TOLERANCE_PX = {"translation": 0.25, "rotzoom": 0.25, "affine": 0.5}
@@ -87,6 +88,27 @@ def test_fixed_point_maps_round_trip_and_are_range_checked() -> None:
         dequantize_affine(np.array([0, 0, FIELD_LIMIT + 1, 0, 0, 0], np.int32))
     with pytest.raises(NvcError, match="integers"):
         dequantize_affine(np.zeros(6, np.float32))
+
+
+def test_coarser_maps_sit_on_a_coarser_grid() -> None:
+    matrix = np.array([[1.0312, -0.0205, 17.3], [0.0191, 0.9874, -4.71]])
+    for bits in range(SHIFT_BITS + 1):
+        fields = quantize_affine(matrix, bits)
+        assert np.all(fields % (1 << (SHIFT_BITS - bits)) == 0)  # the file's units, on the coarser grid
+        # per axis: half a translation step, and half a linear step times the corner's |x| + |y| (88 + 72 px)
+        bound = math.sqrt(2) * (2.0**-bits / 2 + 160 * 2.0 ** -(bits + 10) / 2)
+        assert corner_error(dequantize_affine(fields), matrix, 144, 176) <= bound
+    assert np.array_equal(quantize_affine(matrix, SHIFT_BITS), quantize_affine(matrix))
+    with pytest.raises(ValueError, match="0 to 6"):
+        quantize_affine(matrix, SHIFT_BITS + 1)
+    drift = np.stack(
+        [np.array([[1.0 + 0.0013 * t, 0.0, 3.37 * t], [0.0, 1.0 + 0.0013 * t, 0.21 * t]]) for t in range(12)]
+    )
+    for bits in (SHIFT_BITS, 2, 0):
+        plan = plan_canvas(drift, 48, 80, bits)
+        assert plan is not None
+        assert np.all(np.ldexp(plan[2][:, :, 2], bits) % 1 == 0)  # translations in 2^-bits px
+        assert unpack_fields(pack_fields(plan[2]), 12).tolist() == plan[2].tolist()
 
 
 def test_centred_and_pixel_maps_agree() -> None:

@@ -14,6 +14,7 @@ from nvcodec.cli.helps import (
     CAMERA_HELP,
     DECODE_PIX_FMT_HELP,
     LOG_HELP,
+    MOTION_BITS_HELP,
     PRESETS,
     RAW_FPS_HELP,
     RAW_PIX_FMT_HELP,
@@ -116,6 +117,7 @@ def encode(
     workers: int | None = typer.Option(None, help="Segments fitted at a time, each in its own process [free cores]."),
     threads: int | None = typer.Option(None, help="CPU threads of the fit [the cores other processes leave free]."),
     camera: str | None = typer.Option(None, help=CAMERA_HELP),
+    motion_bits: int | None = typer.Option(None, help=MOTION_BITS_HELP),
     yuv: bool | None = typer.Option(None, "--yuv/--rgb", help=YUV_HELP),
     size: str | None = typer.Option(None, "--size", help=RAW_SIZE_HELP),
     fps: str | None = typer.Option(None, "--fps", help=RAW_FPS_HELP),
@@ -133,15 +135,20 @@ def encode(
         model=model, bpp=bpp, params=params, preset=preset, epochs=epochs, prune=prune, weight_bits=weight_bits,
         embed_bits=embed_bits, batch_size=batch_size, lr=lr, seed=seed, device=device, capacity=capacity,
         max_videos=max_videos, rd=rd, lam=lam, patch=patch, time=parse_duration(time) if time else None,
-        threads=threads, camera=camera, yuv=yuv,
+        threads=threads, camera=camera, motion_bits=motion_bits, yuv=yuv,
     )  # fmt: skip
-    check_output(out, [input] if input else [], overwrite)
-    if log is not None:
-        check_output(log, [input, out] if input else [out], overwrite)
+    _check_outputs(input, out, log, overwrite)
     window, raw, segmented = (start, frames, crop, scale), (size, fps, pix_fmt), (segment, workers, resume)
     report = encode_input(input, sample, out, options, quiet or as_json, window, raw, segmented, log)
     if report is not None and (as_json or not quiet):  # under torchrun, rank 0 reports
         print_result({**report.to_json(), "output": str(out)}, as_json, f"encoded {out}")
+
+
+def _check_outputs(input: Path | None, out: Path, log: Path | None, overwrite: bool) -> None:
+    """Refuse an output (and a ``--log``) that would overwrite an input or, unless asked, a file."""
+    check_output(out, [input] if input else [], overwrite)
+    if log is not None:
+        check_output(log, [input, out] if input else [out], overwrite)
 
 
 @app.command(cls=_Command)

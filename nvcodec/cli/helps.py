@@ -25,6 +25,7 @@ RD_HELP = (
 )
 
 CAMERA_HELP = "canvas, hinerv-mc, auto: camera motion coded, translation | rotzoom | affine | none [rotzoom]."
+MOTION_BITS_HELP = "canvas, hinerv-mc, auto: precision of the camera maps, 1/2^N px, N from 0 to 6 [6]."
 DECODE_OUTPUT_HELP = ".mp4/.mov (H.264), .mkv (FFV1, exact), .y4m, .yuv (raw), or frame_%04d.png (file k: frame k)."
 DECODE_PIX_FMT_HELP = (
     ".mp4/.mov: yuv420p (plays everywhere) | yuv444p [yuv420p]; .y4m, .yuv: yuv420p | yuv420p10le | yuv444p "

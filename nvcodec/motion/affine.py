@@ -33,11 +33,17 @@ def identity() -> np.ndarray:
     return np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
-def quantize_affine(matrix: np.ndarray) -> np.ndarray:
-    """The six int32 fields nearest to ``matrix`` (2x3); :class:`NvcError` when one is out of range."""
+def quantize_affine(matrix: np.ndarray, bits: int = SHIFT_BITS) -> np.ndarray:
+    """The six int32 fields nearest to ``matrix`` (2x3) on a grid ``2 ** (SHIFT_BITS - bits)``
+    times the file's steps (``bits`` fractional bits of translation, 0 to :data:`SHIFT_BITS`; the
+    linear part's step coarsened alike); :class:`NvcError` when one is out of range."""
+    if not 0 <= bits <= SHIFT_BITS:
+        raise ValueError(f"motion precision of {bits} bits: use 0 to {SHIFT_BITS}")
     linear = (np.asarray(matrix, dtype=np.float64)[:, :2] - np.eye(2)).reshape(-1)
     shift = np.asarray(matrix, dtype=np.float64)[:, 2]
-    fields = np.concatenate([np.rint(np.ldexp(shift, SHIFT_BITS)), np.rint(np.ldexp(linear, LINEAR_BITS))])
+    coarse = SHIFT_BITS - bits
+    fields = np.concatenate([np.rint(np.ldexp(shift, bits)), np.rint(np.ldexp(linear, LINEAR_BITS - coarse))])
+    fields = np.ldexp(fields, coarse)
     if not np.all(np.isfinite(fields)) or np.abs(fields).max() > FIELD_LIMIT:
         raise NvcError(f"a motion field is out of range (at most {FIELD_LIMIT} steps): {fields.tolist()}")
     return fields.astype(np.int32)

@@ -34,10 +34,13 @@ DIFF_LIMIT = 4 * FIELD_LIMIT
 """Largest magnitude of a stored second difference (of fields within ``±FIELD_LIMIT``)."""
 
 
-def plan_canvas(maps: np.ndarray, height: int, width: int) -> tuple[int, int, np.ndarray] | None:
+def plan_canvas(
+    maps: np.ndarray, height: int, width: int, bits: int = SHIFT_BITS
+) -> tuple[int, int, np.ndarray] | None:
     """Canvas height, width and the fixed-point-exact ``[T, 2, 3]`` maps (frame pixel -> canvas
-    pixel) for frames ``height`` x ``width`` moving by ``maps`` (frame t onto the anchor, centred);
-    None when the canvas would exceed :data:`MAX_CANVAS_AREA` times the frame."""
+    pixel, translations in steps of ``2 ** -bits`` px: :func:`quantize_affine`) for frames
+    ``height`` x ``width`` moving by ``maps`` (frame t onto the anchor, centred); None when the
+    canvas would exceed :data:`MAX_CANVAS_AREA` times the frame."""
     scales = np.sqrt(np.abs(np.linalg.det(maps[:, :, :2])))
     zoom = 1.0 / float(scales.min())  # anchor px -> canvas px: the finest frame at one to one
     centre = np.array([[1.0, 0.0, -(width - 1) / 2.0], [0.0, 1.0, -(height - 1) / 2.0]])
@@ -51,7 +54,7 @@ def plan_canvas(maps: np.ndarray, height: int, width: int) -> tuple[int, int, np
     if canvas_w * canvas_h > MAX_CANVAS_AREA * height * width:
         return None
     onto[:, :, 2] -= low
-    exact = dequantize_affine(np.stack([quantize_affine(m) for m in onto]))
+    exact = dequantize_affine(np.stack([quantize_affine(m, bits) for m in onto]))
     return canvas_h, canvas_w, exact
 
 

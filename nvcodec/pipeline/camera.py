@@ -14,7 +14,7 @@ import numpy as np
 
 from nvcodec.io import Video
 from nvcodec.motion import estimate_motion
-from nvcodec.motion.affine import corner_error, identity
+from nvcodec.motion.affine import SHIFT_BITS, corner_error, identity
 from nvcodec.motion.canvas import motion_bytes, pack_fields, plan_canvas, unpack_fields
 from nvcodec.motion.mosaic import mosaic_psnr
 from nvcodec.pipeline.options import AUTO, AUTO_MODELS, DEFAULT_CAMERA, EncodeOptions
@@ -111,13 +111,14 @@ def _motion_fields(video: Video, options: EncodeOptions) -> tuple[dict[str, Any]
     moved = max(corner_error(m, identity(), h, w) for m in motion.maps)
     if moved < STILL_PX:
         return {}, (f"camera motion: still camera (at most {moved:.2f} px); coded without motion",)
-    plan = plan_canvas(motion.maps, h, w)
+    plan = plan_canvas(motion.maps, h, w, options.motion_bits)
     if plan is None:
         return {}, ("camera motion: the canvas would exceed 4x the frame; coded without motion",)
     canvas_h, canvas_w, maps = plan
     packed = pack_fields(maps)
+    precision = "" if options.motion_bits == SHIFT_BITS else f", maps to 1/{1 << options.motion_bits} px"
     note = (
-        f"camera motion ({camera}): canvas {canvas_w}x{canvas_h} for {w}x{h} frames, up to {moved:.1f} px; "
+        f"camera motion ({camera}{precision}): canvas {canvas_w}x{canvas_h} for {w}x{h} frames, up to {moved:.1f} px; "
         f"{motion_bytes(packed)} bytes of maps ({motion_bytes(packed) / t:.1f} a frame)"
     )
     return {"canvas_height": canvas_h, "canvas_width": canvas_w, "motion": packed}, (note,)
