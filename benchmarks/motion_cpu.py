@@ -7,11 +7,12 @@ Arms (:data:`ARMS`): ``hnerv``, ``hinerv`` (hinerv-mc's network, no motion), ``h
 same model without motion: a frame-sized canvas, time steps as its mosaics need), ``auto`` (the
 encoder's choice between canvas and hnerv), the camera-model ablations ``hinerv-mc translation``,
 ``hinerv-mc affine``, ``canvas translation`` and ``canvas affine``, the precision ablations
-``canvas 1/4 px`` and ``canvas 1 px`` (maps rounded to 1/4 and whole pixels, ``--motion-bits``), each this tree's CLI in a
-fresh process, and ``a8df334`` (main when issue 28 was filed, as ``converge_cpu.py`` runs it). Clips
-(``benchmarks/clips.py``): shift, zoom, rotate and shake over a still, a cut, the pan-and-zoom
-clip, the same pan and zoom over a photograph (photo), a shaking camera over Bunny's moving frames
-(handheld: camera and scene both move), and qcif and synthetic (still cameras).
+``canvas 1/4 px`` and ``canvas 1 px`` (maps rounded to 1/4 and whole pixels, ``--motion-bits``),
+each this tree's CLI in a fresh process, and ``a8df334`` (main when issue 28 was filed, as
+``converge_cpu.py`` runs it). Clips (``benchmarks/clips.py``): shift, zoom, rotate and shake over
+a still, a cut, the pan-and-zoom clip, the same pan and zoom over a photograph (photo), a shaking
+camera over Bunny's moving frames (handheld: camera and scene both move), and qcif and synthetic
+(still cameras).
 Every PSNR is measured here on the frames this tree's decoder renders from the written file.
 
     python benchmarks/motion_cpu.py --time 30 --arms canvas hnerv "canvas none" a8df334
@@ -69,6 +70,8 @@ COMPARE = (
     ("canvas", BASELINE),
     ("canvas translation", "canvas"),
     ("canvas affine", "canvas"),
+    ("canvas 1/4 px", "canvas"),
+    ("canvas 1 px", "canvas"),
     ("auto", "hnerv"),
     ("auto", BASELINE),
 )
