@@ -185,7 +185,21 @@ SECTIONS = (
         "The issue's check (the default encode, `auto`, against a8df334 and x265 at equal `--time`) re-run after "
         "the canvas's fit began rendering only each frame's window (1862897), on a host about half as fast as the "
         "one of the sections above, with the hand-held clip (a shaking camera over Bunny's moving frames); "
-        "`canvas` forced on handheld and qcif, where `auto` codes with `hnerv`. One run a point, alone.",
+        "`canvas` forced on handheld and qcif, where `auto` codes with `hnerv`; `auto` on handheld, qcif and "
+        "synthetic re-run after the time sizing stopped falling to the least network (823667f, 16ef3da). One run "
+        "a point, alone.",
+    ),
+    Section(
+        "Precision of the camera maps",
+        "motion-cpu-epyc-precision.json",
+        lambda d: (
+            _from_runs("motion_cpu.py", time="time", clips="clip", arms="arm")(d)
+            + " --out benchmarks/results/motion-cpu-epyc-precision.json"
+        ),
+        t.motion,
+        "`canvas` with its maps rounded to 1/64 px (the default), 1/4 px and whole pixels (`--motion-bits 6, 2, "
+        "0`) at `--time 30s` on the slower host; the side bytes are the maps' second differences as coded. One "
+        "run a point, alone.",
     ),
     Section(
         "Camera motion on a slower host at 60 s",
