@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shlex
 import sys
 import textwrap
 from collections.abc import Callable
@@ -38,8 +39,11 @@ class Section(NamedTuple):
 
 
 def _values(rows: list[dict], key: str) -> str:
-    """The distinct values of ``key`` in ``rows``, in order of first appearance, space-separated."""
-    return " ".join(dict.fromkeys(f"{r[key]:g}" if isinstance(r[key], float) else str(r[key]) for r in rows))
+    """The distinct values of ``key`` in ``rows``, in order of first appearance, space-separated and
+    quoted for the shell where they hold spaces (an arm such as "canvas none")."""
+    return " ".join(
+        dict.fromkeys(f"{r[key]:g}" if isinstance(r[key], float) else shlex.quote(str(r[key])) for r in rows)
+    )
 
 
 def _from_runs(script: str, **flags: str) -> Callable[[dict], str]:
