@@ -21,8 +21,7 @@ from nvcodec.models.registry import ModelSpec
 class OpCounter(TorchDispatchMode):
     """Floating-point operations of what runs inside it, by the formulas PyTorch's
     ``FlopCounterMode`` uses (the same totals on every registered model, forward and backward,
-    without its per-module bookkeeping; that mode's first use also imports ``torch._dynamo``,
-    2 s of a 30 s encode on the CPU)."""
+    tested), without that mode's per-module bookkeeping and decompositions."""
 
     def __init__(self) -> None:
         super().__init__()
