@@ -206,19 +206,22 @@ def fit_in_time(
     def steps(c: Any) -> int:
         return effort.epochs_for(seconds, spec, c, t, batch, training) * -(-t // batch)
 
+    def gets(n: int) -> Callable[[Any], bool]:
+        return lambda c: steps(c) >= n
+
     if steps(config) >= least:
         return TimeFit(config)
     at = _on_grid(make, (t, h, w))
     high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
-    best, least_tried = _largest_trained((low, high), lambda c: steps(c) >= least, at)
+    best, least_tried = _largest_trained((low, high), gets(least), at)
     relaxed = False
     if best is None and least_tried is not None:  # no network gets them: as many as the smallest
         relaxed = True
         least = steps(least_tried[1])
         if steps(config) >= least:
             return TimeFit(config)
-        best, _ = _largest_trained((least_tried[0], high), lambda c: steps(c) >= least, at)
+        best, _ = _largest_trained((least_tried[0], high), gets(least), at)
     found = best or least_tried
     if found is None:
         return TimeFit(config)
