@@ -11,8 +11,8 @@ encoder's choice between canvas and hnerv), the camera-model ablations ``hinerv-
 each this tree's CLI in a fresh process, and ``a8df334`` (main when issue 28 was filed, as
 ``converge_cpu.py`` runs it). Clips (``benchmarks/clips.py``): shift, zoom, rotate and shake over
 a still, a cut, the pan-and-zoom clip, the same pan and zoom over a photograph (photo), a shaking
-camera over Bunny's moving frames (handheld: camera and scene both move), and qcif and synthetic
-(still cameras).
+camera over Bunny's moving frames (handheld: camera and scene both move), qcif and synthetic
+(still cameras), and bunny (Bunny 160x320, its 132 frames).
 Every PSNR is measured here on the frames this tree's decoder renders from the written file.
 
     python benchmarks/motion_cpu.py --time 30 --arms canvas hnerv "canvas none" a8df334
@@ -42,7 +42,7 @@ from nvcodec.bench.bdrate import bd_metrics  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 BUDGETS = (0.1, 0.2, 0.4)
-CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "photo", "handheld", "qcif", "synthetic")
+CLIPS = ("shift", "zoom", "rotate", "shake", "cut", "pan", "photo", "handheld", "qcif", "synthetic", "bunny")
 MOVING = ("shift", "zoom", "rotate", "shake", "pan", "photo")
 """Clips with known camera motion and one shot (the target's clips)."""
 ARMS: dict[str, list[str]] = {
