@@ -181,19 +181,18 @@ def fit_in_time(
     (:func:`~nvcodec.pipeline.effort.fit_seconds`) buys it fewer than ``training.size_steps``
     steps on the reference machine, ``make(b)`` for the largest budget ``b`` whose network gets
     them (on a fixed grid of budgets, :data:`TIME_SIZING_GRID`), with a note, and ``b`` (bpp).
-    When no network on the grid gets them (a step's fixed cost alone takes more of the time), the
-    least one tried sets the steps asked instead: the largest network that trains as many steps as
-    the smallest does (a 144x176 clip at ``--time 30s``: 2,460 steps for the network of 0.01 bpp,
-    2,610 for that of 0.1, whose budget then keeps it; picking the smallest coded every budget
-    from 0.1 to 0.4 bpp at 0.157 bpp and one PSNR). Every budget above the one the time allows
-    then fits the same network (at equal time, a larger network that cannot train bought a worse
-    video: Bunny 160x320 at 60 s), aiming at its own budget (:func:`coded_finer`); the file takes
-    steps finer than the fit's own only while the decoder's PSNR rises (filling the budget with
-    them made the larger budgets' files worse: Bunny 160x320 at 60 s, one network, 26.38 / 26.35
-    / 26.30 dB at 0.05 / 0.1 / 0.2 bpp). Where no network gets the steps, the network is fitted
-    for its own budget and the file lands below the asked one (at 30 s on a host half the
-    reference machine's speed, aimed at 0.2 and 0.4 bpp, the network for 0.12 cost 2x and 4x the
-    bits for 0.4-0.9 dB less on three clips)."""
+    Every budget above the one the time allows then fits the same network (at equal time, a
+    larger network that cannot train bought a worse video: Bunny 160x320 at 60 s), aiming at its
+    own budget (:func:`coded_finer`); the file takes steps finer than the fit's own only while the
+    decoder's PSNR rises (filling the budget with them made the larger budgets' files worse: Bunny
+    160x320 at 60 s, one network, 26.38 / 26.35 / 26.30 dB at 0.05 / 0.1 / 0.2 bpp). When no
+    network on the grid gets the steps, nothing is gained by shrinking and the budget keeps its
+    own network, with a note: a 30-frame 144x176 clip at ``--time 30s`` buys 2,460 steps for the
+    network of 0.01 bpp and 2,610 for that of 0.1 (a step's fixed cost dominates); picking the
+    least network tried, as this did first, coded every budget from 0.1 to 0.4 bpp at 0.157 bpp
+    and one PSNR, and Bunny 160x320's 132 frames at 30 s at 0.009 bpp and 11.8 dB when its
+    network was fitted for its own budget (a8df334, with every budget's own network: 19.3 dB at
+    0.093)."""
     least = options.training.size_steps
     t, h, w = video.num_frames, video.height, video.width
     seconds = effort.fit_seconds(options, t * h * w)
@@ -214,19 +213,14 @@ def fit_in_time(
     at = _on_grid(make, (t, h, w))
     high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
-    best, least_tried = _largest_trained((low, high), gets(least), at)
-    relaxed = False
-    if best is None and least_tried is not None:  # no network gets them: as many as the smallest
-        relaxed = True
-        least = steps(least_tried[1])
-        if steps(config) >= least:
-            return TimeFit(config)
-        best, _ = _largest_trained((least_tried[0], high), gets(least), at)
-    found = best or least_tried
-    if found is None:
-        return TimeFit(config)
-    bpp_time, chosen = 2.0 ** (found[0] / TIME_SIZING_GRID), found[1]
-    aim = coded_finer(options) and not relaxed
+    best, _ = _largest_trained((low, high), gets(least), at)
+    if best is None:  # no network gets them: shrinking buys no steps
+        note = (
+            f"no network gets {least} steps in the planned time (this one {steps(config)}); the budget's own is fitted"
+        )
+        return TimeFit(config, (note,))
+    bpp_time, chosen = 2.0 ** (best[0] / TIME_SIZING_GRID), best[1]
+    aim = coded_finer(options)
     counts = (spec.transmitted_count(chosen), spec.transmitted_count(config))
     return TimeFit(chosen, (_time_note(bpp_time, budget.bpp, least, counts, aim),), bpp_time, aim)
 
@@ -250,7 +244,7 @@ Tried = tuple[int, Any]
 
 def _on_grid(make: Callable[[Any], Any], size: tuple[int, int, int]) -> Callable[[int], Any]:
     """``make`` of the budget ``2 ** (k / TIME_SIZING_GRID)`` bpp by its exponent ``k``, each made
-    once (a second search asks again); :class:`NvcError` where the budget is below the least file."""
+    once; :class:`NvcError` where the budget is below the least file."""
     made: dict[int, Any] = {}
 
     def at(k: int) -> Any:
