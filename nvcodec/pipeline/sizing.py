@@ -68,7 +68,7 @@ def size_video(video: Video, options: EncodeOptions) -> Sizing:
     elif options.uses_rd:  # a network the time allows is fitted for its own, smaller budget
         timed = size_rd(video, options, meta, camera)
         config, notes = timed.config, notes + timed.notes
-        if timed.aim_asked:
+        if timed.bpp is not None and coded_finer(options):
             asked = budget
         elif timed.bpp is not None:  # the network's own, smaller budget
             budget = budget_for(timed.bpp, video.num_frames, video.height, video.width)
@@ -112,15 +112,12 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
 
 
 class TimeFit(NamedTuple):
-    """A rate–distortion encode's network: its ``config``, the ``notes`` that say why, the budget
-    (bpp) the time bound it to (None: the asked budget's own network), and whether the fit still
-    aims at the asked budget (:func:`coded_finer`, where the time buys the network
-    ``Training.size_steps`` steps)."""
+    """A rate–distortion encode's network: its ``config``, the ``notes`` that say why, and the
+    budget (bpp) the time bound it to (None: the asked budget's own network)."""
 
     config: Any
     notes: tuple[str, ...] = ()
     bpp: float | None = None
-    aim_asked: bool = False
 
 
 def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[str, Any] | None = None) -> TimeFit:
@@ -210,19 +207,18 @@ def fit_in_time(
 
     if steps(config) >= least:
         return TimeFit(config)
-    at = _on_grid(make, (t, h, w))
     high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
-    best, _ = _largest_trained((low, high), gets(least), at)
+    at = lambda k: make(budget_for(2.0 ** (k / TIME_SIZING_GRID), t, h, w))  # noqa: E731
+    best = _largest_trained((low, high), gets(least), at)
     if best is None:  # no network gets them: shrinking buys no steps
         note = (
             f"no network gets {least} steps in the planned time (this one {steps(config)}); the budget's own is fitted"
         )
         return TimeFit(config, (note,))
     bpp_time, chosen = 2.0 ** (best[0] / TIME_SIZING_GRID), best[1]
-    aim = coded_finer(options)
     counts = (spec.transmitted_count(chosen), spec.transmitted_count(config))
-    return TimeFit(chosen, (_time_note(bpp_time, budget.bpp, least, counts, aim),), bpp_time, aim)
+    return TimeFit(chosen, (_time_note(bpp_time, budget.bpp, least, counts, coded_finer(options)),), bpp_time)
 
 
 def _time_note(bpp_time: float, asked: float, least: int, counts: tuple[int, int], aim: bool) -> str:
@@ -238,48 +234,26 @@ def _time_note(bpp_time: float, asked: float, least: int, counts: tuple[int, int
     )
 
 
-Tried = tuple[int, Any]
-"""A budget on :data:`TIME_SIZING_GRID` (its exponent) and the config :func:`fit_in_time`'s ``make`` gave it."""
-
-
-def _on_grid(make: Callable[[Any], Any], size: tuple[int, int, int]) -> Callable[[int], Any]:
-    """``make`` of the budget ``2 ** (k / TIME_SIZING_GRID)`` bpp by its exponent ``k``, each made
-    once; :class:`NvcError` where the budget is below the least file."""
-    made: dict[int, Any] = {}
-
-    def at(k: int) -> Any:
-        if k not in made:
-            try:
-                made[k] = make(budget_for(2.0 ** (k / TIME_SIZING_GRID), *size))
-            except NvcError as error:
-                made[k] = error
-        if isinstance(made[k], NvcError):
-            raise made[k]
-        return made[k]
-
-    return at
-
-
 def _largest_trained(
-    grid: tuple[int, int], enough: Callable[[Any], bool], at: Callable[[int], Any]
-) -> tuple[Tried | None, Tried | None]:
+    grid: tuple[int, int], enough: Callable[[Any], bool], make: Callable[[int], Any]
+) -> tuple[int, Any] | None:
     """Bisect the budgets of exponents strictly inside ``grid`` (low, high; the high one's network
-    is not ``enough``) for the largest whose network is; return it and the least one tried that is
-    not (None where none)."""
+    is not ``enough``) for the largest whose network ``make(exponent)`` is: its exponent and
+    config, or None where none is."""
     lo, hi = grid
-    best, least_tried = None, None
+    best = None
     while hi - lo > 1:
         mid = (lo + hi) // 2
         try:
-            candidate = at(mid)
+            candidate = make(mid)
         except NvcError:  # below the least file: look higher
             lo = mid
             continue
         if enough(candidate):
             lo, best = mid, (mid, candidate)
         else:
-            hi, least_tried = mid, (mid, candidate)
-    return best, least_tried
+            hi = mid
+    return best
 
 
 def weight_arrays(model: NeuralVideoModel) -> dict[str, np.ndarray]:
