@@ -131,6 +131,26 @@ def _run_clock(clock: StageClock, now: list[float], pace: object) -> int:
     return clock.steps
 
 
+def _progress_of_a_fit(clock: StageClock) -> list[float]:
+    """The progress each step of one fit under ``clock`` reads before it runs."""
+    seen = []
+    while not clock.expired(progress := clock.progress()):
+        seen.append(progress)
+        clock.steps += 1
+    return seen
+
+
+@pytest.mark.parametrize("tolerance", [None, 0.15])
+def test_a_clock_too_short_for_its_fewest_steps_stretches_its_schedule_over_them(tolerance: float | None) -> None:
+    clock = StageClock(0.0, min_steps=10, epochs=1, tolerance=tolerance)  # no time at all
+    first = _progress_of_a_fit(clock.until(0.25))  # the warm-up's part through the encoder
+    second = _progress_of_a_fit(clock.until(1.0))  # then the embedding table's
+    assert len(first) == len(second) == 10 and clock.progress() == pytest.approx(1.0)
+    assert first == pytest.approx([0.025 * k for k in range(10)])
+    assert second == pytest.approx([0.25 + 0.075 * k for k in range(10)])
+    assert min(lr_at(p, 0.3) for p in first + second) > 0.01  # no step at the schedule's end (lr 0)
+
+
 def test_a_planned_clock_keeps_its_steps_while_the_pace_holds(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
     monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])

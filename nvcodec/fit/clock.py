@@ -100,17 +100,24 @@ class StageClock:
         self.per_epoch, self.tolerance = max(1, per_epoch), tolerance
         self.planned = planned or snap(self.epochs * self.per_epoch)
         self.pace = pace or Pace(self.seconds / self.planned, self.seconds / self.planned)
-        self._first, self._checked = 0, 0
+        self._first, self._checked, self._from, self._last = 0, 0, 0.0, 0.0
 
     def progress(self) -> float:
         """The share of the schedule that has passed: of its seconds, or (with a tolerance) of its
-        planned steps, the plan checked first when a check point is reached."""
+        planned steps, the plan checked first when a check point is reached. Never ahead of the
+        current fit's fewest steps: when its seconds buy fewer steps than :attr:`min_steps`, the
+        schedule stretches over the steps that will run (else they would run at the cosine's
+        end, a learning rate of zero)."""
         if self.tolerance is None:
-            return (time.perf_counter() - self.start) / self.seconds
-        if self.steps and self.steps != self._checked and self.steps % max(1, self.planned // CHECKS) == 0:
-            self._checked = self.steps
-            self._replan()
-        return self.steps / self.planned
+            raw = (time.perf_counter() - self.start) / self.seconds
+        else:
+            if self.steps and self.steps != self._checked and self.steps % max(1, self.planned // CHECKS) == 0:
+                self._checked = self.steps
+                self._replan()
+            raw = self.steps / self.planned
+        done = min(1.0, (self.steps - self._first) / self.min_steps)
+        self._last = min(raw, self._from + max(self.end - self._from, 0.0) * done)
+        return self._last
 
     def _replan(self) -> None:
         """When the steps so far took more or less than the tolerance around what :attr:`pace`
@@ -124,7 +131,7 @@ class StageClock:
     def until(self, end: float) -> StageClock:
         """This clock, its next fit stopping at share ``end`` of the schedule (and running at least
         :attr:`min_steps` steps from now)."""
-        self.end, self._first = end, self.steps
+        self.end, self._first, self._from = end, self.steps, self._last
         return self
 
     def expired(self, progress: float) -> bool:
