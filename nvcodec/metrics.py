@@ -84,14 +84,17 @@ def ms_ssim_window(height: int, width: int) -> int | None:
 
 def mean_ms_ssim(ref: np.ndarray, rec: np.ndarray, batch: int = 8) -> tuple[float | None, str | None]:
     """Mean RGB MS-SSIM (data range 255) and a note when the window is not the standard one or
-    the frames are too small for MS-SSIM at all (then the value is None)."""
+    the frames are too small for MS-SSIM at all (then the value is None). Computed in float32,
+    as CompressAI and the package's own examples do: within 3e-7 of float64 on Bunny's frames
+    and 14x faster on a 2-core CPU (its depthwise float64 convolutions took a third of a short
+    timed encode)."""
     win = ms_ssim_window(*ref.shape[1:3])
     if win is None:
         return None, MS_SSIM_NOTE
     total = 0.0
     for i in range(0, ref.shape[0], batch):
-        x = torch.from_numpy(ref[i : i + batch]).permute(0, 3, 1, 2).double()
-        y = torch.from_numpy(rec[i : i + batch]).permute(0, 3, 1, 2).double()
+        x = torch.from_numpy(ref[i : i + batch]).permute(0, 3, 1, 2).float()
+        y = torch.from_numpy(rec[i : i + batch]).permute(0, 3, 1, 2).float()
         total += float(ms_ssim(x, y, data_range=255.0, size_average=False, win_size=win).sum())
     note = None if win == 11 else f"MS-SSIM computed with a {win}-tap window (frames too small for 11)"
     return total / ref.shape[0], note
