@@ -19,7 +19,7 @@ from nvcodec.io import Video, synthetic_clip
 from nvcodec.models import Recipe, solve_config, spec
 from nvcodec.pipeline import EncodeOptions, effort, threads, timing
 from nvcodec.pipeline.options import Training
-from nvcodec.pipeline.sizing import size_video
+from nvcodec.pipeline.sizing import shortest_epochs, size_video
 from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs, shortfall_notes
 from nvcodec.progress import Reporter
 from nvcodec.ratecontrol import Budget, finer_while_better
@@ -225,6 +225,25 @@ def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
         assert sized.notes[0].startswith("no network gets 1000000 steps in the planned time")
     epochs = EncodeOptions(bpp=2.0, device="cpu").for_video(8, 48, 64, sized.config).planned_epochs
     assert epochs >= 1
+
+
+@pytest.mark.parametrize("seconds", [0.05, 0.25])
+def test_a_time_too_short_for_the_budget_s_shortest_encode_fits_a_network_that_has_it(seconds: float) -> None:
+    video = Video(synthetic_clip(8, 48, 64), Fraction(25), "clip")
+    options = EncodeOptions(bpp=8.0, time=seconds, device="cpu", training=Training(size_steps=10**6))
+    sized, full = size_video(video, options), size_video(video, dataclasses.replace(options, time=10.0))
+    plan = effort.fit_seconds(options, 8 * 48 * 64)
+    assert plan is not None and shortest_epochs(options.spec, full.config, options.training) == 4  # 2 + rd + exact
+    shortest = lambda config: 4 * effort.epoch_seconds(options.spec, config, 8, 1, options.training)  # noqa: E731
+    assert shortest(full.config) > plan  # the budget's network would overrun the time
+    if seconds == 0.05:  # no network fits: the budget's own, said
+        assert sized.config == full.config and sized.notes == (
+            "no network gets the shortest encode's 32 steps in the planned time",
+        )
+    else:  # a smaller one does: fitted, still aiming at the asked budget
+        count = options.spec.transmitted_count
+        assert count(sized.config) < count(full.config) and shortest(sized.config) <= plan
+        assert "fewer than the shortest encode's 32 steps" in sized.notes[0] and sized.asked == sized.budget
 
 
 def _steps(options: EncodeOptions, config: object) -> int:

@@ -183,13 +183,12 @@ def fit_in_time(
     own budget (:func:`coded_finer`); the file takes steps finer than the fit's own only while the
     decoder's PSNR rises (filling the budget with them made the larger budgets' files worse: Bunny
     160x320 at 60 s, one network, 26.38 / 26.35 / 26.30 dB at 0.05 / 0.1 / 0.2 bpp). When no
-    network on the grid gets the steps, nothing is gained by shrinking and the budget keeps its
-    own network, with a note: a 30-frame 144x176 clip at ``--time 30s`` buys 2,460 steps for the
-    network of 0.01 bpp and 2,610 for that of 0.1 (a step's fixed cost dominates); picking the
+    network on the grid gets the steps, the budget keeps its own network while it gets the steps
+    of the shortest encode (:func:`shortest_steps`), else the largest network that does is
+    fitted (:func:`_shortest_fit`). A 30-frame 144x176 clip at ``--time 30s`` buys 2,460 steps for
+    the network of 0.01 bpp and 2,610 for that of 0.1 (a step's fixed cost dominates): picking the
     least network tried, as this did first, coded every budget from 0.1 to 0.4 bpp at 0.157 bpp
-    and one PSNR, and Bunny 160x320's 132 frames at 30 s at 0.009 bpp and 11.8 dB when its
-    network was fitted for its own budget (a8df334, with every budget's own network: 19.3 dB at
-    0.093)."""
+    and one PSNR."""
     least = options.training.size_steps
     t, h, w = video.num_frames, video.height, video.width
     seconds = effort.fit_seconds(options, t * h * w)
@@ -210,18 +209,35 @@ def fit_in_time(
     high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
     at = lambda k: make(budget_for(2.0 ** (k / TIME_SIZING_GRID), t, h, w))  # noqa: E731
-    best = _largest_trained((low, high), gets(least), at)
-    if best is None:  # no network gets them: shrinking buys no steps
-        note = (
-            f"no network gets {least} steps in the planned time (this one {steps(config)}); the budget's own is fitted"
-        )
-        return TimeFit(config, (note,))
+    best, label = _largest_trained((low, high), gets(least), at), str(least)
+    if best is None:  # no network gets them: shrinking buys steps only below the shortest encode
+        shortest = shortest_epochs(spec, config, training)
+        fits = lambda c: seconds >= shortest * effort.epoch_seconds(spec, c, t, batch, training)  # noqa: E731
+        if fits(config):
+            own = f"this one {steps(config)}"
+            return TimeFit(
+                config, (f"no network gets {least} steps in the planned time ({own}); the budget's own is fitted",)
+            )
+        label, best = f"the shortest encode's {shortest * -(-t // batch)}", _largest_trained((low, high), fits, at)
+        if best is None:
+            return TimeFit(config, (f"no network gets {label} steps in the planned time",))
     bpp_time, chosen = 2.0 ** (best[0] / TIME_SIZING_GRID), best[1]
     counts = (spec.transmitted_count(chosen), spec.transmitted_count(config))
-    return TimeFit(chosen, (_time_note(bpp_time, budget.bpp, least, counts, coded_finer(options)),), bpp_time)
+    return TimeFit(chosen, (_time_note(bpp_time, budget.bpp, label, counts, coded_finer(options)),), bpp_time)
 
 
-def _time_note(bpp_time: float, asked: float, least: int, counts: tuple[int, int], aim: bool) -> str:
+def shortest_epochs(spec: Any, config: Any, training: Any) -> int:
+    """Epochs of the shortest encode a timed plan allows (:meth:`~nvcodec.pipeline.timing.TimedPlan.shortest`):
+    every stage one epoch, the warm-up two when it moves to an embedding table. When even these do
+    not fit the planned time, the budget's network overruns it by their excess (Bunny 160x320, 132
+    frames, ``--time 30s`` on a 2-core EPYC: the network of 0.4 bpp took 138 s to code 23.0 dB at
+    0.378 bpp, that of 0.1 48 s for 22.0 dB at 0.096), so the largest network that fits them is
+    fitted instead."""
+    table = training.encoder_share is not None and bool(spec.skeleton(config).embedding_shapes())
+    return 4 if table else 3
+
+
+def _time_note(bpp_time: float, asked: float, least: str, counts: tuple[int, int], aim: bool) -> str:
     """The note of a network the time bound to ``bpp_time`` bpp (:func:`fit_in_time`)."""
     return (
         f"sized for {bpp_time:.4g} bpp, not {asked:g}: the planned time buys the budget's network "
