@@ -14,7 +14,7 @@ import torch
 from nvcodec.errors import NvcError
 from nvcodec.fit import FitConfig, FrameSource, fit, lr_factor
 from nvcodec.fit import clock as clock_module
-from nvcodec.fit.clock import StageClock, lr_at, snap
+from nvcodec.fit.clock import Pace, StageClock, lr_at, snap
 from nvcodec.io import Video, synthetic_clip
 from nvcodec.models import Recipe, solve_config, spec
 from nvcodec.pipeline import EncodeOptions, effort, threads, timing
@@ -131,20 +131,26 @@ def _run_clock(clock: StageClock, now: list[float], pace: object) -> int:
     return clock.steps
 
 
-def _progress_of_a_fit(clock: StageClock) -> list[float]:
-    """The progress each step of one fit under ``clock`` reads before it runs."""
+def _progress_of_a_fit(clock: StageClock, now: list[float]) -> list[float]:
+    """The progress each step of one fit under ``clock`` reads before it runs (a step: 0.1 s)."""
     seen = []
     while not clock.expired(progress := clock.progress()):
         seen.append(progress)
         clock.steps += 1
+        now[0] += 0.1
     return seen
 
 
 @pytest.mark.parametrize("tolerance", [None, 0.15])
-def test_a_clock_too_short_for_its_fewest_steps_stretches_its_schedule_over_them(tolerance: float | None) -> None:
-    clock = StageClock(0.0, min_steps=10, epochs=1, tolerance=tolerance)  # no time at all
-    first = _progress_of_a_fit(clock.until(0.25))  # the warm-up's part through the encoder
-    second = _progress_of_a_fit(clock.until(1.0))  # then the embedding table's
+def test_a_clock_too_short_for_its_fewest_steps_stretches_its_schedule_over_them(
+    tolerance: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [0.0]
+    monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
+    # seconds for 3 steps at the pace they keep, one epoch (10 steps) the fewest each fit runs
+    clock = StageClock(0.3, 10, 1, start=0.0, per_epoch=10, tolerance=tolerance, planned=3, pace=Pace(0.1, 0.1))
+    first = _progress_of_a_fit(clock.until(0.25), now)  # the warm-up's part through the encoder
+    second = _progress_of_a_fit(clock.until(1.0), now)  # then the embedding table's
     assert len(first) == len(second) == 10 and clock.progress() == pytest.approx(1.0)
     assert first == pytest.approx([0.025 * k for k in range(10)])
     assert second == pytest.approx([0.25 + 0.075 * k for k in range(10)])
