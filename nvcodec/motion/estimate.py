@@ -14,10 +14,24 @@ on the project's 2-core CPU.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from nvcodec.motion.affine import centred, compose, identity
+
+
+def opencv() -> Any:
+    """OpenCV, imported on first use (the decoder never needs it) and kept to one thread: its
+    worker pool otherwise goes on competing with PyTorch's threads after the estimate. A ``--time
+    30s`` encode of a 30-frame 144x176 clip (qcif, 0.1 bpp, 2 cores) ran 28-29 epochs after the
+    camera analysis of ``--model auto`` against 34-37 for ``--model hnerv``, and 34-36 with
+    OpenCV on one thread; the estimate itself takes about 0.3 s there."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    return cv2
+
 
 MODELS = ("translation", "rotzoom", "affine")
 """Motion models, fewest parameters first: a shift; a shift, zoom and rotation; a general affine map."""
@@ -79,7 +93,7 @@ def align_pair(previous: np.ndarray, current: np.ndarray, model: str) -> tuple[n
     """The map (2x3, top-left pixel coordinates) from ``current``'s pixels to ``previous``'s, fitted
     to corners tracked between them, and the correlation of ``current`` with ``previous`` read
     through it (inside a margin); None (and 0) when the frames cannot be aligned."""
-    import cv2
+    cv2 = opencv()
 
     matrix, h, w = np.hstack([np.eye(2), np.zeros((2, 1))]), *current.shape
     for _ in range(PASSES):  # each pass tracks what is left once `previous` is read through the map so far
@@ -100,7 +114,7 @@ def align_pair(previous: np.ndarray, current: np.ndarray, model: str) -> tuple[n
 def _fitted(previous: np.ndarray, current: np.ndarray, model: str) -> np.ndarray | None:
     """``model``'s map from ``current``'s pixels to ``previous``'s fitted (RANSAC, then least
     squares on the corners that agree) to tracked corners, or None when too few are tracked or agree."""
-    import cv2
+    cv2 = opencv()
 
     tracked = _tracked(previous, current)
     if tracked is None:
@@ -120,7 +134,7 @@ def _fitted(previous: np.ndarray, current: np.ndarray, model: str) -> np.ndarray
 def _tracked(previous: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Corners of ``current`` and where pyramidal Lucas–Kanade finds them in ``previous``, or None
     when fewer than 8 are found."""
-    import cv2
+    cv2 = opencv()
 
     cur8, prev8 = np.clip(current, 0, 255).astype(np.uint8), np.clip(previous, 0, 255).astype(np.uint8)
     points = cv2.goodFeaturesToTrack(cur8, CORNERS, 0.01, 5)
@@ -134,7 +148,7 @@ def _tracked(previous: np.ndarray, current: np.ndarray) -> tuple[np.ndarray, np.
 def correlation(previous: np.ndarray, current: np.ndarray, matrix: np.ndarray) -> float:
     """Pearson correlation of ``current`` with ``previous`` read at ``matrix`` (current -> previous
     pixels), over the pixels an eighth of the frame away from its edges."""
-    import cv2
+    cv2 = opencv()
 
     h, w = current.shape
     warped = cv2.warpAffine(previous, matrix.astype(np.float32), (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)

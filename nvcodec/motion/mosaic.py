@@ -16,13 +16,14 @@ import numpy as np
 import torch
 
 from nvcodec.motion.canvas import read_canvas, sample_points
+from nvcodec.motion.estimate import opencv
 
 
 def mosaic(frames: np.ndarray, maps: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
     """The mean of ``frames`` (T x H x W x 3 uint8) carried onto a ``canvas`` (height, width)
     through ``maps`` (``[T, 2, 3]``, frame pixel -> canvas pixel): ``canvas`` x 3 float32 in
     [0, 1] (zero where no frame lands)."""
-    import cv2
+    cv2 = opencv()
 
     ch, cw = canvas
     total = np.zeros((ch, cw, 3), np.float64)
