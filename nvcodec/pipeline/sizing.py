@@ -185,9 +185,9 @@ def fit_in_time(
     own budget (:func:`coded_finer`); the file takes steps finer than the fit's own only while the
     decoder's PSNR rises (filling the budget with them made the larger budgets' files worse: Bunny
     160x320 at 60 s, one network, 26.38 / 26.35 / 26.30 dB at 0.05 / 0.1 / 0.2 bpp). When no
-    network on the grid gets the steps, the budget keeps its own network while it gets the steps
-    of the shortest encode (:func:`shortest_steps`), else the largest network that does is
-    fitted (:func:`_shortest_fit`). A 30-frame 144x176 clip at ``--time 30s`` buys 2,460 steps for
+    network on the grid gets the steps, the budget keeps its own network while its shortest
+    encode fits the planned time (:func:`shortest_epochs`), else the largest network whose
+    shortest encode does is fitted, for its own budget. A 30-frame 144x176 clip at ``--time 30s`` buys 2,460 steps for
     the network of 0.01 bpp and 2,610 for that of 0.1 (a step's fixed cost dominates): picking the
     least network tried, as this did first, coded every budget from 0.1 to 0.4 bpp at 0.157 bpp
     and one PSNR."""
