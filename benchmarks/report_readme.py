@@ -42,10 +42,15 @@ def presets() -> None:
     )
 
 
+MOTION_RESULTS = "motion-cpu-epyc.json"
+"""The camera-motion runs the README shows: the 2-core EPYC host's, where every `auto` and `hnerv`
+row was re-run after the time sizing's fixes (motion-cpu.json, the faster host's, predates them)."""
+
+
 def motion() -> None:
-    """The README's camera-motion table: the ``auto`` arm of motion-cpu.json on each clip, what it
-    chose, its points and its BD-rates against hnerv, a8df334 and x265 medium yuv420p."""
-    d = json.loads((RESULTS / "motion-cpu.json").read_text())
+    """The README's camera-motion table: the ``auto`` arm of :data:`MOTION_RESULTS` on each clip, what
+    it chose, its points and its BD-rates against hnerv, a8df334 and x265 medium yuv420p."""
+    d = json.loads((RESULTS / MOTION_RESULTS).read_text())
     print("| clip | auto chose | bpp / PSNR dB at each budget | vs hnerv | vs a8df334 | vs x265 medium |")
     print("|---|---|---|---|---|---|")
     pct = lambda v: "n/a" if v is None else f"{v:+.1f} %"  # noqa: E731
