@@ -5,8 +5,8 @@ this tree's API (``--one``; :data:`ARMS`). Every figure is measured here from th
 from its size, the 6:1:1 YUV PSNR (and PSNR-Y/U/V) of the planes a decode to Y4M writes (the
 source's format) against the source's planes, the RGB PSNR of the decoder's RGB frames against the
 source's RGB frames (as FFmpeg converts the planes). BD-rates of ``yuv`` against ``rgb`` in both
-metrics, and of both against x265 medium (encoding the source's RGB frames as yuv420p, measured on
-the same planes).
+metrics, and of both against x265 medium (coding the source's own planes, 8-bit or 10-bit 4:2:0,
+measured on the same planes).
 
 Clips (``benchmarks/clips.py``, converted to 4:2:0): bunny (160x320, 132 frames), synthetic, qcif
 and pan (144x176, 30 frames), synthetic10, and the camera-motion benchmark's photo and handheld
@@ -39,10 +39,12 @@ from nvcodec.bench.anchors import anchor_at_bpp  # noqa: E402
 from nvcodec.bench.bdrate import bd_metrics  # noqa: E402
 from nvcodec.bench.measure import plane_metrics  # noqa: E402
 from nvcodec.io import write_video  # noqa: E402
-from nvcodec.io.video import read_video  # noqa: E402
+from nvcodec.io.video import read_video, video_planes  # noqa: E402
 from nvcodec.metrics import mean_psnr, plane_psnr  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+ANCHOR_PIX_FMTS = ("yuv420p", "yuv420p10le")
+"""The anchor codes a source in these formats from its own planes (other sources: the first)."""
 BUDGETS = {"bunny": (0.05, 0.1, 0.2), "synthetic": (0.1, 0.2, 0.4), "qcif": (0.1, 0.2, 0.4), "pan": (0.1, 0.2, 0.4)}
 BUDGETS |= {"photo": (0.1, 0.2, 0.4), "handheld": (0.1, 0.2, 0.4)}
 FORMATS = {
@@ -119,11 +121,14 @@ def measured(clip: Path, nrv: Path, folder: Path) -> dict:
 
 
 def anchors(clip: Path, budgets: tuple[float, ...]) -> list[dict]:
-    """x265 medium yuv420p at each budget and half and twice the extremes, on the source's planes."""
+    """x265 medium at each budget and half and twice the extremes, coding the source's own 4:2:0
+    planes at their bit depth (yuv420p for any other source)."""
     video = read_video(clip)
+    fmt = video.pix_fmt if video.pix_fmt in ANCHOR_PIX_FMTS else ANCHOR_PIX_FMTS[0]
+    planes = video_planes(video) if video.pix_fmt == fmt else None
     rows = []
     for target in sorted({min(budgets) / 2, *budgets, 2 * max(budgets)}):
-        p = anchor_at_bpp(video.frames, video.fps, "libx265", target, "medium", "yuv420p")
+        p = anchor_at_bpp(video.frames, video.fps, "libx265", target, "medium", fmt, planes=planes)
         t, h, w = video.frames.shape[:3]
         rows.append(
             {
@@ -131,7 +136,7 @@ def anchors(clip: Path, budgets: tuple[float, ...]) -> list[dict]:
                 "crf": p.crf,
                 "bpp": p.bits / (t * h * w),
                 "psnr": mean_psnr(video.frames, p.decoded),
-                **plane_metrics(video, p.decoded, p.bits, p.planes if video.pix_fmt == "yuv420p" else None),
+                **plane_metrics(video, p.decoded, p.bits, p.planes if video.pix_fmt == fmt else None),
             }
         )
     return rows

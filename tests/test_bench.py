@@ -7,6 +7,7 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nvcodec.bench import runner
@@ -54,6 +55,22 @@ def test_anchor_points_are_monotone(codec: str) -> None:
     assert points[0].version.startswith(codec[3:])
     planes = points[0].planes
     assert planes is not None and [p.shape for p in planes] == [(6, 32, 64), (6, 16, 32), (6, 16, 32)]
+
+
+@pytest.mark.parametrize(("pix_fmt", "top"), [("yuv420p", 255), ("yuv420p10le", 1023)])
+def test_an_anchor_codes_the_source_s_own_planes(pix_fmt: str, top: int) -> None:
+    """Planes no RGB frame holds (noise at the source's depth) come back exactly from a lossless
+    x264 (CRF 0) when given as planes, and not when the anchor is given the RGB frames alone."""
+    frames = synthetic_clip(3, 32, 64, seed=3)
+    rng = np.random.default_rng(0)
+    shapes = [(3, 32, 64), (3, 16, 32), (3, 16, 32)]
+    planes = tuple(
+        rng.integers(top // 16, top - top // 16, s).astype(np.uint16 if top > 255 else np.uint8) for s in shapes
+    )
+    own = run_anchor(frames, Fraction(25), "libx264", 0.0, "medium", pix_fmt, planes=planes)
+    assert own.planes is not None and all(np.array_equal(a, b) for a, b in zip(own.planes, planes, strict=True))
+    rgb = run_anchor(frames, Fraction(25), "libx264", 0.0, "medium", pix_fmt)
+    assert rgb.planes is not None and not np.array_equal(rgb.planes[0], planes[0])
 
 
 def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:

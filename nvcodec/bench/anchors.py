@@ -1,7 +1,9 @@
 """Conventional anchors (libx264, libx265) run in-process through PyAV.
 
 Frames go RGB -> ``pix_fmt`` (swscale, BT.601) -> encoder -> packets -> decoder -> RGB (and the
-decoder's own planes, for the metrics measured on planes). The anchor's
+decoder's own planes, for the metrics measured on planes); a planar YUV source's own planes, where
+the anchor codes the source's pixel format, go to the encoder as they are (no round trip through
+RGB, which would blur and round them before the anchor sees them). The anchor's
 bits are the sum of the video packets' payload sizes (no container). CRF is found by bisection so
 that an anchor point lands near a requested bpp.
 """
@@ -18,6 +20,7 @@ import av
 import numpy as np
 
 from nvcodec.io import frame_planes
+from nvcodec.io.raw import planes_frame
 
 DECODERS = {"libx264": "h264", "libx265": "hevc"}
 ANCHORS = {"x264": "libx264", "x265": "libx265"}
@@ -47,7 +50,21 @@ def _options(codec: str, crf: float, preset: str) -> dict[str, str]:
     return opts
 
 
-def _encode(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str, pix_fmt: str) -> list[bytes]:
+Planes = tuple[np.ndarray, ...]
+
+
+def _source_frames(frames: np.ndarray, pix_fmt: str, planes: Planes | None) -> list[av.VideoFrame]:
+    """The encoder's input: ``planes`` (each T x h x w, already in ``pix_fmt``) frame by frame, or
+    the RGB ``frames`` converted to ``pix_fmt``."""
+    if planes is not None:
+        return [planes_frame(tuple(p[i] for p in planes), pix_fmt) for i in range(len(frames))]
+    rgb = (av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24") for f in frames)
+    return [f.reformat(format=pix_fmt) for f in rgb]
+
+
+def _encode(
+    frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str, pix_fmt: str, planes: Planes | None
+) -> list[bytes]:
     ctx = av.CodecContext.create(codec, "w")
     ctx.width, ctx.height = frames.shape[2], frames.shape[1]
     ctx.pix_fmt = pix_fmt
@@ -55,8 +72,7 @@ def _encode(frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: s
     ctx.framerate = fps
     ctx.options = _options(codec, crf, preset)
     packets: list[bytes] = []
-    for i, rgb in enumerate(frames):
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format=pix_fmt)
+    for i, frame in enumerate(_source_frames(frames, pix_fmt, planes)):
         frame.pts = i
         packets += [bytes(p) for p in ctx.encode(frame)]
     packets += [bytes(p) for p in ctx.encode(None)]
@@ -80,11 +96,18 @@ def encoder_version(packets: list[bytes]) -> str:
 
 
 def run_anchor(
-    frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str = "medium", pix_fmt: str = "yuv420p"
+    frames: np.ndarray,
+    fps: Fraction,
+    codec: str,
+    crf: float,
+    preset: str = "medium",
+    pix_fmt: str = "yuv420p",
+    planes: Planes | None = None,
 ) -> AnchorPoint:
-    """Encode and decode ``frames`` (T x H x W x 3 uint8) with one anchor setting."""
+    """Encode and decode ``frames`` (T x H x W x 3 uint8) with one anchor setting; ``planes``: the
+    source's own planes in ``pix_fmt``, coded instead of the RGB frames converted."""
     start = time.perf_counter()
-    packets = _encode(frames, fps, codec, crf, preset, pix_fmt)
+    packets = _encode(frames, fps, codec, crf, preset, pix_fmt, planes)
     mid = time.perf_counter()
     decoded, planes = _decode(packets, codec)
     end = time.perf_counter()
@@ -103,14 +126,16 @@ def anchor_at_bpp(
     preset: str = "medium",
     pix_fmt: str = "yuv420p",
     steps: int = 7,
+    planes: Planes | None = None,
 ) -> AnchorPoint:
-    """Bisect CRF (0..51) so that the anchor's bpp is close to ``target_bpp`` (in log bpp)."""
+    """Bisect CRF (0..51) so that the anchor's bpp is close to ``target_bpp`` (in log bpp); ``planes``
+    as :func:`run_anchor` takes them."""
     pixels = frames.shape[0] * frames.shape[1] * frames.shape[2]
     lo, hi = 0.0, 51.0
     best: AnchorPoint | None = None
     for _ in range(steps):
         crf = (lo + hi) / 2
-        point = run_anchor(frames, fps, codec, crf, preset, pix_fmt)
+        point = run_anchor(frames, fps, codec, crf, preset, pix_fmt, planes)
         bpp = point.bits / pixels
         if best is None or abs(math.log(bpp / target_bpp)) < abs(math.log(best.bits / pixels / target_bpp)):
             best = point

@@ -61,7 +61,8 @@ class BenchConfig:
         bpps: budgets for our models (bits per pixel of the whole file).
         anchors: ``x264`` and/or ``x265``.
         anchor_preset: x264/x265 preset.
-        anchor_pix_fmts: ``yuv420p`` and/or ``yuv444p``.
+        anchor_pix_fmts: ``yuv420p``, ``yuv420p10le`` and/or ``yuv444p`` (a source in the
+            anchor's format is coded from its own planes).
         preset: our preset (epochs), unless ``epochs`` is set.
         epochs: explicit epochs for our models.
         time: seconds each of our encodes may take (``--time``), instead of the preset's epochs.

@@ -33,10 +33,10 @@ from nvcodec.bench.measure import RGB_SOURCE_PIX_FMT, measure, plane_metrics
 from nvcodec.bench.plot import RATE_AXES, plot_clip
 from nvcodec.errors import NvcError
 from nvcodec.files import write_atomic
-from nvcodec.io import SAMPLE_CROP, Video, prepare_video, sample_scale
+from nvcodec.io import SAMPLE_CROP, Video, prepare_video, sample_scale, video_planes
 from nvcodec.progress import Reporter
 
-PIX_FMTS = ("yuv420p", "yuv444p")
+PIX_FMTS = ("yuv420p", "yuv420p10le", "yuv444p")
 ANCHOR_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
@@ -164,7 +164,10 @@ def _geometry(video: Video) -> dict:
 
 
 def _anchor_point(name: str, video: Video, anchor: str, pix_fmt: str, target: float, cfg: BenchConfig) -> dict:
-    p = anchors.anchor_at_bpp(video.frames, video.fps, ANCHORS[anchor], target, cfg.anchor_preset, pix_fmt)
+    planes = video_planes(video) if video.pix_fmt == pix_fmt else None  # the source's own, not via RGB
+    p = anchors.anchor_at_bpp(
+        video.frames, video.fps, ANCHORS[anchor], target, cfg.anchor_preset, pix_fmt, planes=planes
+    )
     row = {
         "clip": name,
         "kind": "anchor",

@@ -269,7 +269,7 @@ def bench(
     anchors: str | None = typer.Option(None, help=f"Anchors: x264, x265 [{','.join(BenchConfig.anchors)}]."),
     anchor_preset: str | None = typer.Option(None, help=f"Anchor preset [{BenchConfig.anchor_preset}]."),
     anchor_pix_fmt: str | None = typer.Option(
-        None, help=f"Anchor pixel formats: yuv420p, yuv444p [{','.join(BenchConfig.anchor_pix_fmts)}]."
+        None, help=f"Anchor pixel formats: yuv420p, yuv420p10le, yuv444p [{','.join(BenchConfig.anchor_pix_fmts)}]."
     ),
     preset: str | None = typer.Option(None, help=f"Our preset (epochs) [{BenchConfig.preset}]."),
     epochs: int | None = typer.Option(None, help="Our epochs, overriding the preset."),
