@@ -12,7 +12,8 @@ each this tree's CLI in a fresh process, and ``a8df334`` (main when issue 28 was
 ``converge_cpu.py`` runs it). Clips (``benchmarks/clips.py``): shift, zoom, rotate and shake over
 a still, a cut, the pan-and-zoom clip, the same pan and zoom over a photograph (photo), a shaking
 camera over Bunny's moving frames (handheld: camera and scene both move), qcif and synthetic
-(still cameras), and bunny (Bunny 160x320, its 132 frames).
+(still cameras), and bunny (Bunny 160x320, its 132 frames); ``--clip NAME=PATH`` adds a video of
+one's own (the real hand-held clips of ``docs/2026-12-06-motion.md``).
 Every PSNR is measured here on the frames this tree's decoder renders from the written file.
 
     python benchmarks/motion_cpu.py --time 30 --arms canvas hnerv "canvas none" a8df334
@@ -144,13 +145,14 @@ def main() -> None:
     parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS), help="bpp of each point")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
     parser.add_argument("--summarise", action="store_true", help="only recompute the file's summary and plot")
+    parser.add_argument("--clip", action="append", default=[], help="NAME=PATH: a clip of one's own, named in --clips")
     args = parser.parse_args()
     if args.summarise:
         old = json.loads(args.out.read_text())
         _write(args.out, old["runs"], old["x265"])
         plot(args.out, args.out.with_suffix(".png"))
         return
-    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
+    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir), **own_clips(args.clip)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, x265 = old.get("runs", []), old.get("x265", {})
     if args.rerun:
@@ -178,6 +180,17 @@ def main() -> None:
                     print(json.dumps(row), flush=True)
                     _write(args.out, runs, x265)
     _write(args.out, runs, x265)
+
+
+def own_clips(specs: list[str]) -> dict[str, Path]:
+    """The ``--clip NAME=PATH`` clips by name (a real hand-held video, say), each checked to exist."""
+    paths = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not Path(path).is_file():
+            raise SystemExit(f"--clip {spec}: give NAME=PATH of an existing video")
+        paths[name] = Path(path)
+    return paths
 
 
 def _write(path: Path, runs: list[dict], x265: dict) -> None:
