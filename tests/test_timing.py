@@ -233,6 +233,24 @@ def test_a_short_time_sizes_a_smaller_network(size_steps: int | None) -> None:
     assert epochs >= 1
 
 
+@pytest.mark.parametrize("share", [None, 0.5, 1.0])
+def test_where_no_network_gets_the_steps_one_that_gets_a_share_of_the_most_is_fitted(share: float | None) -> None:
+    video = Video(synthetic_clip(8, 96, 128), Fraction(25), "clip")
+    training = Training(size_steps=10**6, starved_share=share)
+    options = EncodeOptions(bpp=16.0, time=1.0, device="cpu", training=training)
+    sized = size_video(video, options)
+    own = size_video(video, dataclasses.replace(options, training=Training(size_steps=None)))
+    count, steps = options.spec.transmitted_count, lambda c: _steps(options, c, 8 * 96 * 128)  # noqa: E731
+    half = size_video(video, dataclasses.replace(options, training=Training(size_steps=10**6, starved_share=0.5)))
+    if share is None:  # switched off: bound only by the shortest encode, a larger network, below the budget
+        assert "shortest encode" in sized.notes[0] and count(half.config) < count(sized.config) < count(own.config)
+        return
+    most = int(sized.notes[0].split(" of the ")[1].split()[0])  # the most steps the note says any network gets
+    assert count(sized.config) < count(own.config) and steps(own.config) < share * most <= steps(sized.config)
+    assert sized.asked == sized.budget == own.budget  # fitted for the asked budget, as when it gets size_steps
+    assert count(sized.config) <= count(half.config)  # a larger share, a network no larger
+
+
 @pytest.mark.parametrize("seconds", [0.05, 0.25])
 def test_a_time_too_short_for_the_budget_s_shortest_encode_fits_a_network_that_has_it(seconds: float) -> None:
     video = Video(synthetic_clip(8, 48, 64), Fraction(25), "clip")
@@ -253,9 +271,9 @@ def test_a_time_too_short_for_the_budget_s_shortest_encode_fits_a_network_that_h
         assert sized.asked is None and sized.budget is not None and sized.budget.bpp < 8.0
 
 
-def _steps(options: EncodeOptions, config: object) -> int:
-    """Steps the options' planned time buys the network of ``config`` (8 frames)."""
-    seconds = effort.fit_seconds(options, 8 * 48 * 64)
+def _steps(options: EncodeOptions, config: object, pixels: int = 8 * 48 * 64) -> int:
+    """Steps the options' planned time buys the network of ``config`` (8 frames of ``pixels`` in all)."""
+    seconds = effort.fit_seconds(options, pixels)
     assert seconds is not None
     return (
         effort.epochs_for(seconds, options.spec, config, 8, options.batch_size, options.training)

@@ -95,6 +95,11 @@ class Training:
             budget alone. 3000: on a 30-frame 144x176 clip at ``--time 60s`` the network for 0.375
             bpp (about 3,200 steps) gave 0.85 dB more than the one for 0.19 bpp, the one for 0.8 bpp
             (about 2,000) 0.6 dB less (issue 28's measurements).
+        starved_share: when no network gets ``size_steps``, the budget's network is still
+            replaced by the largest that gets this share of the most steps any network gets (the
+            smallest networks: a step's fixed cost caps them); None: the budget's own. 0.5: at 30 s
+            on a 2-core EPYC, two real hand-held clips lost 1-2 dB with each doubling of the budget
+            past the network getting half those steps (``docs/2026-12-06-motion.md``).
         plan_tolerance: a timed encode's stages plan their steps from the expected pace and keep
             the plan while the measured pace stays within this share of it
             (:class:`~nvcodec.fit.clock.StageClock`): on a steady machine the same options give
@@ -118,6 +123,7 @@ class Training:
     lr_scale: float = 4.0
     lr_warmup: float | None = 0.3
     size_steps: int | None = 3000
+    starved_share: float | None = 0.5
     plan_tolerance: float | None = 0.15
     plane_shares: bool = True
 

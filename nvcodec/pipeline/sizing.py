@@ -185,12 +185,12 @@ def fit_in_time(
     own budget (:func:`coded_finer`); the file takes steps finer than the fit's own only while the
     decoder's PSNR rises (filling the budget with them made the larger budgets' files worse: Bunny
     160x320 at 60 s, one network, 26.38 / 26.35 / 26.30 dB at 0.05 / 0.1 / 0.2 bpp). When no
-    network on the grid gets the steps, the budget keeps its own network while its shortest
-    encode fits the planned time (:func:`shortest_epochs`), else the largest network whose
-    shortest encode does is fitted, for its own budget. A 30-frame 144x176 clip at ``--time 30s`` buys 2,460 steps for
-    the network of 0.01 bpp and 2,610 for that of 0.1 (a step's fixed cost dominates): picking the
-    least network tried, as this did first, coded every budget from 0.1 to 0.4 bpp at 0.157 bpp
-    and one PSNR."""
+    network on the grid gets the steps, the same holds for ``training.starved_share`` of the most
+    steps any network gets (:func:`_starved`), where the budget's network gets fewer; else the
+    budget keeps its own network while its shortest encode fits the planned time
+    (:func:`shortest_epochs`), else the largest network whose shortest encode does is fitted, for
+    its own budget (picking the least network tried, as this did first, coded every budget from
+    0.1 to 0.4 bpp of a 30-frame 144x176 clip at 30 s at 0.157 bpp and one PSNR)."""
     least = options.training.size_steps
     t, h, w = video.num_frames, video.height, video.width
     seconds = effort.fit_seconds(options, t * h * w)
@@ -211,22 +211,43 @@ def fit_in_time(
     high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
     at = lambda k: make(budget_for(2.0 ** (k / TIME_SIZING_GRID), t, h, w))  # noqa: E731
-    best, label, aim = _largest_trained((low, high), gets(least), at), str(least), coded_finer(options)
+    best, label, aim = _largest_trained((low, high), gets(least), at), f"{least} steps", coded_finer(options)
+    shortest = shortest_epochs(spec, config, training)
+    fits = lambda c: seconds >= shortest * effort.epoch_seconds(spec, c, t, batch, training)  # noqa: E731
+    if best is None and training.starved_share is not None:  # none gets them: a share of the most any gets
+        starved, why = _starved((low, high), steps, at, steps(config), training.starved_share)
+        best, label = (starved, why) if starved is not None and fits(starved[1]) else (None, label)
     if best is None:  # no network gets them: shrinking buys steps only below the shortest encode
-        shortest = shortest_epochs(spec, config, training)
-        fits = lambda c: seconds >= shortest * effort.epoch_seconds(spec, c, t, batch, training)  # noqa: E731
         if fits(config):
-            own = f"this one {steps(config)}"
-            return TimeFit(
-                config, (f"no network gets {least} steps in the planned time ({own}); the budget's own is fitted",)
-            )
-        label, best = f"the shortest encode's {shortest * -(-t // batch)}", _largest_trained((low, high), fits, at)
+            own = f"no network gets {least} steps in the planned time (this one {steps(config)})"
+            return TimeFit(config, (f"{own}; the budget's own is fitted",))
+        label = f"the shortest encode's {shortest * -(-t // batch)} steps"
+        best = _largest_trained((low, high), fits, at)
         aim = False
         if best is None:
-            return TimeFit(config, (f"no network gets {label} steps in the planned time",))
+            return TimeFit(config, (f"no network gets {label} in the planned time",))
     bpp_time, chosen = 2.0 ** (best[0] / TIME_SIZING_GRID), best[1]
     counts = (spec.transmitted_count(chosen), spec.transmitted_count(config))
     return TimeFit(chosen, (_time_note(bpp_time, budget.bpp, label, counts, aim),), bpp_time, aim)
+
+
+def _starved(
+    grid: tuple[int, int], steps: Callable[[Any], int], make: Callable[[int], Any], own: int, share_of: float
+) -> tuple[tuple[int, Any] | None, str]:
+    """Where no network gets the steps sizing wants: the largest of the budgets of exponents in
+    ``grid`` (low, high) whose network gets ``share_of`` the most steps any gets (tried an octave
+    apart from the high one down: a step's fixed cost caps the small networks' steps, and the
+    embedding layout moves them by a few per cent), and the note's count; None where the budget's
+    network (``own`` steps) gets them."""
+    most = 0
+    for exponent in range(grid[1], grid[0], -TIME_SIZING_GRID):
+        try:
+            most = max(most, steps(make(exponent)))
+        except NvcError:  # below the least file: no smaller network to try
+            break
+    share = math.ceil(share_of * most)
+    best = None if own >= share else _largest_trained(grid, lambda c: steps(c) >= share, make)
+    return best, f"{share} steps, {share_of:g} of the {most} any network gets at the most"
 
 
 def shortest_epochs(spec: Any, config: Any, training: Any) -> int:
@@ -246,7 +267,7 @@ def _time_note(bpp_time: float, asked: float, least: str, counts: tuple[int, int
     """The note of a network the time bound to ``bpp_time`` bpp (:func:`fit_in_time`)."""
     return (
         f"sized for {bpp_time:.4g} bpp, not {asked:g}: the planned time buys the budget's network "
-        f"fewer than {least} steps ({counts[0]} values instead of {counts[1]}); "
+        f"fewer than {least} ({counts[0]} values instead of {counts[1]}); "
         + (
             "it is fitted for the asked budget, and finer steps are taken only where they measure better"
             if aim
