@@ -19,7 +19,8 @@ from nvcodec.io import Video, synthetic_clip
 from nvcodec.models import Recipe, solve_config, spec
 from nvcodec.pipeline import EncodeOptions, effort, threads, timing
 from nvcodec.pipeline.options import Training
-from nvcodec.pipeline.sizing import shortest_epochs, size_video
+from nvcodec.pipeline.sizing import size_video
+from nvcodec.pipeline.timefit import shortest_epochs
 from nvcodec.pipeline.timing import TIME_SHARE, TimedPlan, parse_duration, plan_epochs, shortfall_notes
 from nvcodec.progress import Reporter
 from nvcodec.ratecontrol import Budget, finer_while_better

@@ -91,7 +91,7 @@ class Training:
             is fitted instead, still aiming at the asked budget (less rate pressure), and the file
             takes steps finer than the fit's own only while they measure better (a larger budget
             never buys a network that cannot train in the time, nor steps that lose quality;
-            :func:`~nvcodec.pipeline.sizing.fit_in_time` when none gets them). None: sized by the
+            :func:`~nvcodec.pipeline.timefit.fit_in_time` when none gets them). None: sized by the
             budget alone. 3000: on a 30-frame 144x176 clip at ``--time 60s`` the network for 0.375
             bpp (about 3,200 steps) gave 0.85 dB more than the one for 0.19 bpp, the one for 0.8 bpp
             (about 2,000) 0.6 dB less (issue 28's measurements).
