@@ -175,6 +175,7 @@ def main() -> None:
     parser.add_argument("--clip-dir", type=Path, default=Path(tempfile.gettempdir()) / "nvcodec-clips")
     parser.add_argument("--out", type=Path, default=RESULTS / "native-yuv-cpu.json")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
+    parser.add_argument("--rerun-anchors", action="store_true", help="replace the x265 rows of --clips")
     args = parser.parse_args()
     paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
@@ -185,7 +186,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for clip in args.clips:
             src, budgets = planar_clip(clip, paths, args.clip_dir), BUDGETS[clip.removesuffix("10")]
-            if clip not in x265:
+            if clip not in x265 or args.rerun_anchors:
                 x265[clip] = anchors(src, budgets)
             for budget in budgets:
                 for arm in args.arms:
