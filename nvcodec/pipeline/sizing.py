@@ -17,7 +17,7 @@ The window fractions the paths land in sit beside :class:`Budget` in :mod:`nvcod
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -124,7 +124,11 @@ def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[
         return TimeFit(solve_config(options.spec, h, w, t, _params(options), camera))
     config = _rd_config(video, options, meta, budget, camera)
     return fit_in_time(
-        video, options, budget, config, lambda b: _rd_config(video, options, meta, budget_for(b, t, h, w), camera)
+        video,
+        options,
+        budget,
+        config,
+        lambda b: _rd_config(video, options, meta, cast(ratecontrol.Budget, budget_for(b, t, h, w)), camera),
     )
 
 

@@ -115,7 +115,8 @@ class _Tried:
     """The networks of the budget grid, each sized once (``make(exponent)``), and those tried so far."""
 
     def __init__(self, make: Callable[[int], Any]) -> None:
-        self.make, self.tried = make, {}
+        self.make = make
+        self.tried: dict[int, Any] = {}
 
     def __call__(self, exponent: int) -> Any:
         """The network of ``exponent``, or its :class:`NvcError` (below the least file) raised again."""
