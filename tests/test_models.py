@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -82,6 +84,19 @@ def test_bunny_1_5m_widths_match_the_notes(name: str, c0: int, count: int) -> No
     # the papers' 1.5M-value Bunny settings: HFE C0 68 (~1.51M), HFS C0 65 (1.516M), SNeRV C0 80 (~1.5M)
     cfg = solve_config(spec(name), 640, 1280, 132, 1_500_000)
     assert cfg.c0 == c0 and count_for(spec(name), cfg) == count
+
+
+@pytest.mark.parametrize("size", [(48, 64, 8), (144, 176, 30), (180, 320, 40)])
+def test_hnerv_s_count_from_its_config_is_its_skeleton_s(size: tuple[int, int, int]) -> None:
+    """Sizing counts hnerv's values from the config (``value_count``); the built network must agree
+    for every width, taper, floor and embedding the searches try."""
+    hnerv, (h, w, t) = spec("hnerv"), size
+    for params in (0, 2_000, 40_000, 400_000):
+        base = solve_config(hnerv, h, w, t, params)
+        for c0, reduce, lower, embed in ((base.c0, base.reduce, 12, 16), (base.c0 + 3, 1.1, 4, 8), (7, 1.3, 10, 4)):
+            config = dataclasses.replace(base, c0=c0, reduce=reduce, lower_width=lower, embed_dim=embed)
+            built = hnerv.skeleton(config).transmitted_count()
+            assert hnerv.transmitted_count(config) == hnerv.model_cls.value_count(config) == built
 
 
 def test_encoder_not_transmitted() -> None:

@@ -119,6 +119,14 @@ class NeuralVideoModel(nn.Module, abc.ABC):
         return cls.config_cls(height=height, width=width, frames=frames, strides=strides, c0=c0, **fields)
 
     @classmethod
+    def value_count(cls, config: Any) -> int | None:
+        """The transmitted values of the model of ``config`` counted from the config alone, for
+        sizing's searches, which ask hundreds of times (a skeleton costs milliseconds); None: they
+        are counted on a skeleton. Only the class that defines it is counted so (a subclass that
+        adds parameters falls back to its skeleton)."""
+        return None
+
+    @classmethod
     def rendered_pixels(cls, config: Any) -> int:
         """Pixels one frame's training step renders: the frame (a canvas model: its canvas)."""
         return int(config.height * config.width)

@@ -5,6 +5,7 @@ turns it back into the frame. Only the decoder and the embeddings go into the fi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -12,7 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
-from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder
+from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder, stage_widths
 from nvcodec.models.registry import register
 
 
@@ -52,6 +53,17 @@ class HNeRV(NeuralVideoModel):
         self.stem = nn.Conv2d(config.embed_dim, config.c0, 1)
         self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
         self.encoder = ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
+
+    @classmethod
+    def value_count(cls, config: HNeRVConfig) -> int:
+        """The stem's, blocks' and head's weights and biases and the embeddings, from ``config``
+        (the layers :meth:`__init__` builds; tested against the skeleton's count)."""
+        widths = stage_widths(config.c0, len(config.strides), config.reduce, config.lower_width)
+        count = (config.embed_dim + 1) * config.c0 + widths[-1] * 3 * 9 + 3
+        for i, stride in enumerate(config.strides):
+            kernel, out = min(1 + 2 * i, config.max_kernel), widths[i + 1] * stride * stride
+            count += (widths[i] * kernel * kernel + 1) * out
+        return count + config.frames * config.embed_dim * math.prod(config.grid)
 
     def embedding_shapes(self) -> dict[str, tuple[int, ...]]:
         """One embedding tensor: frames x embed_dim x grid."""

@@ -96,8 +96,11 @@ class ModelSpec:
             return self.model_cls(config, with_encoder=with_encoder)
 
     def transmitted_count(self, config: Any) -> int:
-        """Transmitted values (weights + embeddings) of the model for ``config`` (cached per config)."""
-        return _skeleton_facts(self, config)[0]
+        """Transmitted values (weights + embeddings) of the model for ``config``: the class's own
+        :meth:`~nvcodec.models.base.NeuralVideoModel.value_count` where it defines one, else its
+        skeleton's (cached per config)."""
+        counted = self.model_cls.value_count(config) if "value_count" in vars(self.model_cls) else None
+        return counted if counted is not None else _skeleton_facts(self, config)[0]
 
     def parameter_shapes(self, config: Any) -> dict[str, tuple[int, ...]]:
         """Names and shapes of the transmitted parameters for ``config``, in file order (cached per config)."""
