@@ -83,7 +83,7 @@ def fit_in_time(
     high = math.ceil(TIME_SIZING_GRID * math.log2(budget.bpp))  # the budget's own network: not enough
     low = math.floor(TIME_SIZING_GRID * math.log2(budget.bpp / 256))
     at = _Tried(lambda k: make(2.0 ** (k / TIME_SIZING_GRID)))
-    most = _most_steps((low, high), steps, at)  # the octaves below: a network that gets least steps?
+    most = _most_steps((low, high), steps, at, least)  # the octaves below: a network that gets least steps?
     best, label, aim = None, f"{least} steps", coded_finer(options)
     if max(most.values(), default=0) >= least:
         best = _largest_trained((low, high), gets(least), at)
@@ -130,17 +130,17 @@ class _Tried:
         return self.tried[exponent]
 
 
-def _most_steps(grid: tuple[int, int], steps: Callable[[Any], int], at: _Tried) -> dict[int, int]:
+def _most_steps(grid: tuple[int, int], steps: Callable[[Any], int], at: _Tried, least: int) -> dict[int, int]:
     """The steps of the networks an octave apart below the budget's (exponents in ``grid``, low
     and high), down to where they stop rising (a step's fixed cost caps the small networks'
-    steps, and the embedding layout moves them by a few per cent), by exponent."""
+    steps, and the embedding layout moves them by a few per cent) or one gets ``least``, by exponent."""
     found: dict[int, int] = {}
     for exponent in range(grid[1] - TIME_SIZING_GRID, grid[0], -TIME_SIZING_GRID):
         try:
             found[exponent] = steps(at(exponent))
         except NvcError:  # below the least file: no smaller network to try
             break
-        if found[exponent] < max(found.values()):
+        if found[exponent] < max(found.values()) or found[exponent] >= least:
             break
     return found
 
