@@ -4,7 +4,7 @@ equal time; x265 medium (yuv420p) gives each clip's reference curve.
 
 Arms: ``a8df334`` runs that commit's CLI (``git archive`` into a temporary folder); ``default``
 runs this tree's default; any other arm is this tree's default with one field of
-:class:`~nvcodec.pipeline.options.Training` switched (:data:`ARMS`), run through the pipeline's
+:class:`~nvcodec.pipeline.training.Training` switched (:data:`ARMS`), run through the pipeline's
 API in a fresh process. Every PSNR is measured here, on frames this tree's decoder renders from
 the written file (the format did not change since a8df334), against the clip.
 

@@ -287,7 +287,7 @@ SECTIONS = (
         "and within runs, so a re-run may land on either side of a ratio near a target. Training frames per "
         "second mix the step kinds as an `--epochs` encode does (the mix column). `before` is the code as it "
         "was (Adam's per-tensor loop, the rate term priced every step and tensor by tensor, the encoder "
-        "trained throughout); `all` is today's default. The switches, fields of `pipeline.options.Training` "
+        "trained throughout); `all` is today's default. The switches, fields of `pipeline.training.Training` "
         "that the encode options carry:\n\n"
         "- `fused_adam`: Adam's fused kernel;\n"
         "- `rate_every`: the rate term (weights' and embeddings') priced every few steps, weighted to match, "

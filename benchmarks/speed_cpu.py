@@ -17,7 +17,7 @@ sized for 0.05 bpp:
 * with ``--time S``: PSNR and bpp of a whole ``--time S`` encode with the switches before and after.
 
 The switches (:class:`Switches`) are fields of the encode options' training settings
-(:class:`~nvcodec.pipeline.options.Training`): ``fused_adam`` (Adam's fused kernel),
+(:class:`~nvcodec.pipeline.training.Training`): ``fused_adam`` (Adam's fused kernel),
 ``rate_every`` (the rate term every few steps, noisy weights read without their symbols between),
 ``joint_rate`` (the weights' rate in one pass) and ``encoder_share`` (the embeddings trained as a
 table after that share of the warm-up); this script passes them in the options.
@@ -67,15 +67,15 @@ class Switches:
     """One variant of the speed switches (the defaults: the code as it is)."""
 
     fused: bool = DEFAULT.fused_adam
-    """Adam's fused kernel (:attr:`~nvcodec.pipeline.options.Training.fused_adam`)."""
+    """Adam's fused kernel (:attr:`~nvcodec.pipeline.training.Training.fused_adam`)."""
     every: int = DEFAULT.rate_every
     """The rate term priced every this many steps, the steps between reading noisy weights
-    without forming their symbols (:attr:`~nvcodec.pipeline.options.Training.rate_every`)."""
+    without forming their symbols (:attr:`~nvcodec.pipeline.training.Training.rate_every`)."""
     share: float | None = DEFAULT.encoder_share
     """The warm-up's share through the frame encoder, then the embedding table
-    (:attr:`~nvcodec.pipeline.options.Training.encoder_share`; None: the encoder throughout)."""
+    (:attr:`~nvcodec.pipeline.training.Training.encoder_share`; None: the encoder throughout)."""
     joint: bool = DEFAULT.joint_rate
-    """The weights' rate priced in one pass (:attr:`~nvcodec.pipeline.options.Training.joint_rate`)."""
+    """The weights' rate priced in one pass (:attr:`~nvcodec.pipeline.training.Training.joint_rate`)."""
 
     def training(self) -> Training:
         """The encode options' training settings of this variant."""

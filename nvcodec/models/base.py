@@ -26,7 +26,7 @@ class Recipe:
         clip: largest gradient norm of a step (0: no clipping).
         warmup: fraction of the steps warming up linearly from 0.1 x lr before the cosine decay.
         warm_share: share of a rate–distortion encode's epochs in its distortion-only warm-up
-            (:class:`~nvcodec.pipeline.options.Training` may set it for every model).
+            (:class:`~nvcodec.pipeline.training.Training` may set it for every model).
     """
 
     lr: float = 1e-3

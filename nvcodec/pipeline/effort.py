@@ -9,7 +9,7 @@ the budget on that machine: its operations at :data:`REFERENCE_FLOPS` per second
 :data:`STEP_SECONDS` a step (and, for a model that declares it, a cost per rendered pixel the
 counter does not see). Operations are forward and backward passes counted on PyTorch's ``meta``
 device (:class:`~nvcodec.models.complexity.OpCounter`) for the decoder and the frame encoder, the stages weighted as
-:class:`~nvcodec.pipeline.options.Training` splits them (the ``rd`` and ``exact`` stages'
+:class:`~nvcodec.pipeline.training.Training` splits them (the ``rd`` and ``exact`` stages'
 quantizers and rate term at :data:`RD_COST` times the decoder's pass).
 """
 

@@ -6,14 +6,14 @@ down mid-fit costs steps, not time.
 
 The plan, for a rate–distortion encode of ``n`` frames in batches of ``b``: ``E`` epochs cost
 ``ceil(n / b) x (enc(E) x t_fit + (warm(E) - enc(E)) x t_table + (rd(E) + exact(E)) x t_rd)``
-seconds, the stages' epochs as :meth:`nvcodec.pipeline.options.Training.stage_epochs` splits them (the warm-up
+seconds, the stages' epochs as :meth:`nvcodec.pipeline.training.Training.stage_epochs` splits them (the warm-up
 trains for distortion alone, its first ``enc(E)`` epochs through the frame encoder and the rest with
 the embedding table; the ``rd`` and ``exact`` stages carry the quantizers and the rate term).
 The work after the fit costs ``POST_PASSES x n x t_frame + LANDING_EXPORTS x t_export``: the float
 model's and the decoder's renders with their PSNR and MS-SSIM, and the exports of the step-scale
 search. The fit and that work fill :data:`TIME_SHARE` of the time left after the probe; the rest
 absorbs the estimate's error. The stages share the fit's seconds as the epochs of
-:meth:`~nvcodec.pipeline.options.Training.stage_epochs` would at the probe's pace; before each
+:meth:`~nvcodec.pipeline.training.Training.stage_epochs` would at the probe's pace; before each
 stage the post-fit work is re-priced at the pace the last stage kept and the stages left share
 what remains.
 """
