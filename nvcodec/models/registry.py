@@ -179,9 +179,25 @@ def spec_by_id(model_id: int) -> ModelSpec:
     return _BY_ID[model_id]
 
 
+OPTIONAL = "optional"
+"""Metadata key of a config field added after files without it were written: a file carries it
+only where it differs from its default, and a file without it reads as the default (so the files
+of earlier writers keep their bytes and their meaning)."""
+
+
+def optional_field(default: Any) -> Any:
+    """A config dataclass field marked :data:`OPTIONAL`, with ``default``."""
+    return dataclasses.field(default=default, metadata={OPTIONAL: True})
+
+
 def config_fields_of(config: Any) -> dict[str, Any]:
-    """A config dataclass as a flat dict (tuples kept as tuples)."""
-    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    """A config dataclass as a flat dict (tuples kept as tuples), without the :data:`OPTIONAL`
+    fields at their defaults."""
+    return {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if not (f.metadata.get(OPTIONAL) and getattr(config, f.name) == f.default)
+    }
 
 
 _FIELD_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "tuple[int, ...]": tuple}
@@ -189,10 +205,12 @@ _FIELD_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "tuple[int
 
 def config_from_fields(spec: ModelSpec, fields: dict[str, Any]) -> Any:
     """Rebuild a config from stored fields, checking names and types exactly and every value
-    against its declared range (:mod:`nvcodec.models.limits`)."""
+    against its declared range (:mod:`nvcodec.models.limits`); an :data:`OPTIONAL` field may be
+    absent (its default)."""
     expected = {f.name: f for f in dataclasses.fields(spec.config_cls)}
-    if set(fields) != set(expected):
-        missing, extra = set(expected) - set(fields), set(fields) - set(expected)
+    absent = {n for n, f in expected.items() if f.metadata.get(OPTIONAL) and n not in fields}
+    if set(fields) | absent != set(expected):
+        missing, extra = set(expected) - set(fields) - absent, set(fields) - set(expected)
         raise ValueError(f"config fields differ (missing {sorted(missing)}, unknown {sorted(extra)})")
     for name, value in fields.items():
         annotation = expected[name].type
