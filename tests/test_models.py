@@ -169,6 +169,12 @@ def test_capabilities_are_declared_at_registration_and_checked_against_the_class
         class Liar(HNeRV):
             config_cls = HNeRVConfig
 
+    with pytest.raises(TypeError, match="declares chroma=\\('rgb',\\), its config's yuv420 says True"):
+
+        @register("mute", 97)  # hnerv's config has the 4:2:0 stage: the declaration must say so
+        class Mute(HNeRV):
+            config_cls = HNeRVConfig
+
     with pytest.raises(TypeError, match="does not declare its config_cls"):
 
         @register("lazy", 98)

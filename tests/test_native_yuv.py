@@ -51,7 +51,8 @@ def test_planes_round_trip_and_the_report_is_the_decoded_file_s(cli, planar, tmp
     for k in ("psnr_y", "psnr_u", "psnr_v", "psnr_yuv"):
         assert measured[k] == pytest.approx(report[k], abs=1e-9), k
     info = json.loads(cli("info", nrv, "--json")[1])["videos"][0]
-    assert info["pixels"] == {"source": pix_fmt, "coding": pix_fmt}
+    stage = "yuv420" if pix_fmt.startswith("yuv420") else "frame"  # hnerv's own 4:2:0 stage
+    assert info["pixels"] == {"source": pix_fmt, "coding": pix_fmt, "stage": stage}
 
 
 def _planes(path: Path, size: str | None = None, pix_fmt: str | None = None) -> tuple[np.ndarray, ...]:
@@ -72,7 +73,7 @@ def test_an_rgb_fit_of_a_4_2_0_source_decodes_to_its_format_by_default(cli, plan
     assert cli("decode", nrv, "-o", rec, "-q")[0] == 0
     assert read_video(rec).pix_fmt == "yuv420p10le"
     info = json.loads(cli("info", nrv, "--json")[1])["videos"][0]
-    assert info["pixels"] == {"source": "yuv420p10le", "coding": "rgb"}
+    assert info["pixels"] == {"source": "yuv420p10le", "coding": "rgb", "stage": "frame"}
 
 
 def test_a_native_file_decodes_to_rgb_outputs_too(cli, planar, tmp_path: Path) -> None:

@@ -117,6 +117,7 @@ def print_info(result: dict[str, Any], as_json: bool, title: str) -> None:
         if "pixels" in v:
             px = v["pixels"]
             coded = "its planes natively" if px["coding"] != "rgb" else "as 8-bit RGB"
+            coded += " (the model's 4:2:0 output stage)" if px.get("stage") == "yuv420" else ""
             _console().print(f"pixels ({kind} {v[kind]}): {px['source'] or 'an RGB'} source, coded {coded}")
     _print_provenance(result[f"{kind}s"], kind)
     table = Table(title="sections")

@@ -13,6 +13,9 @@ from torch import nn
 
 from nvcodec.models.layers import grid_candidates
 
+Grid = tuple[tuple[int, ...], int, int]
+"""Decoder strides and the padded frame height and width they make."""
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -108,6 +111,12 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     def grid_for(cls, height: int, width: int) -> tuple[tuple[int, ...], int, int]:
         """Decoder strides and padded frame size for a frame size: the first of :attr:`grid_options`."""
         return cls.grid_options(height, width)[0]
+
+    @classmethod
+    def grids(cls, height: int, width: int, fields: dict[str, Any]) -> list[Grid]:
+        """The grids (:attr:`grid_options`, best first) for a frame size and the config ``fields``
+        set before sizing (a model whose output stage changes the decoder's size reads them)."""
+        return cls.grid_options(height, width)
 
     @classmethod
     def default_config(

@@ -1,6 +1,12 @@
 """HNeRV (Chen et al., CVPR 2023): a ConvNeXt encoder gives each frame a small embedding that is
 transmitted; a decoder of NeRV blocks (kernels 1, 3, 5, 5, 5; widths divided by 1.2 per stage)
 turns it back into the frame. Only the decoder and the embeddings go into the file.
+
+With ``yuv420`` the output stage makes 4:2:0 planes natively: the blocks stop at half the frame
+size and the head makes six channels there, four luma samples of each 2x2 block (put in place by
+a pixel shuffle) and that block's U and V; chroma is repeated over its block, so the frame-size
+output's chroma averages back exactly (:func:`~nvcodec.models.planes.chroma`). The largest block,
+the one at frame size, is not run: a step costs a fraction of the full-size network's.
 """
 
 from __future__ import annotations
@@ -12,9 +18,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from nvcodec.models.base import NeuralVideoModel, Recipe, VideoGridConfig
+from nvcodec.models.base import Grid, NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder, stage_widths
-from nvcodec.models.registry import register
+from nvcodec.models.registry import optional_field, register
+
+PLANE_CHANNELS = 6
+"""Channels of the 4:2:0 output stage at half size: four luma samples, one U, one V."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +37,8 @@ class HNeRVConfig(VideoGridConfig):
         reduce: width divisor from one decoder stage to the next (HNeRV: 1.2).
         lower_width: smallest decoder width.
         max_kernel: largest decoder kernel; stage i uses min(1 + 2i, max_kernel).
+        yuv420: the 4:2:0 output stage (see the module): the strides take the frame to half its
+            size; optional in the file (absent: False).
     """
 
     embed_dim: int = 16
@@ -35,9 +46,16 @@ class HNeRVConfig(VideoGridConfig):
     reduce: float = 1.2
     lower_width: int = 12
     max_kernel: int = 5
+    yuv420: bool = optional_field(False)
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """The embedding grid: the frame over the strides' product (and the output stage's 2)."""
+        s = math.prod(self.strides) * (2 if self.yuv420 else 1)
+        return self.height // s, self.width // s
 
 
-@register("hnerv", 2)
+@register("hnerv", 2, chroma=("rgb", "yuv420"))
 class HNeRV(NeuralVideoModel):
     """HNeRV: embeddings from a ConvNeXt encoder, decoded by NeRV blocks."""
 
@@ -50,16 +68,28 @@ class HNeRV(NeuralVideoModel):
         super().__init__()
         self.config = config
         kernels = tuple(min(1 + 2 * i, config.max_kernel) for i in range(len(config.strides)))
+        out = PLANE_CHANNELS if config.yuv420 else 3
         self.stem = nn.Conv2d(config.embed_dim, config.c0, 1)
-        self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width)
-        self.encoder = ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim) if with_encoder else None
+        self.decoder = NervDecoder(config.c0, config.strides, kernels, config.reduce, config.lower_width, out)
+        self.encoder = (
+            ConvNeXtEncoder(config.strides, config.enc_width, config.embed_dim, out) if with_encoder else None
+        )
+
+    @classmethod
+    def grids(cls, height: int, width: int, fields: dict) -> list[Grid]:
+        """:meth:`~nvcodec.models.base.NeuralVideoModel.grids`; with ``yuv420`` the strides of
+        the half-size frame, the padded size doubled."""
+        if not fields.get("yuv420"):
+            return cls.grid_options(height, width)
+        return [(s, 2 * ph, 2 * pw) for s, ph, pw in cls.grid_options(-(-height // 2), -(-width // 2))]
 
     @classmethod
     def value_count(cls, config: HNeRVConfig) -> int:
         """The stem's, blocks' and head's weights and biases and the embeddings, from ``config``
         (the layers :meth:`__init__` builds; tested against the skeleton's count)."""
         widths = stage_widths(config.c0, len(config.strides), config.reduce, config.lower_width)
-        count = (config.embed_dim + 1) * config.c0 + widths[-1] * 3 * 9 + 3
+        out = PLANE_CHANNELS if config.yuv420 else 3
+        count = (config.embed_dim + 1) * config.c0 + (widths[-1] * 9 + 1) * out
         for i, stride in enumerate(config.strides):
             kernel, out = min(1 + 2 * i, config.max_kernel), widths[i + 1] * stride * stride
             count += (widths[i] * kernel * kernel + 1) * out
@@ -74,8 +104,15 @@ class HNeRV(NeuralVideoModel):
         """Embeddings of frames in [0, 1] (N x 3 x H x W), from the training encoder."""
         if self.encoder is None:
             raise RuntimeError("this HNeRV was built without its encoder")
+        if self.config.yuv420:  # the planes as the output stage holds them
+            frames = torch.cat([F.pixel_unshuffle(frames[:, :1], 2), F.avg_pool2d(frames[:, 1:3], 2)], 1)
         return {"embedding": self.encoder(frames)}
 
     def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Frames (N x 3 x H x W in [0, 1]) from their embeddings ``embeddings['embedding']``."""
-        return self.decoder(F.gelu(self.stem(embeddings["embedding"])))
+        """Frames (N x 3 x H x W in [0, 1]) from their embeddings ``embeddings['embedding']``
+        (with ``yuv420``: Y, and U and V repeated over their 2x2 blocks)."""
+        out = self.decoder(F.gelu(self.stem(embeddings["embedding"])))
+        if not self.config.yuv420:
+            return out
+        chroma = out[:, 4:].repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+        return torch.cat([F.pixel_shuffle(out[:, :4], 2), chroma], 1)

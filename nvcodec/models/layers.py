@@ -65,7 +65,7 @@ class ConvNeXtEncoder(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Frames in [0, 1], N x 3 x H x W, to embeddings N x out_dim x H/S x W/S."""
+        """Frames in [0, 1], N x in_channels x H x W, to embeddings N x out_dim x H/S x W/S."""
         return self.layers(x)
 
 
@@ -104,17 +104,23 @@ def stage_widths(c0: int, stages: int, reduce: float, lower_width: int) -> list[
 
 
 class NervDecoder(nn.Module):
-    """A trunk of NeRV blocks and a 3x3 RGB head with output ``tanh(x) / 2 + 0.5``."""
+    """A trunk of NeRV blocks and a 3x3 head of ``out`` channels (RGB: 3) with output ``tanh(x) / 2 + 0.5``."""
 
     def __init__(
-        self, c0: int, strides: tuple[int, ...], kernels: tuple[int, ...], reduce: float, lower_width: int
+        self,
+        c0: int,
+        strides: tuple[int, ...],
+        kernels: tuple[int, ...],
+        reduce: float,
+        lower_width: int,
+        out: int = 3,
     ) -> None:
         super().__init__()
         widths = stage_widths(c0, len(strides), reduce, lower_width)
         self.blocks = nn.ModuleList(
             NervBlock(widths[i], widths[i + 1], s, k) for i, (s, k) in enumerate(zip(strides, kernels, strict=False))
         )
-        self.head = nn.Conv2d(widths[-1], 3, 3, padding=1)
+        self.head = nn.Conv2d(widths[-1], out, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Feature map at the embedding grid to RGB frames in [0, 1]."""

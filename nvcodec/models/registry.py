@@ -45,7 +45,8 @@ class Capabilities:
         grids: has feature grids coded with the grid context model (``grid_parameters``).
         motion: models camera motion (reads each frame from a canvas through a map in its config).
         steps: its canvas has as many time steps as the encoder chooses (config field ``latent_frames``).
-        chroma: the sample layouts its output stage produces (``rgb``: three full-size planes).
+        chroma: the sample layouts its output stage produces (``rgb``: three full-size planes;
+            ``yuv420``: also 4:2:0 planes natively, set by the config field ``yuv420``).
     """
 
     progressive: bool = False
@@ -67,6 +68,9 @@ def _check_declared(model_cls: type[NeuralVideoModel], declared: Capabilities) -
     for name, has in found.items():
         if getattr(declared, name) != has:
             raise TypeError(f"{model_cls.__name__}: declares {name}={getattr(declared, name)}, its class says {has}")
+    stage = "yuv420" in {f.name for f in dataclasses.fields(model_cls.config_cls)}
+    if ("yuv420" in declared.chroma) != stage:
+        raise TypeError(f"{model_cls.__name__}: declares chroma={declared.chroma}, its config's yuv420 says {stage}")
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,9 @@ import dataclasses
 import math
 from typing import Any
 
+from nvcodec.models.base import Grid
 from nvcodec.models.registry import ModelSpec
 
-Grid = tuple[tuple[int, ...], int, int]
-"""Decoder strides and the padded frame height and width they need."""
 MIN_C0, MAX_C0 = 4, 2048
 LOWER_WIDTHS = (12, 10, 8, 6, 4)
 REFINE_TOLERANCE = 0.02
@@ -96,7 +95,7 @@ def solve_config(
     (:attr:`~nvcodec.models.base.NeuralVideoModel.fixed_c0`) has one config whatever the budget.
     """
     cls = spec.model_cls
-    strides, ph, pw = grid or cls.grid_for(height, width)
+    strides, ph, pw = grid or cls.grids(height, width, fixed or {})[0]
     if cls.fixed_c0 is not None:
         return cls.default_config(ph, pw, frames, strides, cls.fixed_c0, params, **(fixed or {}))
     tapered = cls.tapers_lower_width and "lower_width" in {f.name for f in dataclasses.fields(spec.config_cls)}
@@ -138,7 +137,7 @@ def embedding_layout(
     field = spec.model_cls.layout_field
     if field is None:
         return None, {}
-    options = spec.model_cls.grid_options(height, width)
+    options = spec.model_cls.grids(height, width, fixed or {})
     cells = _cells(options[0])
     grids = [g for g in options if _cells(g) <= cells and g[1] * g[2] <= MAX_PADDING * height * width]
     fewest: tuple[int, Grid, int] | None = None

@@ -24,10 +24,16 @@ def _depth(tensors: Iterable[QTensor]) -> int | None:
 
 
 def _pixels(entry: Entry) -> dict[str, Any]:
-    """An entry's ``PIXF`` as ``info`` shows it: the source's pixel format and what the network
-    outputs (``rgb``, or that format's planes)."""
+    """An entry's ``PIXF`` as ``info`` shows it: the source's pixel format, what the network
+    outputs (``rgb``, or that format's planes) and its output stage (``frame``: frame-size
+    outputs, chroma averaged; ``yuv420``: the model's own 4:2:0 stage)."""
     assert entry.pixels is not None
-    return {"source": entry.pixels.source, "coding": entry.pixels.source if entry.pixels.native else "rgb"}
+    stage = "yuv420" if getattr(entry.config, "yuv420", False) else "frame"
+    return {
+        "source": entry.pixels.source,
+        "coding": entry.pixels.source if entry.pixels.native else "rgb",
+        "stage": stage,
+    }
 
 
 def _entry_rows(entries: list[Entry]) -> list[dict[str, Any]]:

@@ -33,6 +33,17 @@ def pixels_of(video: Video, options: EncodeOptions) -> Pixels | None:
     return None if source is None else Pixels(source, bool(options.yuv))
 
 
+def stage_fields(video: Video, options: EncodeOptions) -> dict[str, Any]:
+    """The config fields of the output stage: ``yuv420`` for a native fit of a 4:2:0 source by a
+    model with that stage (``capabilities.chroma``) while ``training.chroma_stage`` allows it;
+    none otherwise (the frame-size output, chroma averaged by :mod:`nvcodec.models.planes`)."""
+    pixels = pixels_of(video, options)
+    if pixels is None or not pixels.native or pixels.source is None or RAW_PIX_FMTS[pixels.source][1] != 2:
+        return {}
+    use = options.training.chroma_stage and "yuv420" in options.spec.capabilities.chroma
+    return {"yuv420": True} if use else {}
+
+
 def pixel_notes(video: Video, options: EncodeOptions) -> list[str]:
     """What the report says of the source's pixels: a source of more than 8 bits fitted as 8-bit
     RGB (the reduction ``--rgb``, the default, makes)."""

@@ -34,6 +34,7 @@ from nvcodec.models import NeuralVideoModel, embedding_layout, solve_config
 from nvcodec.pipeline.camera import camera_fields
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.options import EncodeOptions
+from nvcodec.pipeline.planes import stage_fields
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.timefit import TimeFit, coded_finer, fit_in_time
 
@@ -57,22 +58,25 @@ def budget_for(bpp_target: float | None, frames: int, height: int, width: int) -
 
 
 def size_video(video: Video, options: EncodeOptions) -> Sizing:
-    """The budget and config of encoding ``video`` with ``options`` (its path chosen by them)."""
+    """The budget and config of encoding ``video`` with ``options`` (its path chosen by them),
+    with the config fields the video sets: its camera's (:func:`~nvcodec.pipeline.camera.camera_fields`)
+    and its output stage's (:func:`~nvcodec.pipeline.planes.stage_fields`)."""
     meta = VideoMeta(video.num_frames, video.width, video.height, video.fps)
     budget = budget_for(options.budget_bpp, video.num_frames, video.height, video.width)
     camera, notes = camera_fields(video, options)
+    fields = {**camera, **stage_fields(video, options)}
     asked = None
     if options.spec.progressive:
         config = size_archive(video, options, meta)
     elif options.uses_rd:  # a network the time allows is fitted for its own, smaller budget
-        timed = size_rd(video, options, meta, camera)
+        timed = size_rd(video, options, meta, fields)
         config, notes = timed.config, notes + timed.notes
         if timed.bpp is not None and timed.aim and coded_finer(options):
             asked = budget
         elif timed.bpp is not None:  # the network's own, smaller budget
             budget = budget_for(timed.bpp, video.num_frames, video.height, video.width)
     else:
-        config = size_post(video, options, meta, camera)
+        config = size_post(video, options, meta, fields)
     return Sizing(budget, config, notes, asked)
 
 
@@ -110,35 +114,37 @@ def zero_file_bytes(options: EncodeOptions, meta: VideoMeta, config: Any) -> int
     return CodedSize(meta, options.spec, config, provenance(options)).entry_bytes(params, embeddings)
 
 
-def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[str, Any] | None = None) -> TimeFit:
+def size_rd(video: Video, options: EncodeOptions, meta: VideoMeta, fields: dict[str, Any] | None = None) -> TimeFit:
     """The config of a rate–distortion encode: ``--params`` directly, or, for a budget, the
     embedding layout the budget can pay for (channels and grid, :func:`~nvcodec.models.embedding_layout`)
     and the width whose values fit the budget at the bits per value the fit reaches (see
     :mod:`nvcodec.ratecontrol`). A budget that even the smallest model's file with every value zero
     overshoots is refused before fitting. A CPU encode whose planned time buys that network too few
     steps gets a smaller network (:func:`fit_in_time`: the notes say so, and the budget it was
-    sized for is returned in bpp; None otherwise)."""
+    sized for is returned in bpp; None otherwise). ``fields``: the config fields the video sets
+    (:func:`size_video`)."""
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
-        return TimeFit(solve_config(options.spec, h, w, t, _params(options), camera))
-    config = _rd_config(video, options, meta, budget, camera)
+        return TimeFit(solve_config(options.spec, h, w, t, _params(options), fields))
+    config = _rd_config(video, options, meta, budget, fields)
     return fit_in_time(
         video,
         options,
         budget,
         config,
-        lambda b: _rd_config(video, options, meta, cast(ratecontrol.Budget, budget_for(b, t, h, w)), camera),
+        lambda b: _rd_config(video, options, meta, cast(ratecontrol.Budget, budget_for(b, t, h, w)), fields),
     )
 
 
 def _rd_config(
-    video: Video, options: EncodeOptions, meta: VideoMeta, budget: ratecontrol.Budget, camera: dict[str, Any] | None
+    video: Video, options: EncodeOptions, meta: VideoMeta, budget: ratecontrol.Budget, fields: dict[str, Any] | None
 ) -> Any:
-    """The config the budget pays for (see :func:`size_rd`), with the ``camera`` fields."""
+    """The config the budget pays for (see :func:`size_rd`), with the config ``fields`` the video
+    sets (:func:`size_video`)."""
     t, h, w = video.num_frames, video.height, video.width
-    grid, fixed = embedding_layout(options.spec, h, w, t, ratecontrol.rd_embedding_limit(budget, t))
-    fixed = {**fixed, **(camera or {})}
+    grid, layout = embedding_layout(options.spec, h, w, t, ratecontrol.rd_embedding_limit(budget, t), fields)
+    fixed = {**layout, **(fields or {})}
     smallest = solve_config(options.spec, h, w, t, 0, fixed, grid)
     floor = zero_file_bytes(options, meta, smallest)
     if floor > budget.max_bytes:
@@ -184,29 +190,30 @@ def post_overhead_bytes(options: EncodeOptions, config: Any, meta: VideoMeta) ->
     return CodedSize(meta, options.spec, config, provenance(options)).entry_bytes(weights, embeds)
 
 
-def size_post(video: Video, options: EncodeOptions, meta: VideoMeta, camera: dict[str, Any] | None = None) -> Any:
+def size_post(video: Video, options: EncodeOptions, meta: VideoMeta, fields: dict[str, Any] | None = None) -> Any:
     """The config of a post-training encode: from ``--params`` directly, or the largest whose file
     fits the budget. A budget the smallest model cannot reach is refused in seconds, and a sized
     model whose smallest file (most pruning, fewest bits) would still overshoot is shrunk until
-    rate control is sure to land inside the budget."""
+    rate control is sure to land inside the budget. ``fields``: the config fields the video sets
+    (:func:`size_video`)."""
     t, h, w = video.num_frames, video.height, video.width
     budget = budget_for(options.budget_bpp, t, h, w)
     if budget is None:
         samples = 3 * t * h * w
         if _params(options) > samples:
             raise UsageError(f"--params {options.params}: more values than the clip has samples ({samples})")
-        return solve_config(options.spec, h, w, t, _params(options), camera)
+        return solve_config(options.spec, h, w, t, _params(options), fields)
     floor = post_floor_bytes(options, meta)
     if floor > budget.max_bytes:
         raise _too_small(video, options, budget, floor, "file for it is about")
-    smallest = solve_config(options.spec, h, w, t, 0, camera)
+    smallest = solve_config(options.spec, h, w, t, 0, fields)
     embed = sum(int(np.prod(s)) for s in options.spec.skeleton(smallest).embedding_shapes().values())
-    config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, 0), camera)
+    config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, 0), fields)
     for _ in range(3):  # the overhead grows with the model's channel count: iterate to a fixed point
         overhead = post_overhead_bytes(options, config, meta)
-        config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, overhead), camera)
+        config = solve_config(options.spec, h, w, t, ratecontrol.params_for_budget(budget, embed, overhead), fields)
     while post_floor_bytes(options, meta, config) > budget.max_bytes:
-        smaller = solve_config(options.spec, h, w, t, int(0.85 * options.spec.transmitted_count(config)), camera)
+        smaller = solve_config(options.spec, h, w, t, int(0.85 * options.spec.transmitted_count(config)), fields)
         if smaller == config:
             break
         config = smaller

@@ -78,6 +78,9 @@ class Training:
         plane_shares: a native (``--yuv``) fit weighs each plane's loss by its 6:1:1 share over its
             current value, as the metric's gradient does (:func:`~nvcodec.models.planes.plane_loss`);
             False: by the shares alone.
+        chroma_stage: a native fit of a 4:2:0 source uses the model's own 4:2:0 output stage
+            where it has one (``capabilities.chroma``; hnerv: the last block at half size, six
+            channels); False: the frame-size output, its chroma averaged (every model).
     """
 
     warmup_share: float | None = None
@@ -96,6 +99,7 @@ class Training:
     starved_share: float | None = 0.5
     plan_tolerance: float | None = 0.15
     plane_shares: bool = True
+    chroma_stage: bool = True
 
     def stage_epochs(self, epochs: int) -> tuple[int, int, int]:
         """Epochs of the warm-up, ``rd`` and ``exact`` stages (each at least 1)."""
