@@ -14,6 +14,9 @@ and pan (144x176, 30 frames), synthetic10, and the camera-motion benchmark's pho
 
     python benchmarks/native_cpu.py --time 60
 
+``--clip NAME=PATH`` adds a video of one's own (a real clip the project does not ship), coded as
+yuv420p at :data:`OWN_BUDGETS`.
+
 writes ``benchmarks/results/native-yuv-cpu.json`` (``--rerun`` replaces the rows asked for). Run
 it alone on the machine: every arm is timed.
 """
@@ -34,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from clips import make_clips, motion_clips  # noqa: E402
 from converge_cpu import this_commit  # noqa: E402
+from motion_cpu import own_clips  # noqa: E402
 
 from nvcodec.bench.anchors import anchor_at_bpp  # noqa: E402
 from nvcodec.bench.bdrate import bd_metrics  # noqa: E402
@@ -60,19 +64,24 @@ ARMS: dict[str, dict] = {
     "rgb": {"yuv": False},
     "yuv": {"yuv": True},
     "yuv fixed shares": {"yuv": True, "plane_shares": False},
+    "yuv frame stage": {"yuv": True, "chroma_stage": False},
 }
-"""Arms: the encode's ``yuv`` option and any :class:`~nvcodec.pipeline.options.Training` fields
-(``yuv fixed shares``: the planes' losses weighted 6:1:1 alone, the ablation of the weighting)."""
+"""Arms: the encode's ``yuv`` option and any :class:`~nvcodec.pipeline.training.Training` fields
+(``yuv fixed shares``: the planes' losses weighted 6:1:1 alone, the ablation of the weighting;
+``yuv frame stage``: frame-size outputs with chroma averaged, the ablation of the model's own 4:2:0
+output stage)."""
+OWN_BUDGETS = (0.05, 0.1, 0.2)
+"""Budgets of a ``--clip NAME=PATH`` clip (coded as yuv420p)."""
 REPORTED = ("model", "epochs", "encode_seconds", "wall_seconds", "coding")
 """What each row keeps of the encode's report (``model``: the one ``auto`` chose)."""
 
 
 def planar_clip(clip: str, paths: dict[str, Path], folder: Path) -> Path:
     """The clip as a Y4M of its :data:`FORMATS` pixel format (written once)."""
-    out = folder / f"{clip}-{FORMATS[clip]}.y4m"
+    out = folder / f"{clip}-{FORMATS.get(clip, 'yuv420p')}.y4m"
     if not out.exists():
         video = read_video(paths[clip.removesuffix("10")])
-        write_video(out, video.frames, Fraction(video.fps), pix_fmt=FORMATS[clip])
+        write_video(out, video.frames, Fraction(video.fps), pix_fmt=FORMATS.get(clip, "yuv420p"))
     return out
 
 
@@ -176,8 +185,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "native-yuv-cpu.json")
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
     parser.add_argument("--rerun-anchors", action="store_true", help="replace the x265 rows of --clips")
+    parser.add_argument("--clip", action="append", default=[], help="NAME=PATH: a clip of one's own, named in --clips")
     args = parser.parse_args()
-    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir)}
+    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir), **own_clips(args.clip)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, x265 = old.get("runs", []), old.get("x265", {})
     if args.rerun:
@@ -185,7 +195,7 @@ def main() -> None:
     done = {(r["arm"], r["clip"], r["budget"]) for r in runs}
     with tempfile.TemporaryDirectory() as tmp:
         for clip in args.clips:
-            src, budgets = planar_clip(clip, paths, args.clip_dir), BUDGETS[clip.removesuffix("10")]
+            src, budgets = planar_clip(clip, paths, args.clip_dir), BUDGETS.get(clip.removesuffix("10"), OWN_BUDGETS)
             if clip not in x265 or args.rerun_anchors:
                 x265[clip] = anchors(src, budgets)
             for budget in budgets:
@@ -194,7 +204,8 @@ def main() -> None:
                         continue
                     out = Path(tmp) / "point.nrv"
                     report = encode(arm, src, budget, args.time, out)
-                    row = {"arm": arm, "clip": clip, "pix_fmt": FORMATS[clip], "budget": budget, "time": args.time}
+                    row = {"arm": arm, "clip": clip, "pix_fmt": src.stem.rsplit("-", 1)[1], "budget": budget}
+                    row["time"] = args.time
                     row["commit"] = this_commit()
                     row.update({k: report.get(k) for k in REPORTED})
                     row.update(measured(src, out, Path(tmp)))
