@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 import torch
@@ -91,8 +92,8 @@ def test_hnerv_s_count_from_its_config_is_its_skeleton_s(size: tuple[int, int, i
     """Sizing counts hnerv's values from the config (``value_count``); the built network must agree
     for every width, taper, floor and embedding the searches try."""
     hnerv, (h, w, t) = spec("hnerv"), size
-    for params in (0, 2_000, 40_000, 400_000):
-        base = solve_config(hnerv, h, w, t, params)
+    for params, stage in itertools.product((0, 2_000, 40_000, 400_000), ({}, {"yuv420": True})):
+        base = solve_config(hnerv, h, w, t, params, stage)
         for c0, reduce, lower, embed in ((base.c0, base.reduce, 12, 16), (base.c0 + 3, 1.1, 4, 8), (7, 1.3, 10, 4)):
             config = dataclasses.replace(base, c0=c0, reduce=reduce, lower_width=lower, embed_dim=embed)
             built = hnerv.skeleton(config).transmitted_count()

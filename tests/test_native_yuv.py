@@ -160,3 +160,58 @@ def test_the_planes_are_weighted_as_the_6_1_1_psnr_weighs_them() -> None:
     assert torch.allclose(grad, want)
     fixed = plane_loss(mse, 2, adaptive=False)(out, target)
     assert float(fixed.detach()) == pytest.approx(float(loss.detach()))  # the same value, weighted by the shares alone
+
+
+def test_hnerv_s_4_2_0_stage_makes_whole_chroma_blocks_at_a_fraction_of_the_work() -> None:
+    """The stage's frame-size output: luma from the head's first four channels, each chroma
+    sample repeated over its 2x2 block (so the chroma stage averages back exactly what the head
+    made), the embedding grid of the frame stage, and under half its multiply-accumulates."""
+    from torch.nn import functional as F
+
+    from nvcodec.models import kmac_per_pixel, solve_config, spec
+
+    hnerv = spec("hnerv")
+    frame, stage = (solve_config(hnerv, 48, 64, 4, 6000, f) for f in ({}, {"yuv420": True}))
+    assert stage.yuv420 and stage.grid == frame.grid and (stage.height, stage.width) == (48, 64)
+    assert kmac_per_pixel(hnerv, stage, 48, 64) < 0.5 * kmac_per_pixel(hnerv, frame, 48, 64)
+    torch.manual_seed(0)
+    model = hnerv.build(stage, with_encoder=True)
+    frames = torch.rand(2, 3, 48, 64)
+    with torch.no_grad():
+        embeddings = model.encode_frames(frames)
+        out = model.decode(torch.tensor([0, 1]), embeddings)
+        head = model.decoder(F.gelu(model.stem(embeddings["embedding"])))
+    assert out.shape == (2, 3, 48, 64) and head.shape == (2, 6, 24, 32)
+    assert torch.equal(F.pixel_unshuffle(out[:, :1], 2), head[:, :4])
+    assert torch.equal(chroma(out, 2), head[:, 4:])
+    assert torch.equal(out[:, 1:], head[:, 4:].repeat_interleave(2, 2).repeat_interleave(2, 3))
+
+
+def test_the_stage_s_field_is_in_a_file_only_when_set() -> None:
+    """``yuv420`` is optional in the file: a config without it (every earlier file) reads as the
+    frame stage and writes the same record as before; set, it is written and read back."""
+    from nvcodec.models import config_fields_of, solve_config, spec
+
+    hnerv = spec("hnerv")
+    frame, stage = (solve_config(hnerv, 32, 64, 4, 3000, f) for f in ({}, {"yuv420": True}))
+    assert "yuv420" not in config_fields_of(frame) and config_fields_of(stage)["yuv420"] is True
+    assert hnerv.config_from_fields(config_fields_of(frame)) == frame
+    assert hnerv.config_from_fields(config_fields_of(stage)) == stage
+    assert hnerv.config_from_fields({**config_fields_of(frame), "yuv420": False}) == frame
+    with pytest.raises(ValueError, match="yuv420"):
+        hnerv.config_from_fields({**config_fields_of(stage), "yuv420": 1})
+    with pytest.raises(ValueError, match=r"missing \['c0'\]"):
+        hnerv.config_from_fields({k: v for k, v in config_fields_of(frame).items() if k != "c0"})
+
+
+def test_training_s_chroma_stage_off_fits_frame_size_outputs(planar, tmp_path: Path) -> None:
+    import nvcodec
+    from nvcodec.pipeline.decode import load_entries
+    from nvcodec.pipeline.training import Training
+
+    for on, nrv in ((True, tmp_path / "s.nrv"), (False, tmp_path / "f.nrv")):
+        nvcodec.encode(planar["yuv420p"], nrv, yuv=True, params=3000, epochs=1, training=Training(chroma_stage=on))
+        assert load_entries(nrv)[0].config.yuv420 is on
+    nvcodec.encode(planar["yuv444p"], tmp_path / "4.nrv", yuv=True, params=3000, epochs=1)
+    assert load_entries(tmp_path / "4.nrv")[0].config.yuv420 is False  # 4:4:4 chroma: no 4:2:0 stage
+
