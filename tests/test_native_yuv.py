@@ -215,3 +215,14 @@ def test_training_s_chroma_stage_off_fits_frame_size_outputs(planar, tmp_path: P
     nvcodec.encode(planar["yuv444p"], tmp_path / "4.nrv", yuv=True, params=3000, epochs=1)
     assert load_entries(tmp_path / "4.nrv")[0].config.yuv420 is False  # 4:4:4 chroma: no 4:2:0 stage
 
+
+def test_plane_weights_divide_by_the_running_mean_of_the_plane_losses() -> None:
+    """With ``memory`` m each plane's weight is its share over the running mean of its losses
+    (each step weighing 1 - m), not over this step's loss alone."""
+    square = lambda a, b: ((a - b) ** 2).mean()  # noqa: E731
+    target, ones = torch.zeros(1, 3, 2, 2), torch.ones(1, 3, 2, 2)
+    second = torch.tensor([1.0, 0.5, 0.5]).view(1, 3, 1, 1).expand(1, 3, 2, 2)  # losses 1, 1/4, 1/4
+    for memory, want in ((0.0, 0.8125), (0.5, 0.90625 * (0.75 + 2 * 0.125 * 0.25 / 0.625))):
+        f = plane_loss(square, 1, memory=memory)
+        f(ones, target)  # every plane's loss 1
+        assert float(f(second, target)) == pytest.approx(want)

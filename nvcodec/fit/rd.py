@@ -331,7 +331,7 @@ def fit_rd(
     groups = trainable(model, table)  # the quantizers sit in the model (parametrizations) and in the rate model
     seen = {id(p) for g in groups for p in g["params"]}
     opt = make_optimizer([*groups, {"params": [p for p in rate.parameters() if id(p) not in seen], "clip": False}], cfg)
-    loss_fn, lam = source.distortion(make_loss(cfg.loss), cfg.plane_shares), rd.lam
+    loss_fn, lam = source.distortion(make_loss(cfg.loss), cfg.plane_shares, cfg.plane_memory), rd.lam
     reporter.start(stage, epochs_run(cfg))
     model.train()
     bits, every = torch.zeros(()), max(1, rd.rate_every)

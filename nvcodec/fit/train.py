@@ -51,6 +51,8 @@ class FitConfig:
             following the clock's progress until its ``end``.
         plane_shares: a native fit weighs each plane's loss by its metric share over its current
             value (:func:`~nvcodec.models.planes.plane_loss`); False: by the shares alone.
+        plane_memory: how much of that current value is the running mean of the steps before
+            (:func:`~nvcodec.models.planes.plane_loss`'s ``memory``; 0: this step's loss alone).
     """
 
     epochs: int
@@ -68,6 +70,7 @@ class FitConfig:
     clip: float = 0.0
     clock: StageClock | None = None
     plane_shares: bool = True
+    plane_memory: float = 0.0
 
 
 PATCH_MULTIPLE = 8
@@ -200,11 +203,11 @@ class FrameSource:
         self.context = context
         self.scale, self.sub = scale, sub
 
-    def distortion(self, loss: Loss, shares: bool = True) -> Loss:
+    def distortion(self, loss: Loss, shares: bool = True, memory: float = 0.0) -> Loss:
         """``loss`` as this source's fit measures it: on the frames, or plane by plane with the
-        chroma stage (:func:`~nvcodec.models.planes.plane_loss`, ``shares`` its weighting) for a
-        native fit."""
-        return plane_loss(loss, self.sub, shares) if self.sub else loss
+        chroma stage (:func:`~nvcodec.models.planes.plane_loss`, ``shares`` and ``memory`` its
+        weighting) for a native fit."""
+        return plane_loss(loss, self.sub, shares, memory) if self.sub else loss
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -313,7 +316,7 @@ def fit(
     restores its frozen weights there). Each epoch's mean loss and PSNR go to the reporter as
     ``stage``'s progress."""
     opt = make_optimizer(trainable(model, table), cfg)
-    loss_fn = source.distortion(make_loss(cfg.loss), cfg.plane_shares)
+    loss_fn = source.distortion(make_loss(cfg.loss), cfg.plane_shares, cfg.plane_memory)
     params = dict(model.named_parameters())
     reporter.start(stage, epochs_run(cfg))
     model.train()

@@ -28,25 +28,33 @@ def chroma(out: torch.Tensor, sub: int) -> torch.Tensor:
     return uv if sub == 1 else F.avg_pool2d(uv, sub, ceil_mode=True)
 
 
-def plane_loss(loss: Loss, sub: int, adaptive: bool = True) -> Loss:
+def plane_loss(loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0) -> Loss:
     """``loss`` applied plane by plane to native outputs against upsampled targets
     (:func:`nvcodec.io.raw.upsampled_planes`, whose chroma blocks average back exactly), weighted
     as the field's metric weighs them: the 6:1:1 mean of the planes' PSNRs is a weighted mean of
-    log-distortions, whose gradient weighs each plane's distortion by its share over its current
-    value. So each plane's loss is scaled by ``share / loss`` (held constant in the step) and the
-    sum by the 6:1:1 mean of the losses, which is also the value returned: planes fitted worse
-    get no more weight than the metric gives them, planes fitted better no less. ``adaptive``
-    False: the planes' losses weighted by their shares alone."""
+    log-distortions, whose gradient weighs each plane's distortion by its share over its value.
+    So each plane's loss is scaled by ``share / reference`` (held constant in the step) and the
+    sum by the 6:1:1 mean of the references: planes fitted worse get no more weight than the
+    metric gives them, planes fitted better no less. The reference is the plane's loss this step
+    (``memory`` 0), or its running mean over the steps so far, each step weighing ``1 - memory``:
+    one batch's loss can be far below the plane's typical one (a flat chroma plane), and a weight
+    that leaps for one step throws Adam's update with it. ``adaptive`` False: the planes' losses
+    weighted by their shares alone. The value returned is the weighted loss at the step's weights."""
+    shares = (LUMA_WEIGHT, (1 - LUMA_WEIGHT) / 2, (1 - LUMA_WEIGHT) / 2)
+    held: list[torch.Tensor] = []
 
     def planes(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         uv_out, uv_target = chroma(out, sub), chroma(target, sub)
         parts = [loss(out[:, :1], target[:, :1]), loss(uv_out[:, :1], uv_target[:, :1])]
         parts.append(loss(uv_out[:, 1:], uv_target[:, 1:]))
-        shares = (LUMA_WEIGHT, (1 - LUMA_WEIGHT) / 2, (1 - LUMA_WEIGHT) / 2)
         if not adaptive:
             return cast(torch.Tensor, sum(w * p for w, p in zip(shares, parts, strict=True)))
-        level = sum(w * p.detach() for w, p in zip(shares, parts, strict=True))
-        weighted = sum(w * p / p.detach().clamp_min(TINY_LOSS) for w, p in zip(shares, parts, strict=True))
+        now = [p.detach() for p in parts]
+        if held and memory:
+            now = [memory * h + (1 - memory) * n for h, n in zip(held, now, strict=True)]
+        held[:] = now
+        level = sum(w * h for w, h in zip(shares, held, strict=True))
+        weighted = sum(w * p / h.clamp_min(TINY_LOSS) for w, p, h in zip(shares, parts, held, strict=True))
         return cast(torch.Tensor, level * weighted)
 
     return planes

@@ -181,6 +181,7 @@ class EncodeOptions:
             patch=self.patch or 0,
             fused=self.training.fused_adam,
             plane_shares=self.training.plane_shares,
+            plane_memory=self.training.plane_memory,
         )
 
 
