@@ -172,6 +172,12 @@ OLD: dict[str, dict[str, Any]] = {
     **{f"{m}-4.2.nrv": {"commit": _V["4.2"], "steps": [_encode(m)], "videos": 1} for m in MODELS},
     "hnerv-segments-4.2.nrv": {"commit": _V["4.2"], "steps": [_encode("hnerv", "--segment", "4")], "videos": 1},
     "pfnr-2videos-4.2.nrv": {"commit": _V["4.2"], "steps": [_encode("pfnr"), APPEND], "videos": 2},
+    # a native 4:2:0 file of hnerv before its 4:2:0 output stage (frame-size outputs, chroma averaged)
+    "hnerv-yuv420p-frame-5.0.nrv": {
+        "commit": "331d47438ec68907a0955fdfa32eec2f90e7fa52",
+        "steps": [_encode("hnerv", "--yuv", clip="tiny_420")],
+        "videos": 1,
+    },
 }
 
 
