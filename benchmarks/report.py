@@ -82,6 +82,20 @@ SECTIONS = (
         "range (Bunny: the time binds all budgets to one network). x265 encodes the source's RGB frames as yuv420p.",
     ),
     Section(
+        "Native 4:2:0 coding with hnerv's 4:2:0 output stage",
+        "native-yuv-cpu-stage.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips qcif pan realshort cockatoo synthetic "
+        "bunny --clip realshort=PATH --clip cockatoo=PATH --out benchmarks/results/native-yuv-cpu-stage.json, "
+        "then --arms 'yuv fixed shares' --clips qcif",
+        native,
+        "Both arms re-run at one commit after `hnerv` gained its 4:2:0 output stage (the `yuv` arm uses it), on "
+        "the 2-core EPYC of the camera-motion runs. realshort (320x240, 36 frames) and cockatoo (its first 40 "
+        "frames downscaled x4 to 180x320) are real phone clips the project does not ship "
+        "(`imageio/imageio-binaries`: images/realshort.mp4, images/cockatoo_yuv420.mp4), coded as yuv420p. "
+        "`yuv fixed shares` (planes weighted 6:1:1 alone, no division by their losses) ran at c0e6077; "
+        "f4222d2's running-mean weights do not touch that path.",
+    ),
+    Section(
         "Native 4:2:0 coding at 120 s",
         "native-yuv-cpu-120.json",
         "python benchmarks/native_cpu.py --time 120 --clips qcif pan --arms rgb yuv "

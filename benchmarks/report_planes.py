@@ -25,6 +25,6 @@ def native(d: dict) -> None:
                 ours = " ".join(x for x in (t.pct(rate), f"({shift})" if shift else "") if x)
                 x265 = (m["vs_x265"].get(arm) or {}).get("bd_rate_percent")
                 label = "YUV 6:1:1" if metric == "psnr_yuv" else "RGB"
-                t.row(f"{clip} ({d['formats'][clip]})", label, arm, t.points(pts), ours, t.pct(x265))
+                t.row(f"{clip} ({d['formats'].get(clip, 'yuv420p')})", label, arm, t.points(pts), ours, t.pct(x265))
     mean = sum(rates) / len(rates) if rates else None
     print(f"\nMean YUV BD-rate of `yuv` against `rgb` over the {len(rates)} clips with one: {t.pct(mean)}.\n")
