@@ -17,6 +17,7 @@ from nvcodec.ratecontrol import (
     choose_depth,
     choose_prune,
     choose_step_scale,
+    land_step_scale,
     params_for_budget,
 )
 
@@ -90,6 +91,34 @@ def test_step_scale_lands_the_file_in_its_window(at_one: int) -> None:
     scale = choose_step_scale(size_at, budget, low=0.93)
     assert 930 <= size_at(scale) <= 1000
     assert (scale == 1.0) == (at_one == 950)
+
+
+def _unmeasured(scale: float) -> float:
+    raise AssertionError(f"the quality at {scale} should not be measured")
+
+
+@pytest.mark.parametrize("at_one", [500, 1500, 4000, 950])
+def test_landing_measures_nothing_where_the_rule_decides(at_one: int) -> None:
+    budget = Budget(1.0, 8000)  # 1000 bytes
+    size_at = lambda scale: int(at_one / scale**0.7)  # noqa: E731
+    scale = land_step_scale(size_at, budget, _unmeasured)
+    assert 930 <= size_at(scale) <= 1000  # over, under the window, or at 0.95 of it already
+    assert (scale == 1.0) == (at_one == 950)
+
+
+def test_landing_lifts_a_file_in_the_window_only_where_it_measures_better() -> None:
+    budget = Budget(1.0, 8000)  # 1000 bytes; the file at the fit's steps: 880, in [850, 1000]
+    size_at = lambda scale: int(880 / scale**0.7)  # noqa: E731
+    asked: list[float] = []
+
+    def cliff(scale: float) -> float:  # the exact stage's integers: any other rounding loses
+        asked.append(scale)
+        return 35.0 if scale == 1.0 else 30.0
+
+    assert land_step_scale(size_at, budget, cliff) == 1.0 and len(asked) == 2
+    lifted = land_step_scale(size_at, budget, lambda scale: -scale)  # finer steps measure better
+    assert lifted < 1.0 and 930 <= size_at(lifted) <= 1000
+    assert land_step_scale(size_at, budget, _unmeasured, more=lambda: False) == 1.0  # no time left
 
 
 def test_steps_too_fine_to_code_count_as_over_the_budget() -> None:

@@ -18,8 +18,9 @@ from nvcodec.format import Archive, Entry, VideoMeta, is_archive, unpack_archive
 from nvcodec.format.pixels import TAG as PIXELS_TAG
 from nvcodec.format.pixels import Pixels, read_pixels
 from nvcodec.format.segments import SEGMENT_TAG, Segment, read_segments, segments_for
-from nvcodec.io import frames_to_planes, write_video
+from nvcodec.io import Video, frames_to_planes, video_planes, write_video
 from nvcodec.io.raw import PLANAR_DEPTHS, RAW_PIX_FMTS, planes_frame, planes_to_rgb
+from nvcodec.metrics import mean_psnr, plane_psnr
 from nvcodec.pipeline.options import resolve_device
 from nvcodec.pipeline.report import DecodeReport
 from nvcodec.progress import Reporter
@@ -63,6 +64,17 @@ def render_entry(entry: Entry, indices: list[int], device: torch.device) -> Iter
     model = build_decoder(entry.spec, entry.config, entry.params, device)
     embeddings = dequantize_embeddings(entry.embeddings, device)
     return render(model, embeddings, indices, (entry.meta.height, entry.meta.width), device)
+
+
+def decoded_quality(entry: Entry, video: Video, indices: list[int], device: torch.device) -> float:
+    """The PSNR the fit aims at, of frames ``indices`` through the decoder's path: for a natively
+    coded entry the 6:1:1 YUV PSNR against the source's planes at its bit depth, else RGB PSNR."""
+    pix_fmt = native_format(entry)
+    if pix_fmt is None:
+        return mean_psnr(video.frames[indices], np.stack(list(render_entry(entry, indices, device))))
+    got = [np.stack(p) for p in zip(*render_entry_planes(entry, indices, device), strict=True)]
+    ref = tuple(p[indices] for p in video_planes(video))
+    return plane_psnr(ref, tuple(got), PLANAR_DEPTHS[pix_fmt])["psnr_yuv"]
 
 
 def archive_decoder(archive: Archive, index: int, device: torch.device) -> torch.nn.Module:

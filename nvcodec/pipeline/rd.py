@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from nvcodec import ratecontrol
@@ -27,9 +26,8 @@ from nvcodec.fit.train import EmbeddingTable, FitConfig
 from nvcodec.format import VideoMeta, pack_entry
 from nvcodec.format.tensors import tensor_record
 from nvcodec.io import Video
-from nvcodec.metrics import mean_psnr
 from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
-from nvcodec.pipeline.decode import render_entry
+from nvcodec.pipeline.decode import decoded_quality
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
 from nvcodec.pipeline.planes import frame_source, pixel_notes, pixels_of
 from nvcodec.pipeline.provenance import provenance
@@ -221,22 +219,23 @@ def _land(
     walk: bool = False,
     deadline: float | None = None,
 ) -> float:
-    """The factor on every learned step that lands the file in ``budget``'s window; with ``walk``
-    (a network the time bound to a smaller budget), steps coarser than the fit's own only when the
-    file overshoots, and finer ones only while the PSNR of the decoder's frames rises (and, timed,
-    before ``deadline``, a ``time.perf_counter()``: :func:`~nvcodec.ratecontrol.finer_while_better`),
-    so the file may land below the window."""
+    """The factor on every learned step that lands the file in ``budget``'s window
+    (:func:`~nvcodec.ratecontrol.land_step_scale`: the fit's own steps unless the file overshoots,
+    falls short, or measures better lifted); with ``walk`` (a network the time bound to a smaller
+    budget), steps coarser than the fit's own only when the file overshoots, and finer ones only
+    while the decoder's frames measure better (:func:`~nvcodec.ratecontrol.finer_while_better`),
+    so the file may land below the window. Measurements stop at ``deadline`` (a
+    ``time.perf_counter()``) when the encode is timed."""
     size_at = coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table)))
-    if not walk or size_at(1.0) > budget.max_bytes:
-        return ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
-    device, every = source.frames.device, list(range(video.num_frames))
+    every = list(range(video.num_frames))
 
     def quality_at(s: float) -> float:
-        rec = np.stack(list(render_entry(cost.entry(*_export(model, rate, source, s, table)), every, device)))
-        return mean_psnr(video.frames, rec)
+        return decoded_quality(cost.entry(*_export(model, rate, source, s, table)), video, every, source.frames.device)
 
     more = None if deadline is None else (lambda: time.perf_counter() < deadline)
-    return ratecontrol.finer_while_better(1.0, size_at, budget, quality_at, more=more)
+    if walk and size_at(1.0) <= budget.max_bytes:
+        return ratecontrol.finer_while_better(1.0, size_at, budget, quality_at, more=more)
+    return ratecontrol.land_step_scale(size_at, budget, quality_at, more)
 
 
 def _plan_time(
