@@ -226,3 +226,26 @@ def test_plane_weights_divide_by_the_running_mean_of_the_plane_losses() -> None:
         f = plane_loss(square, 1, memory=memory)
         f(ones, target)  # every plane's loss 1
         assert float(f(second, target)) == pytest.approx(want)
+
+
+class _Planes(torch.nn.Module):
+    """A stand-in network whose outputs are a clip's own planes (chroma repeated to full size)."""
+
+    def __init__(self, planes: np.ndarray) -> None:
+        super().__init__()
+        self.planes = torch.from_numpy(planes).permute(0, 3, 1, 2).float() / 255.0
+
+    def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
+        return self.planes[index]
+
+
+def test_the_fitted_psnr_of_a_native_fit_reads_its_outputs_as_planes(planar) -> None:
+    from nvcodec.io.raw import raw_format
+    from nvcodec.pipeline.report import float_quality
+
+    video = read_video(planar["yuv420p"], raw=raw_format(planar["yuv420p"], None, "25", None))
+    assert video.planes is not None
+    model = _Planes(upsampled_planes(video.planes, "yuv420p"))
+    native, _ = float_quality(model, {}, video, torch.device("cpu"), "yuv420p")
+    as_rgb, _ = float_quality(model, {}, video, torch.device("cpu"))
+    assert native > 40.0 and as_rgb < native - 10.0  # the planes converted as the decoder converts them

@@ -33,6 +33,12 @@ def pixels_of(video: Video, options: EncodeOptions) -> Pixels | None:
     return None if source is None else Pixels(source, bool(options.yuv))
 
 
+def native_pix_fmt(video: Video, options: EncodeOptions) -> str | None:
+    """The pixel format whose planes the network fits (``--yuv``), None for an RGB fit."""
+    pixels = pixels_of(video, options)
+    return pixels.source if pixels is not None and pixels.native else None
+
+
 def stage_fields(video: Video, options: EncodeOptions) -> dict[str, Any]:
     """The config fields of the output stage: ``yuv420`` for a native fit of a 4:2:0 source by a
     model with that stage (``capabilities.chroma``) while ``training.chroma_stage`` allows it;

@@ -22,7 +22,7 @@ from nvcodec.models import NeuralVideoModel
 from nvcodec.pipeline.coded_size import CodedSize
 from nvcodec.pipeline.decode import render_entry
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
-from nvcodec.pipeline.planes import frame_source, pixel_notes, pixels_of
+from nvcodec.pipeline.planes import frame_source, native_pix_fmt, pixel_notes, pixels_of
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing, weight_arrays
@@ -55,7 +55,7 @@ def encode_post(
         fit(model, source, options.fit_config(max(1, epochs // 10)), reporter, stage="fine-tune", masks=masks)
     fit_seconds = time.perf_counter() - fit_started
     embeddings = _embedding_arrays(model, source)
-    fit_psnr, fit_ms_ssim = float_quality(model, embeddings, video, device)
+    fit_psnr, fit_ms_ssim = float_quality(model, embeddings, video, device, native_pix_fmt(video, options))
     weights, embeds = DepthCache(weight_arrays(model)), DepthCache(embeddings, model.embedding_min_bits)
     weight_bits, embed_bits = _pick_bits(video, options, budget, weights, embeds, cost, device, reporter)
     nbytes = write_nrv(output, pack_entry(cost.entry(weights.at(weight_bits), embeds.at(embed_bits))))

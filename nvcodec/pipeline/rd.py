@@ -29,7 +29,7 @@ from nvcodec.io import Video
 from nvcodec.pipeline.coded_size import CodedSize, coded_or_over
 from nvcodec.pipeline.decode import decoded_quality
 from nvcodec.pipeline.options import EncodeOptions, resolve_device
-from nvcodec.pipeline.planes import frame_source, pixel_notes, pixels_of
+from nvcodec.pipeline.planes import frame_source, native_pix_fmt, pixel_notes, pixels_of
 from nvcodec.pipeline.provenance import provenance
 from nvcodec.pipeline.report import EncodeStats, float_quality
 from nvcodec.pipeline.sizing import Sizing
@@ -190,7 +190,7 @@ def encode_rd(
     rate, table = _fit_stages(model, source, options, rd, reporter, timed)
     fit_seconds = time.perf_counter() - fit_started
     floats = {k: v.numpy() for k, v in export_embeddings(model, source, table).items()}
-    fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device)
+    fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device, native_pix_fmt(video, options))
     deadline = timed.deadline if timed is not None else None
     walk = sizing.asked is not None
     scale = 1.0 if budget is None else _land(model, rate, source, table, video, cost, budget, walk, deadline)

@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from nvcodec.io import Video, frames_to_planes, video_planes
-from nvcodec.io.raw import PLANAR_DEPTHS
+from nvcodec.io.raw import PLANAR_DEPTHS, RAW_PIX_FMTS, planes_to_rgb
 from nvcodec.metrics import bpp, kbps, mean_ms_ssim, mean_psnr, plane_psnr
-from nvcodec.render import render
+from nvcodec.render import render, render_planes
 
 
 @dataclass
@@ -122,12 +122,23 @@ class DecodeReport:
 
 
 def float_quality(
-    model: torch.nn.Module, embeddings: dict[str, np.ndarray], video: Video, device: torch.device
+    model: torch.nn.Module,
+    embeddings: dict[str, np.ndarray],
+    video: Video,
+    device: torch.device,
+    native: str | None = None,
 ) -> tuple[float, float | None]:
-    """PSNR and MS-SSIM of the fitted model before quantization (float weights and embeddings)."""
+    """PSNR and MS-SSIM of the fitted model before quantization (float weights and embeddings)
+    against the RGB frames: a model fitted to ``native``'s planes (a pixel format) is rendered as
+    planes and converted to RGB as its decoder's are (:func:`~nvcodec.io.raw.planes_to_rgb`)."""
     tensors = {k: torch.from_numpy(v).to(device) for k, v in embeddings.items()}
-    indices = list(range(video.num_frames))
-    frames = np.stack(list(render(model, tensors, indices, (video.height, video.width), device)))
+    indices, size = list(range(video.num_frames)), (video.height, video.width)
+    if native is None:
+        frames = np.stack(list(render(model, tensors, indices, size, device)))
+    else:
+        layout = (PLANAR_DEPTHS[native], RAW_PIX_FMTS[native][1])
+        planes = render_planes(model, tensors, indices, size, device, layout)
+        frames = np.stack([planes_to_rgb(p, native) for p in planes])
     return mean_psnr(video.frames, frames), mean_ms_ssim(video.frames, frames)[0]
 
 
