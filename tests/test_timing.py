@@ -173,6 +173,30 @@ def test_a_planned_clock_keeps_its_steps_while_the_pace_holds(monkeypatch: pytes
     assert _run_clock(clock, now, lambda n: 0.11) == 91
 
 
+def test_a_planned_clock_with_slack_is_planned_again_before_it_eats_the_next_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [0.0]
+    monkeypatch.setattr(clock_module.time, "perf_counter", lambda: now[0])
+    clock = StageClock(10.0, 1, 100, start=0.0, tolerance=0.15)  # 10 % slower: within the tolerance
+    assert _run_clock(clock, now, lambda n: 0.11) == 99 and now[0] == pytest.approx(10.89)
+    now[0] = 0.0
+    clock = StageClock(10.0, 1, 100, start=0.0, tolerance=0.15, slack=0.5)  # at most 0.5 s late
+    ran = _run_clock(clock, now, lambda n: 0.11)
+    assert ran < 99 and now[0] <= 10.5  # planned again at its first check point
+    now[0] = 0.0
+    clock = StageClock(10.0, 1, 100, start=0.0, tolerance=0.15, slack=0.5)
+    assert _run_clock(clock, now, lambda n: 0.095) == 99  # early, not late: the plan holds
+
+
+def test_a_timed_plan_gives_a_stage_slack_from_the_stages_after_it() -> None:
+    seconds, costs = {"warm": 1.0, "rd": 2.0, "exact": 2.0}, {"fit": 0.1, "table": 0.1, "rd": 0.2}
+    plan = TimedPlan(seconds, {"warm": 5, "rd": 4, "exact": 1}, costs, 0.0, 1e9, 10, 0.15, slack=0.5)
+    rd, exact = plan.clock("rd"), plan.clock("exact")
+    assert rd.slack == pytest.approx(0.5 * rd.seconds * 2 / 8) and exact.slack is None  # the last: none after it
+    assert TimedPlan(seconds, {"warm": 5, "rd": 4, "exact": 1}, costs, 0.0, 1e9, 10, 0.15).clock("rd").slack is None
+
+
 def test_a_timed_plan_gives_its_clocks_the_training_s_tolerance() -> None:
     plan = TimedPlan({"warm": 1.0}, {"warm": 5}, {"fit": 0.1, "table": 0.1, "rd": 0.2}, 0.0, 1e9, 10, 0.2)
     clock = plan.clock("warm")

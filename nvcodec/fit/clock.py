@@ -81,6 +81,9 @@ class StageClock:
             planned again when the measured pace strays from the plan by more than this share.
         planned: the steps the schedule holds (with a tolerance).
         pace: the seconds per step :attr:`planned` expects (default: ``seconds`` spread evenly).
+        slack: with a tolerance, the most seconds the plan may run past :attr:`seconds` at the
+            measured pace before it is planned again, even within the tolerance (the stages after
+            this one lose what it overruns); None: the tolerance alone.
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class StageClock:
         tolerance: float | None = None,
         planned: int | None = None,
         pace: Pace | None = None,
+        slack: float | None = None,
     ) -> None:
         self.start = time.perf_counter() if start is None else start
         self.seconds, self.end = max(seconds, 1e-6), 1.0
@@ -100,6 +104,7 @@ class StageClock:
         self.per_epoch, self.tolerance = max(1, per_epoch), tolerance
         self.planned = planned or snap(self.epochs * self.per_epoch)
         self.pace = pace or Pace(self.seconds / self.planned, self.seconds / self.planned)
+        self.slack = slack
         self._first, self._checked, self._from, self._last = 0, 0, 0.0, 0.0
 
     def progress(self) -> float:
@@ -121,9 +126,11 @@ class StageClock:
 
     def _replan(self) -> None:
         """When the steps so far took more or less than the tolerance around what :attr:`pace`
-        expected, scale the pace by that factor and plan the steps the seconds buy at it."""
+        expected, or the plan would end more than :attr:`slack` seconds late at the pace they
+        measure, scale the pace by that factor and plan the steps the seconds buy at it."""
         factor = self.elapsed() / max(self.pace.seconds(self.steps, self.planned), 1e-9)
-        if abs(factor - 1.0) > (self.tolerance or 0.0):
+        late = factor * self.pace.seconds(self.planned, self.planned) - self.seconds
+        if abs(factor - 1.0) > (self.tolerance or 0.0) or (self.slack is not None and late > self.slack):
             self.pace = Pace(self.pace.first * factor, self.pace.later * factor, self.pace.share)
             self.planned = max(self.steps + 1, snap(self.seconds / max(self.pace.mean(), 1e-9)))
             self.epochs = max(1, round(self.planned / self.per_epoch))

@@ -255,7 +255,8 @@ def _plan_time(
     step_costs = {"fit": costs.fit_step, "table": costs.table_step, "rd": costs.rd_step}
     deadline = now + TIME_SHARE * (started + options.time - now)
     post, epochs = post_seconds(costs, video.num_frames), {"warm": warm, "rd": rd_epochs, "exact": exact}
-    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps, training.plan_tolerance, through / warm)
+    tolerance, slack = training.plan_tolerance, training.plan_slack
+    plan = TimedPlan(epoch_seconds, epochs, step_costs, post, deadline, steps, tolerance, through / warm, slack)
     return plan, now - started + plan.shortest()
 
 

@@ -131,6 +131,8 @@ class TimedPlan:
     Planned stages: every stage's steps are planned once, from the probe, when the plan is made;
     a stage keeps them unless the seconds it is given then differ from what they cost at the
     pace so far by more than the tolerance (so the last stage does not inherit the others' jitter).
+    ``slack``: a stage is planned again when it would overrun its seconds by more than this share
+    of the seconds of the stages after it (the clock's ``slack``), whatever the tolerance says.
     """
 
     def __init__(
@@ -143,9 +145,10 @@ class TimedPlan:
         steps: int,
         tolerance: float | None = None,
         warm_share: float = 1.0,
+        slack: float | None = None,
     ) -> None:
         self.epoch_seconds, self.step_costs, self.post = epoch_seconds, step_costs, post
-        self.tolerance, self.warm_share = tolerance, warm_share
+        self.tolerance, self.warm_share, self.slack = tolerance, warm_share, slack
         self.weights = {stage: seconds * epochs[stage] for stage, seconds in epoch_seconds.items()}
         self.deadline, self.steps = deadline, steps
         self.slow = 1.0  # real over probed seconds per step, as the last stage measured it
@@ -162,7 +165,10 @@ class TimedPlan:
         """The clock of ``stage``: its share (by weight) of the seconds left to the stages from it on."""
         names = list(self.weights)
         left = names[names.index(stage) :]
-        seconds = max(0.0, self.fit_seconds()) * self.weights[stage] / sum(self.weights[s] for s in left)
+        total = sum(self.weights[s] for s in left)
+        seconds = max(0.0, self.fit_seconds()) * self.weights[stage] / total
+        after = max(0.0, self.fit_seconds()) * (total - self.weights[stage]) / total
+        slack = None if self.slack is None or not after else self.slack * after
         epochs = seconds / max(self.slow * self.epoch_seconds[stage], 1e-9)
         if self.tolerance is None:
             return StageClock(seconds, self.steps, round(epochs))
@@ -172,7 +178,7 @@ class TimedPlan:
         first, later = ("fit", "table") if stage == "warm" else ("rd", "rd")
         share = self.warm_share if stage == "warm" else 0.0
         pace = Pace(self.slow * self.step_costs[first], self.slow * self.step_costs[later], share)
-        return StageClock(seconds, self.steps, round(epochs), None, self.steps, self.tolerance, planned, pace)
+        return StageClock(seconds, self.steps, round(epochs), None, self.steps, self.tolerance, planned, pace, slack)
 
     def shortest(self) -> float:
         """Seconds of the shortest fit the clocks allow (every stage one epoch; the warm-up two,
