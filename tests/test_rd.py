@@ -293,3 +293,27 @@ def test_a_model_s_weights_cost_the_same_priced_jointly_or_apart() -> None:
         getattr(model.get_submodule(owner), attr)
     assert len(rate.state.symbols) == len(rate.names) > 2
     assert torch.allclose(rate.weight_bits(joint=True), rate.weight_bits(joint=False), rtol=1e-5)
+
+
+def test_the_exact_stage_trains_on_the_steps_the_lander_chose() -> None:
+    from torch.nn.utils import parametrize
+
+    from nvcodec.compress.quantize import to_bf16_up
+    from nvcodec.pipeline.rd import rd_stages
+
+    model_spec = spec("hnerv")
+    model = model_spec.build(solve_config(model_spec, 32, 64, 8, 3000), with_encoder=True)
+    source = FrameSource(torch.from_numpy(synthetic_clip(8, 32, 64, seed=2)), (32, 64))
+    rate = RateModel(model, export_embeddings(model, source))
+    seen: list[np.ndarray] = []
+
+    def land(r: RateModel, table: object) -> float:
+        assert r is rate and not parametrize.is_parametrized(model)  # sizes are taken of the raw values
+        seen.append(np.array([float(q.step()[0, 0]) for q in [*r.weights, *r.embeddings]], np.float32))
+        return 1.5
+
+    options = EncodeOptions(model="hnerv", bpp=0.5, epochs=4)
+    rd_stages(model, rate, source, options, RDConfig(8 * 32 * 64), Reporter(), (1, 1), land=land)
+    after = np.array([float(q.step()[0, 0]) for q in [*rate.weights, *rate.embeddings]], np.float32)
+    assert len(seen) == 1 and np.allclose(after, to_bf16_up(1.5 * seen[0]), rtol=1e-6)
+    assert not parametrize.is_parametrized(model)

@@ -234,6 +234,12 @@ class RateModel(nn.Module):
             owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
             parametrize.remove_parametrizations(model.get_submodule(owner), attr, leave_parametrized=False)
 
+    @torch.no_grad()
+    def scale_steps(self, factor: float) -> None:
+        """Multiply every step (weights and embeddings) by ``factor``."""
+        for q in [*self.weights, *self.embeddings]:
+            q.log_step.add_(math.log(factor))
+
     def freeze_steps(self) -> None:
         """Fix every step at the bfloat16 value the file will store (for the ``exact`` stage)."""
         for q in [*self.weights, *self.embeddings]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,15 +101,27 @@ def _warm_up(
     return table
 
 
+Lander = Callable[[RateModel, "EmbeddingTable | None"], float]
+"""The factor on every learned step that lands a rate–distortion file in its budget, from the
+trained quantizers (detached) and the embedding table."""
+
+
 def _fit_stages(
-    model: Any, source: FrameSource, options: EncodeOptions, rd: RDConfig, reporter: Reporter, timed: TimedPlan | None
+    model: Any,
+    source: FrameSource,
+    options: EncodeOptions,
+    rd: RDConfig,
+    reporter: Reporter,
+    timed: TimedPlan | None,
+    land: Lander | None = None,
 ) -> tuple[RateModel, EmbeddingTable | None]:
-    """Warm-up, then the ``rd`` and ``exact`` stages (by the clock when the encode is timed);
-    returns the trained quantizers (detached) and the embedding table (None: the encoder's)."""
+    """Warm-up, then the ``rd`` and ``exact`` stages (by the clock when the encode is timed; the
+    steps landed by ``land`` between them); returns the trained quantizers (detached) and the
+    embedding table (None: the encoder's)."""
     warm, rd_epochs, exact = options.training.stage_epochs(options.epochs or SPLIT_EPOCHS)
     table = _warm_up(model, source, options, warm, reporter, timed)
     rate = RateModel(model, export_embeddings(model, source, table)).to(source.frames.device)
-    rd_stages(model, rate, source, options, rd, reporter, (rd_epochs, exact), table, timed)
+    rd_stages(model, rate, source, options, rd, reporter, (rd_epochs, exact), table, timed, land)
     return rate, table
 
 
@@ -122,11 +135,13 @@ def rd_stages(
     epochs: tuple[int, int] | None = None,
     table: EmbeddingTable | None = None,
     timed: TimedPlan | None = None,
+    land: Lander | None = None,
 ) -> None:
     """The ``rd`` and ``exact`` stages after a warm-up (``epochs`` each; default: the options'
     split, ``training.stage_epochs``; by ``timed``'s clocks when given; the embeddings ``table``'s
     when given): steps calibrated to the target rate (when there is one), quantizers attached,
-    trained, frozen at their stored values, detached."""
+    trained, scaled by ``land``'s factor (when given: the ``exact`` stage then trains on the
+    integers of the steps the file will land at), frozen at their stored values, detached."""
     rd_epochs, exact = epochs or options.training.stage_epochs(options.epochs or SPLIT_EPOCHS)[1:]
     if rd.target_bpp is not None:
         rate.calibrate(model, rd.target_bpp * rd.pixels - rate.side_bits - rd.fixed_bits)
@@ -134,6 +149,11 @@ def rd_stages(
     config = _stage_config(options, rd_epochs, timed, "rd")
     lam = fit_rd(model, rate, source, config, rd, reporter, "rd", table)
     _observe(timed, config)
+    if land is not None:
+        rate.detach_from(model)
+        factor = land(rate, table)
+        rate.attach(model)
+        rate.scale_steps(factor)
     rate.freeze_steps()
     rate.state.mode = "round"
     config = _stage_config(options, exact, timed, "exact")
@@ -187,12 +207,15 @@ def encode_rd(
     if options.time is not None:
         timed, shortest = _plan_time(model, source, video, options, rd, cost, started)
     fit_started = time.perf_counter()
-    rate, table = _fit_stages(model, source, options, rd, reporter, timed)
+    walk = sizing.asked is not None
+    land = None
+    if budget is not None and training.land_before_exact:
+        land = lambda r, t: _land_rounded(model, r, source, t, cost, budget, walk)  # noqa: E731
+    rate, table = _fit_stages(model, source, options, rd, reporter, timed, land)
     fit_seconds = time.perf_counter() - fit_started
     floats = {k: v.numpy() for k, v in export_embeddings(model, source, table).items()}
     fit_psnr, fit_ms_ssim = float_quality(model, floats, video, device, native_pix_fmt(video, options))
     deadline = timed.deadline if timed is not None else None
-    walk = sizing.asked is not None
     scale = 1.0 if budget is None else _land(model, rate, source, table, video, cost, budget, walk, deadline)
     params, embeddings = _export(model, rate, source, scale, table)
     nbytes = write_nrv(output, pack_entry(cost.entry(params, embeddings)))
@@ -206,6 +229,26 @@ def encode_rd(
     if abs(scale - 1.0) > 1e-3:
         stats.notes.append(f"learned steps scaled by {scale:.3g} to land in the budget")
     return stats, _mean_bits(params, embeddings, nbytes)
+
+
+def _land_rounded(
+    model: Any,
+    rate: RateModel,
+    source: FrameSource,
+    table: EmbeddingTable | None,
+    cost: CodedSize,
+    budget: ratecontrol.Budget,
+    walk: bool,
+) -> float:
+    """The factor on every step that lands the rounded file of the ``rd`` stage's values at
+    :data:`~nvcodec.ratecontrol.LANDING_SHARE` of ``budget`` (the noise the stage trained with
+    prices a rate the rounded values do not reach); with ``walk``, coarser steps only when the
+    file overshoots. Measured on real coded sizes, the quality not at all: the ``exact`` stage
+    that follows trains on these integers."""
+    size_at = coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table)))
+    if walk and size_at(1.0) <= budget.max_bytes:
+        return 1.0
+    return ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
 
 
 def _land(

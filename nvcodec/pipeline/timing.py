@@ -34,8 +34,9 @@ TIME_SHARE = 0.9
 """Share of the time left that the planned work fills."""
 POST_PASSES = 2
 """Renders (with PSNR and MS-SSIM) of every frame after the fit: the float model's, the decoder's."""
-LANDING_EXPORTS = 4
-"""Exports the step-scale search is planned for (it needs one when the fit lands in the window)."""
+LANDING_EXPORTS = 8
+"""Exports the step-scale searches are planned for: before the ``exact`` stage and after the fit
+(each needs one when its file lands in the window)."""
 MAX_SECONDS = 7 * 24 * 3600.0
 MAX_EPOCHS = 100_000
 _NUMBER = r"(\d+(?:\.\d*)?)"

@@ -75,6 +75,13 @@ class Training:
             (:class:`~nvcodec.fit.clock.StageClock`): on a steady machine the same options give
             the same steps, learning rates and bytes, and the budgets the time binds to one
             network train it alike. None: the learning rate follows the wall clock step by step.
+        land_before_exact: between the ``rd`` and ``exact`` stages, every step is scaled so that
+            the rounded file lands at :data:`~nvcodec.ratecontrol.LANDING_SHARE` of the budget
+            (on real coded sizes), and the ``exact`` stage trains on those integers; False: the
+            ``exact`` stage starts from the ``rd`` stage's steps, whose rounded file fell 5-10 %
+            below the noise's estimate on the pan, its λ controller then chased the target, and
+            the file often landed outside its window (where rounding every value afresh cost the
+            canvas 2-6 dB).
         plan_slack: a planned stage is planned again when, at the pace it measures, it would run
             past its seconds by more than this share of the seconds of the stages after it, even
             within ``plan_tolerance`` (None: the tolerance alone). With the tolerance alone the
@@ -110,6 +117,7 @@ class Training:
     starved_share: float | None = 0.5
     plan_tolerance: float | None = 0.15
     plan_slack: float | None = 0.5
+    land_before_exact: bool = True
     plane_shares: bool = True
     plane_memory: float = 0.99
     chroma_stage: bool = True
