@@ -96,6 +96,18 @@ SECTIONS = (
         "f4222d2's running-mean weights do not touch that path.",
     ),
     Section(
+        "Native 4:2:0 coding, files landed at the fit's own steps",
+        "native-yuv-cpu-land.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips pan qcif synthetic realshort cockatoo "
+        "bunny --clip realshort=PATH --clip cockatoo=PATH --out benchmarks/results/native-yuv-cpu-land.json",
+        native,
+        "Both arms re-run at 51df664: a rate–distortion file in its budget window keeps the integers its "
+        "`exact` stage trained on (689d658; before, a file under 0.93 of its budget was lifted with finer steps, "
+        "which cost the pan's canvas 2-6 dB), a stage is planned again before its overrun eats the `exact` stage "
+        "(9df4dda), and the steps are landed before the `exact` stage (51df664). Same clips, host and time as the "
+        "section above (`docs/2026-12-07-landing.md`).",
+    ),
+    Section(
         "Native 4:2:0 coding at 120 s",
         "native-yuv-cpu-120.json",
         "python benchmarks/native_cpu.py --time 120 --clips qcif pan --arms rgb yuv "
