@@ -186,6 +186,9 @@ def main() -> None:
     parser.add_argument("--rerun", action="store_true", help="replace the rows of --arms and --clips")
     parser.add_argument("--rerun-anchors", action="store_true", help="replace the x265 rows of --clips")
     parser.add_argument("--clip", action="append", default=[], help="NAME=PATH: a clip of one's own, named in --clips")
+    parser.add_argument(
+        "--budgets", type=float, nargs="+", help="budgets (bpp) to run instead of each clip's own, added to its rows"
+    )
     args = parser.parse_args()
     paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir), **own_clips(args.clip)}
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
@@ -198,7 +201,7 @@ def main() -> None:
             src, budgets = planar_clip(clip, paths, args.clip_dir), BUDGETS.get(clip.removesuffix("10"), OWN_BUDGETS)
             if clip not in x265 or args.rerun_anchors:
                 x265[clip] = anchors(src, budgets)
-            for budget in budgets:
+            for budget in args.budgets or budgets:
                 for arm in args.arms:
                     if (arm, clip, budget) in done:
                         continue
