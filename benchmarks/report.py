@@ -105,7 +105,19 @@ SECTIONS = (
         "`exact` stage trained on (689d658; before, a file under 0.93 of its budget was lifted with finer steps, "
         "which cost the pan's canvas 2-6 dB), a stage is planned again before its overrun eats the `exact` stage "
         "(9df4dda), and the steps are landed before the `exact` stage (51df664). Same clips, host and time as the "
-        "section above (`docs/2026-12-07-landing.md`).",
+        "section above (`docs/2026-12-07-landing.md`). The 0.025 bpp `yuv` points of the phone clips ran at "
+        "49b17d7 (`--budgets 0.025`; only the benchmark script differs): a point low enough to share the RGB "
+        "curve's range (realshort's does; cockatoo's, at 0.024 bpp, lies 0.004 dB above the RGB path's best, "
+        "at 0.127 bpp).",
+    ),
+    Section(
+        "Native 4:2:0 coding on qcif, a second run",
+        "native-yuv-cpu-land-qcif2.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips qcif "
+        "--out benchmarks/results/native-yuv-cpu-land-qcif2.json",
+        native,
+        "Both arms on qcif again at 51df664, right after the section above: the clip whose native curve came "
+        "nearest the RGB one there, run twice to see how far one run's BD-rate moves.",
     ),
     Section(
         "Native 4:2:0 coding at 120 s",
