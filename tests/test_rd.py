@@ -309,11 +309,11 @@ def test_the_exact_stage_trains_on_the_steps_the_lander_chose() -> None:
 
     def land(r: RateModel, table: object) -> float:
         assert r is rate and not parametrize.is_parametrized(model)  # sizes are taken of the raw values
-        seen.append(np.array([float(q.step()[0, 0]) for q in [*r.weights, *r.embeddings]], np.float32))
+        seen.append(np.array([float(q.step().detach()[0, 0]) for q in [*r.weights, *r.embeddings]], np.float32))
         return 1.5
 
     options = EncodeOptions(model="hnerv", bpp=0.5, epochs=4)
     rd_stages(model, rate, source, options, RDConfig(8 * 32 * 64), Reporter(), (1, 1), land=land)
-    after = np.array([float(q.step()[0, 0]) for q in [*rate.weights, *rate.embeddings]], np.float32)
+    after = np.array([float(q.step().detach()[0, 0]) for q in [*rate.weights, *rate.embeddings]], np.float32)
     assert len(seen) == 1 and np.allclose(after, to_bf16_up(1.5 * seen[0]), rtol=1e-6)
     assert not parametrize.is_parametrized(model)
