@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -245,7 +246,7 @@ def _land_rounded(
     prices a rate the rounded values do not reach); with ``walk``, coarser steps only when the
     file overshoots. Measured on real coded sizes, the quality not at all: the ``exact`` stage
     that follows trains on these integers."""
-    size_at = coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table)))
+    size_at = functools.cache(coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table))))
     if walk and size_at(1.0) <= budget.max_bytes:
         return 1.0
     return ratecontrol.choose_step_scale(size_at, budget, ratecontrol.LANDING_SHARE)
@@ -269,7 +270,7 @@ def _land(
     while the decoder's frames measure better (:func:`~nvcodec.ratecontrol.finer_while_better`),
     so the file may land below the window. Measurements stop at ``deadline`` (a
     ``time.perf_counter()``) when the encode is timed."""
-    size_at = coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table)))
+    size_at = functools.cache(coded_or_over(lambda s: cost.entry_bytes(*_export(model, rate, source, s, table))))
     every = list(range(video.num_frames))
 
     def quality_at(s: float) -> float:
