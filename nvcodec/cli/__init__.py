@@ -34,11 +34,31 @@ class Terminated(KeyboardInterrupt):
 
 
 _TERMINATED = threading.Event()
+_STOPPING = threading.Event()
+_LOCK = threading.Lock()
+
+REDELIVER_SECONDS = 5.0
+"""After SIGTERM, the signal is raised again this often until the command has stopped: Python runs
+a signal's handler between two bytecodes of the main thread, and an exception it raises there is
+lost when those bytecodes belong to a finalizer (an object's ``__del__``, a weakref callback), so
+one SIGTERM alone could leave an encode running to its end."""
 
 
 def _terminate(signum: int, frame: object) -> None:
-    _TERMINATED.set()  # typer turns the interrupt into exit status 130: remember it was SIGTERM
+    if _STOPPING.is_set():  # the command is already stopping: nothing more to interrupt
+        return
+    if not _TERMINATED.is_set():
+        _TERMINATED.set()  # typer turns the interrupt into exit status 130: remember it was SIGTERM
+        threading.Thread(target=_redeliver, daemon=True).start()
     raise Terminated()
+
+
+def _redeliver() -> None:
+    """Send SIGTERM to this process every :data:`REDELIVER_SECONDS` until the command stops."""
+    while not _STOPPING.wait(REDELIVER_SECONDS):
+        with _LOCK:
+            if not _STOPPING.is_set():
+                os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stopped(argv: list[str], terminated: bool) -> int:
@@ -56,6 +76,7 @@ def _run(argv: list[str]) -> int:
     except NvcError as exc:
         return _error(argv, str(exc), EXIT_INPUT)
     except (KeyboardInterrupt, typer.Abort):
+        _stop()
         return _stopped(argv, _TERMINATED.is_set())
     except OSError as exc:  # a read or write that no layer named: the file if the error knows it
         return _error(argv, _os_error(exc), EXIT_INPUT)
@@ -64,8 +85,15 @@ def _run(argv: list[str]) -> int:
             return _error(argv, exc.format_message(), int(exc.exit_code))
         return _internal_error(argv, exc)
     if rv == EXIT_INTERRUPTED:  # typer's answer to an interrupt inside a command
+        _stop()
         return _stopped(argv, _TERMINATED.is_set())
     return rv if isinstance(rv, int) else 0
+
+
+def _stop() -> None:
+    """Mark the command stopped: no SIGTERM is raised again (:func:`_redeliver`)."""
+    with _LOCK:
+        _STOPPING.set()
 
 
 def _os_error(exc: OSError) -> str:
@@ -110,10 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is not threading.main_thread():
         return _run(args)
     _TERMINATED.clear()
+    _STOPPING.clear()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _run(args)
     finally:
+        _stop()
         signal.signal(signal.SIGTERM, previous)
 
 
