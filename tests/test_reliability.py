@@ -194,14 +194,46 @@ def test_stale_temporary_files_of_a_killed_run_are_removed(cli, small_nrv: Path,
 
 
 def test_sigterm_is_handled_like_ctrl_c(clip_dir: Path, tmp_path: Path) -> None:
-    out = tmp_path / "t.nrv"
-    cmd = [sys.executable, "-m", "nvcodec", "encode", str(clip_dir / "lossless.mkv"), "-o", str(out)]
-    proc = subprocess.Popen([*cmd, "--params", "30000", "--epochs", "500", "-q"], stderr=subprocess.PIPE, text=True)
-    time.sleep(4)  # past start-up, into the fit
+    out, log = tmp_path / "out", tmp_path / "fit.jsonl"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "nvcodec", "encode", str(clip_dir / "lossless.mkv"), "-o", str(out / "t.nrv")]
+    args = ["--params", "30000", "--epochs", "500", "--log", str(log), "-q"]
+    proc = subprocess.Popen([*cmd, *args], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (log.exists() and log.read_text().count("\n") >= 2) and time.monotonic() < deadline:
+        time.sleep(0.1)  # until the fit has run two epochs: past start-up, whatever the machine's load
+    assert proc.poll() is None, "the encode ended before its fit began"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and "terminated; no output written" in err and one_line(err)
-    assert list(tmp_path.iterdir()) == []
+    assert list(out.iterdir()) == []
+
+
+LOST_SIGTERM = """
+import os, signal, sys, threading, time
+import nvcodec.cli as cli
+cli.REDELIVER_SECONDS = 0.5
+signal.signal(signal.SIGTERM, cli._terminate)
+class Slow:
+    def __del__(self):
+        time.sleep(2)  # SIGTERM lands here: its exception is printed and dropped
+threading.Thread(target=lambda: (time.sleep(0.5), os.kill(os.getpid(), signal.SIGTERM))).start()
+obj = Slow()
+del obj
+try:
+    time.sleep(30)
+except cli.Terminated:
+    print("stopped", flush=True)
+"""
+
+
+def test_a_sigterm_lost_in_a_finalizer_is_raised_again() -> None:
+    """An exception raised by a signal handler inside ``__del__`` is dropped; the handler sends
+    SIGTERM again until the program stops, so the sleep after it is cut short."""
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", LOST_SIGTERM], capture_output=True, text=True, timeout=60)
+    assert "Exception ignored" in run.stderr and run.stdout.strip() == "stopped", run.stderr
+    assert time.monotonic() - start < 20
 
 
 def test_crafted_and_fuzzed_files_fail_cleanly_fast_and_leave_nothing_under_4_gb() -> None:
