@@ -129,6 +129,16 @@ SECTIONS = (
         "differ): the clip whose canvas swung 2-6 dB from run to run before the landing fixes.",
     ),
     Section(
+        "Native 4:2:0 coding on zoom, cut and shake",
+        "native-yuv-cpu-motion.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips zoom cut shake --budgets 0.1 0.2 0.4 "
+        "--out benchmarks/results/native-yuv-cpu-motion.json",
+        native,
+        "Three more 144x176, 30-frame clips of the camera-motion benchmark, none of them used to choose a "
+        "setting of the native path: a 1.4x zoom over a still, a cut between two shifting stills, a shaking "
+        "camera (`benchmarks/clips.py`), as yuv420p Y4M at 9bb4307's encoder.",
+    ),
+    Section(
         "Native 4:2:0 coding at 120 s",
         "native-yuv-cpu-120.json",
         "python benchmarks/native_cpu.py --time 120 --clips qcif pan --arms rgb yuv "
