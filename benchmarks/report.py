@@ -139,6 +139,25 @@ SECTIONS = (
         "camera (`benchmarks/clips.py`), as yuv420p Y4M at 9bb4307's encoder.",
     ),
     Section(
+        "Native 4:2:0 coding on zoom and cut, a second run",
+        "native-yuv-cpu-motion2.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips zoom cut --budgets 0.1 0.2 0.4 "
+        "--out benchmarks/results/native-yuv-cpu-motion2.json",
+        native,
+        "Both arms on the two clips of the section above that missed 0.8x, again at 4a6a529's encoder (the "
+        "encoder of the section above; only results and the report differ), to see how far a run moves.",
+    ),
+    Section(
+        "Native 4:2:0 ablations on qcif and cut at 0.2 bpp",
+        "native-yuv-cpu-ablate.json",
+        "python benchmarks/native_cpu.py --time 60 --arms 'yuv fixed shares' 'yuv frame stage' --clips qcif cut "
+        "--budgets 0.2 --out benchmarks/results/native-yuv-cpu-ablate.json",
+        native,
+        "At 4a6a529: the planes' losses weighted 6:1:1 alone (`yuv fixed shares`), and frame-size outputs with "
+        "chroma averaged instead of hnerv's 4:2:0 output stage (`yuv frame stage`); the `yuv` and `rgb` arms "
+        "at 0.2 bpp are those of the sections above (qcif: the second qcif run; cut: the zoom, cut and shake run).",
+    ),
+    Section(
         "Native 4:2:0 coding at 120 s",
         "native-yuv-cpu-120.json",
         "python benchmarks/native_cpu.py --time 120 --clips qcif pan --arms rgb yuv "
