@@ -207,3 +207,5 @@ def test_a_native_curve_on_a_planar_clip(cli, tmp_path: Path) -> None:
     native = [p for p in points if p["curve"] == "hnerv+yuv"]
     assert len(native) == 2 and all(p["yuv_pix_fmt"] == "yuv420p" and p["psnr_yuv"] > 0 for p in native)
     assert Curve.parse("hnerv+yuv") == Curve("hnerv", "yuv") and Curve("hnerv", "yuv").yuv is True
+    assert Curve.parse("hnerv+rgb") == Curve("hnerv", "rgb") and Curve("hnerv", "rgb").yuv is False
+    assert Curve("hnerv").yuv is None  # the encoder's default: a planar clip's planes

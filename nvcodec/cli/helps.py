@@ -41,5 +41,5 @@ LOG_HELP = (
 )
 YUV_HELP = (
     "--yuv: fit a yuv420p, yuv420p10le or yuv444p source's own planes (4:2:0 chroma at half size, "
-    "10 bits kept); --rgb: fit 8-bit RGB [--rgb]."
+    "10 bits kept); --rgb: fit 8-bit RGB [--yuv for such a source, except pfnr and --patch; else --rgb]."
 )

@@ -84,7 +84,8 @@ class EncodeOptions:
             thread count.
         yuv: fit the source's own Y, U and V planes (``--yuv``: 4:2:0 chroma at half size, the
             source's bit depth; :mod:`nvcodec.models.planes`) instead of 8-bit RGB (``--rgb``);
-            needs a yuv420p, yuv420p10le or yuv444p source. None: RGB.
+            needs a yuv420p, yuv420p10le or yuv444p source. None: the planes of such a source
+            where the options allow it, RGB otherwise (:func:`~nvcodec.pipeline.planes.native_fit`).
         camera: the camera-motion model a motion model (``hinerv-mc``) estimates and codes:
             ``translation``, ``rotzoom`` (shift, zoom and rotation) or ``affine``; ``none`` gives
             it a frame-sized canvas (no motion). None: ``rotzoom`` (:data:`DEFAULT_CAMERA`).

@@ -17,12 +17,25 @@ from nvcodec.io.raw import NATIVE_PIX_FMTS, PLANAR_DEPTHS, RAW_PIX_FMTS, upsampl
 from nvcodec.pipeline.options import EncodeOptions
 
 
+def native_fit(video: Video, options: EncodeOptions) -> bool:
+    """Whether the network fits the source's own planes: ``--yuv`` / ``--rgb`` as given; by
+    default (``options.yuv`` None) for a yuv420p, yuv420p10le or yuv444p source whose options
+    allow it (not a pfnr archive, not ``--patch``, even sides for 4:2:0), as an encoder of such
+    a source keeps its chroma format and bit depth; 8-bit RGB otherwise."""
+    if options.yuv is not None:
+        return options.yuv
+    if video.pix_fmt not in NATIVE_PIX_FMTS or options.spec.progressive or options.patch is not None:
+        return False
+    return RAW_PIX_FMTS[video.pix_fmt][1] != 2 or not (video.height % 2 or video.width % 2)
+
+
 def pixels_of(video: Video, options: EncodeOptions) -> Pixels | None:
     """The entry's pixels: its source's format where a file can name it, and whether the network
-    codes those planes (``options.yuv``); None for an RGB fit of another source.
+    codes those planes (:func:`native_fit`); None for an RGB fit of another source.
     :class:`~nvcodec.errors.UsageError` for ``--yuv`` without such a source."""
     source = video.pix_fmt if video.pix_fmt in NATIVE_PIX_FMTS else None
-    if options.yuv:
+    native = native_fit(video, options)
+    if native:
         if source is None:
             raise UsageError(
                 f"{video.source}: --yuv fits a {', '.join(NATIVE_PIX_FMTS)} source's planes; "
@@ -30,7 +43,7 @@ def pixels_of(video: Video, options: EncodeOptions) -> Pixels | None:
             )
         if RAW_PIX_FMTS[source][1] == 2 and (video.height % 2 or video.width % 2):
             raise UsageError(f"{video.source}: --yuv with {source} needs an even width and height")
-    return None if source is None else Pixels(source, bool(options.yuv))
+    return None if source is None else Pixels(source, native)
 
 
 def native_pix_fmt(video: Video, options: EncodeOptions) -> str | None:
@@ -52,12 +65,17 @@ def stage_fields(video: Video, options: EncodeOptions) -> dict[str, Any]:
 
 def pixel_notes(video: Video, options: EncodeOptions) -> list[str]:
     """What the report says of the source's pixels: a source of more than 8 bits fitted as 8-bit
-    RGB (the reduction ``--rgb``, the default, makes)."""
+    RGB (the reduction ``--rgb`` makes, or the default where native coding is not allowed)."""
     depth = PLANAR_DEPTHS.get(video.pix_fmt or "", 8)
-    if depth <= 8 or options.yuv:
+    if depth <= 8 or native_fit(video, options):
         return []
-    native = "--yuv fits its planes" if video.pix_fmt in NATIVE_PIX_FMTS else "no native coding of this format"
-    return [f"{video.source}: {video.pix_fmt} source fitted as 8-bit RGB ({native} at {depth} bits)"]
+    if video.pix_fmt not in NATIVE_PIX_FMTS:
+        why = f"no native coding of this format at {depth} bits"
+    elif options.yuv is False:
+        why = f"--rgb; --yuv fits its planes at {depth} bits"
+    else:
+        why = "pfnr archives and --patch fit RGB"
+    return [f"{video.source}: {video.pix_fmt} source fitted as 8-bit RGB ({why})"]
 
 
 def frame_source(video: Video, config: Any, options: EncodeOptions, device: torch.device) -> FrameSource:
