@@ -52,6 +52,7 @@ from nvcodec.fit.train import (
     trainable,
 )
 from nvcodec.format.tensors import PAYLOAD_FRAMING_BYTES, RECORD_HEAD_BYTES, SCALE_BYTES, STEP_BYTES, context_net_bytes
+from nvcodec.models.planes import frame_mse
 from nvcodec.progress import Reporter
 
 SIDE_BITS_PER_SLICE = 8 * (STEP_BYTES + SCALE_BYTES)
@@ -346,7 +347,7 @@ def fit_rd(
         priced = rate.state.price = n % every == 0
         with _autocast(source.frames.device):
             embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx, priced)
-            out = decode_step(model, step, embeddings, source.height, source.width).float()
+            out = decode_step(model, step, embeddings, source.height, source.width, source.sub == 2).float()
         loss = loss_fn(out, step.target)
         if priced:
             bits = rate.weight_bits(rd.joint_rate) + embed_bits
@@ -363,7 +364,7 @@ def fit_rd(
             lam = min(lam, LAMBDA_MAX)
         loss_sum, count = loss_sum + float(loss.detach()) * len(step.idx), count + len(step.idx)
         if step.last:  # the PSNR of the epoch's last batch: one more pass over a frame an epoch, not a step
-            mse = float(torch.mean((out.detach() - step.target) ** 2))
+            mse = float(frame_mse(out.detach(), step.target))
             psnr, lr = -10.0 * math.log10(max(mse, 1e-12)), float(opt.param_groups[0]["lr"])
             loss_mean, rate_bpp = loss_sum / count, float(bpp.detach())
             reporter.advance(1, epoch=step.epoch + 1, loss=loss_mean, psnr=psnr, bpp=rate_bpp, lam=lam, lr=lr)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch.nn import functional as F
@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from nvcodec.fit.clock import StageClock, lr_at
 from nvcodec.fit.losses import make_loss
 from nvcodec.models.patches import Window, tiles
-from nvcodec.models.planes import Loss, plane_loss
+from nvcodec.models.planes import Loss, Output, OutputLoss, frame_mse, plane_loss
 from nvcodec.progress import Reporter
 
 
@@ -127,11 +127,17 @@ def trainable(model: torch.nn.Module, table: EmbeddingTable | None) -> list[dict
     ]
 
 
-def decode_step(model: Any, step: Step, embeddings: dict[str, torch.Tensor], height: int, width: int) -> torch.Tensor:
-    """The model's output for ``step``: the whole frames cropped to ``height`` x ``width``, or the patch."""
-    if step.window is None:
-        return model.decode(step.idx, embeddings)[..., :height, :width]
-    return model.decode_window(step.idx, embeddings, *step.window)
+def decode_step(
+    model: Any, step: Step, embeddings: dict[str, torch.Tensor], height: int, width: int, planes: bool = False
+) -> Output:
+    """The model's output for ``step``: the whole frames cropped to ``height`` x ``width``, or the
+    patch; with ``planes`` (a native 4:2:0 fit) the model's own :class:`Planes` where it makes them."""
+    if step.window is not None:
+        return model.decode_window(step.idx, embeddings, *step.window)
+    stage = model.decode_planes(step.idx, embeddings) if planes else None
+    if stage is not None:
+        return stage.cropped(height, width)
+    return model.decode(step.idx, embeddings)[..., :height, :width]
 
 
 def epochs_run(cfg: FitConfig) -> int:
@@ -203,11 +209,11 @@ class FrameSource:
         self.context = context
         self.scale, self.sub = scale, sub
 
-    def distortion(self, loss: Loss, shares: bool = True, memory: float = 0.0) -> Loss:
+    def distortion(self, loss: Loss, shares: bool = True, memory: float = 0.0) -> OutputLoss:
         """``loss`` as this source's fit measures it: on the frames, or plane by plane with the
         chroma stage (:func:`~nvcodec.models.planes.plane_loss`, ``shares`` and ``memory`` its
         weighting) for a native fit."""
-        return plane_loss(loss, self.sub, shares, memory) if self.sub else loss
+        return plane_loss(loss, self.sub, shares, memory) if self.sub else cast(OutputLoss, loss)
 
     def __len__(self) -> int:
         return int(self.frames.shape[0])
@@ -324,7 +330,8 @@ def fit(
     for step in train_steps(source, cfg, opt):
         idx, target = step.idx, step.target
         with _autocast(source.frames.device):
-            out = decode_step(model, step, embeddings_for(model, step, table), source.height, source.width).float()
+            embeddings = embeddings_for(model, step, table)
+            out = decode_step(model, step, embeddings, source.height, source.width, source.sub == 2).float()
         loss = loss_fn(out, target)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -333,7 +340,7 @@ def fit(
         if after_step is not None:
             after_step()
         loss_sum += float(loss.detach()) * len(idx)
-        mse_sum += float(F.mse_loss(out.detach(), target)) * len(idx)
+        mse_sum += float(frame_mse(out.detach(), target)) * len(idx)
         count += len(idx)
         if step.last:
             psnr = -10.0 * math.log10(max(mse_sum / count, 1e-12))

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from nvcodec.models.layers import grid_candidates
+from nvcodec.models.planes import Planes
 
 Grid = tuple[tuple[int, ...], int, int]
 """Decoder strides and the padded frame height and width they make."""
@@ -151,6 +152,12 @@ class NeuralVideoModel(nn.Module, abc.ABC):
     @abc.abstractmethod
     def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames N x 3 x H x W in [0, 1] from frame indices and their embeddings."""
+
+    def decode_planes(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> Planes | None:
+        """A model with its own 4:2:0 output stage, while it is on: the stage's :class:`Planes`,
+        which :meth:`decode` repeats to frame size (a fit reads them as they are). None: the
+        model has no such output (every frame comes from :meth:`decode`)."""
+        return None
 
     def forward(self, index: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
         """Training pass: encode the frames (if the model has an encoder) and decode them."""

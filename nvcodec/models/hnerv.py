@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from nvcodec.models.base import Grid, NeuralVideoModel, Recipe, VideoGridConfig
 from nvcodec.models.layers import ConvNeXtEncoder, NervDecoder, stage_widths
+from nvcodec.models.planes import Planes
 from nvcodec.models.registry import optional_field, register
 
 PLANE_CHANNELS = 6
@@ -111,8 +112,16 @@ class HNeRV(NeuralVideoModel):
     def decode(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> torch.Tensor:
         """Frames (N x 3 x H x W in [0, 1]) from their embeddings ``embeddings['embedding']``
         (with ``yuv420``: Y, and U and V repeated over their 2x2 blocks)."""
-        out = self.decoder(F.gelu(self.stem(embeddings["embedding"])))
+        planes = self.decode_planes(index, embeddings)
+        if planes is None:
+            return self.decoder(F.gelu(self.stem(embeddings["embedding"])))
+        chroma = planes.chroma.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
+        return torch.cat([planes.luma, chroma], 1)
+
+    def decode_planes(self, index: torch.Tensor, embeddings: dict[str, torch.Tensor]) -> Planes | None:
+        """With ``yuv420``: the output stage's planes, luma at frame size and chroma at half (the
+        fit's loss reads them without the repeat :meth:`decode` makes); None otherwise."""
         if not self.config.yuv420:
-            return out
-        chroma = out[:, 4:].repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
-        return torch.cat([F.pixel_shuffle(out[:, :4], 2), chroma], 1)
+            return None
+        out = self.decoder(F.gelu(self.stem(embeddings["embedding"])))
+        return Planes(F.pixel_shuffle(out[:, :4], 2), out[:, 4:])

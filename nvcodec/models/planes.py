@@ -7,7 +7,7 @@ the decoder (the planes it writes).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import NamedTuple, cast
 
 import torch
 from torch.nn import functional as F
@@ -18,7 +18,35 @@ LUMA_WEIGHT = 6 / 8
 TINY_LOSS = 1e-12
 """Floor of a plane's loss where it divides (a plane fitted exactly)."""
 
+
+class Planes(NamedTuple):
+    """A model's native 4:2:0 output as its stage makes it, before chroma is repeated to frame
+    size: ``luma`` N x 1 x H x W and ``chroma`` (U, V) N x 2 x H/2 x W/2. The fit's loss reads
+    it as the frame-size output's planes (:func:`chroma` of the repeated chroma gives ``chroma``
+    back) without repeating and averaging again."""
+
+    luma: torch.Tensor
+    chroma: torch.Tensor
+
+    def cropped(self, height: int, width: int) -> Planes:
+        """The planes of the top-left ``height`` x ``width`` frame (even sides)."""
+        return Planes(self.luma[..., :height, :width], self.chroma[..., : height // 2, : width // 2])
+
+    def float(self) -> Planes:
+        """Both planes as float32."""
+        return Planes(self.luma.float(), self.chroma.float())
+
+    def detach(self) -> Planes:
+        """Both planes detached from the graph."""
+        return Planes(self.luma.detach(), self.chroma.detach())
+
+
+Output = torch.Tensor | Planes
+"""What a fit's loss reads: frames N x 3 x H x W (Y, U, V for a native fit), or :class:`Planes`."""
+
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+OutputLoss = Callable[[Output, torch.Tensor], torch.Tensor]
+"""A loss of a fit's output (frames or :class:`Planes`) against its frame-size target."""
 
 
 def chroma(out: torch.Tensor, sub: int) -> torch.Tensor:
@@ -28,7 +56,19 @@ def chroma(out: torch.Tensor, sub: int) -> torch.Tensor:
     return uv if sub == 1 else F.avg_pool2d(uv, sub, ceil_mode=True)
 
 
-def plane_loss(loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0) -> Loss:
+def frame_mse(out: Output, target: torch.Tensor) -> torch.Tensor:
+    """The mean squared error of ``out`` against the frame-size ``target`` (for :class:`Planes`:
+    that of their frame-size output, chroma repeated over its 2x2 blocks)."""
+    if isinstance(out, torch.Tensor):
+        return F.mse_loss(out, target)
+    luma = F.mse_loss(out.luma, target[:, :1], reduction="sum")
+    uv = F.mse_loss(out.chroma, target[:, 1:3, ::2, ::2], reduction="sum")
+    return (luma + 4 * uv) / target.numel()
+
+
+def plane_loss(
+    loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0
+) -> Callable[[Output, torch.Tensor], torch.Tensor]:
     """``loss`` applied plane by plane to native outputs against upsampled targets
     (:func:`nvcodec.io.raw.upsampled_planes`, whose chroma blocks average back exactly), weighted
     as the field's metric weighs them: the 6:1:1 mean of the planes' PSNRs is a weighted mean of
@@ -43,9 +83,10 @@ def plane_loss(loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0)
     shares = (LUMA_WEIGHT, (1 - LUMA_WEIGHT) / 2, (1 - LUMA_WEIGHT) / 2)
     held: list[torch.Tensor] = []
 
-    def planes(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        uv_out, uv_target = chroma(out, sub), chroma(target, sub)
-        parts = [loss(out[:, :1], target[:, :1]), loss(uv_out[:, :1], uv_target[:, :1])]
+    def planes(out: Output, target: torch.Tensor) -> torch.Tensor:
+        luma, uv_out = (out.luma, out.chroma) if isinstance(out, Planes) else (out[:, :1], chroma(out, sub))
+        uv_target = chroma(target, sub)
+        parts = [loss(luma, target[:, :1]), loss(uv_out[:, :1], uv_target[:, :1])]
         parts.append(loss(uv_out[:, 1:], uv_target[:, 1:]))
         if not adaptive:
             return cast(torch.Tensor, sum(w * p for w, p in zip(shares, parts, strict=True)))
