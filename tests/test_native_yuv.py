@@ -120,6 +120,35 @@ def test_the_chroma_stage_averages_blocks_back_to_the_planes() -> None:
     assert float(plane_loss(lambda a, b: (a - b).abs().mean(), 2)(out, full)) == pytest.approx(1.0)
 
 
+def test_the_stage_s_planes_give_the_frame_output_s_loss_and_gradients() -> None:
+    from torch.nn import functional as F
+
+    from nvcodec.models.hnerv import HNeRV, HNeRVConfig
+    from nvcodec.models.planes import Planes, frame_mse
+
+    torch.manual_seed(0)
+    model = HNeRV(HNeRVConfig(height=32, width=64, frames=2, strides=(2, 2), c0=8, lower_width=4, yuv420=True))
+    embeddings = {"embedding": torch.randn(1, 16, *model.config.grid)}
+    uv = torch.rand(1, 2, 16, 32)
+    target = torch.cat([torch.rand(1, 1, 32, 64), uv.repeat_interleave(2, 2).repeat_interleave(2, 3)], 1)
+    idx = torch.tensor([0])
+    stage = model.decode_planes(idx, embeddings)
+    assert isinstance(stage, Planes) and stage.luma.shape == (1, 1, 32, 64) and stage.chroma.shape == (1, 2, 16, 32)
+    frames = model.decode(idx, embeddings)
+    assert torch.equal(frames[:, :1], stage.luma) and torch.allclose(chroma(frames, 2), stage.chroma, atol=1e-7)
+    want = float(F.mse_loss(frames.detach(), target))
+    assert float(frame_mse(stage.detach(), target)) == pytest.approx(want, rel=1e-6)
+    grads = []
+    for out in (lambda: model.decode(idx, embeddings), lambda: model.decode_planes(idx, embeddings)):
+        model.zero_grad()
+        loss = plane_loss(F.mse_loss, 2)(out(), target)
+        loss.backward()
+        grads.append((float(loss.detach()), [p.grad.clone() for p in model.parameters() if p.grad is not None]))
+    assert grads[0][0] == pytest.approx(grads[1][0], rel=1e-6)
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-7) for a, b in zip(grads[0][1], grads[1][1], strict=True))
+    assert Planes(stage.luma, stage.chroma).cropped(30, 60).chroma.shape == (1, 2, 15, 30)
+
+
 def test_a_pixel_record_out_of_range_is_refused(cli, small_nrv: Path, tmp_path: Path) -> None:
     assert read_pixels(pack_pixels(Pixels("yuv420p", True))) == Pixels("yuv420p", True)
     for payload in (b"\x09\x00", b"\x01\x02", b"\x00\x01", b"\x01"):
