@@ -159,6 +159,25 @@ SECTIONS = (
         "(`native-yuv-cpu-epyc.json`).",
     ),
     Section(
+        "Native 4:2:0 coding with the stage's planes read as they are",
+        "native-yuv-cpu-planes.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips qcif cut handheld --budgets 0.1 0.2 0.4 "
+        "--out benchmarks/results/native-yuv-cpu-planes.json",
+        native,
+        "The three 144x176 `hnerv` clips nearest 0.8x, both arms at 1fffbb2: the native fit's loss reads hnerv's "
+        "4:2:0 stage as half-size chroma instead of repeating it to frame size and averaging it back every step "
+        "(the RGB arm's fit is unchanged).",
+    ),
+    Section(
+        "Native 4:2:0 coding with the stage's planes, qcif and synthetic",
+        "native-yuv-cpu-planes2.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips qcif synthetic "
+        "--out benchmarks/results/native-yuv-cpu-planes2.json",
+        native,
+        "Right after the section above, at bc3de60 (1fffbb2's encoder and a test): qcif a second time, and "
+        "synthetic, whose native fit also uses the stage.",
+    ),
+    Section(
         "Native 4:2:0 ablations on qcif and cut at 0.2 bpp",
         "native-yuv-cpu-ablate.json",
         "python benchmarks/native_cpu.py --time 60 --arms 'yuv fixed shares' 'yuv frame stage' --clips qcif cut "
