@@ -66,10 +66,9 @@ def frame_mse(out: Output, target: torch.Tensor) -> torch.Tensor:
     return (luma + 4 * uv) / target.numel()
 
 
-def plane_loss(
-    loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0
-) -> Callable[[Output, torch.Tensor], torch.Tensor]:
-    """``loss`` applied plane by plane to native outputs against upsampled targets
+def plane_loss(loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0) -> OutputLoss:
+    """``loss`` applied plane by plane to native outputs (frame-size, chroma averaged here, or a
+    stage's :class:`Planes`, read as they are) against upsampled targets
     (:func:`nvcodec.io.raw.upsampled_planes`, whose chroma blocks average back exactly), weighted
     as the field's metric weighs them: the 6:1:1 mean of the planes' PSNRs is a weighted mean of
     log-distortions, whose gradient weighs each plane's distortion by its share over its value.
