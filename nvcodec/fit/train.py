@@ -9,6 +9,7 @@ windows that patch needs, :meth:`decode_window`); an epoch visits every patch of
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -79,16 +80,23 @@ PATCH_MULTIPLE = 8
 
 @dataclass
 class Step:
-    """One optimizer step: its epoch, frame indices, network input, target (the patch's region
-    when training on patches), the patch's rows and columns (None: whole frames), and whether it
-    ends its epoch."""
+    """One optimizer step: its epoch, frame indices, target (the patch's region when training on
+    patches), the patch's rows and columns (None: whole frames), whether it ends its epoch, and
+    the network input :attr:`x`, made from the whole frames when first read (a step that takes
+    its embeddings from a table never pads them)."""
 
     epoch: int
     idx: torch.Tensor
-    x: torch.Tensor
+    frames: torch.Tensor
     target: torch.Tensor
     window: tuple[Window, Window] | None
     last: bool
+    source: FrameSource
+
+    @functools.cached_property
+    def x(self) -> torch.Tensor:
+        """The padded network input of the step's frames (:meth:`FrameSource.inputs`)."""
+        return self.source.inputs(self.idx, self.frames)
 
 
 TABLE_LR_SCALE = 10.0
@@ -224,16 +232,25 @@ class FrameSource:
             return x
         return F.pad(x, (0, pw - self.width, 0, ph - self.height), mode="replicate")
 
-    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(padded network input, unpadded target frames N x 3 x h x w), floats in [0, 1]."""
-        target = self.frames[index].permute(0, 3, 1, 2).float().div_(self.scale)
+    def targets(self, index: torch.Tensor) -> torch.Tensor:
+        """The frames ``index`` as unpadded targets N x 3 x h x w, floats in [0, 1]."""
+        return self.frames[index].permute(0, 3, 1, 2).float().div_(self.scale)
+
+    def inputs(self, index: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The padded network input of frames ``index`` whose :meth:`targets` are ``targets``
+        (with ``context``: their neighbours' stacked along channels)."""
         if not self.context:
-            return self._pad(target), target
+            return self._pad(targets)
         views = []
         for offset in range(-self.context, self.context + 1):
             near = (index + offset).clamp(0, len(self) - 1)
-            views.append(target if offset == 0 else self.frames[near].permute(0, 3, 1, 2).float().div_(self.scale))
-        return self._pad(torch.cat(views, dim=1)), target
+            views.append(targets if offset == 0 else self.targets(near))
+        return self._pad(torch.cat(views, dim=1))
+
+    def batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(padded network input, unpadded target frames N x 3 x h x w), floats in [0, 1]."""
+        target = self.targets(index)
+        return self.inputs(index, target), target
 
 
 def _autocast(device: torch.device) -> torch.autocast:
@@ -282,11 +299,11 @@ def train_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer)
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * group.get("lr_scale", 1.0) * lr_factor(step, total, cfg.warmup)
             step += 1
-            x, target = source.batch(idx)
+            frames = target = source.targets(idx)
             if window is not None:
                 (r0, r1), (c0, c1) = window
                 target = target[..., r0:r1, c0:c1]
-            yield Step(epoch, idx, x, target, window, k == len(plan) - 1)
+            yield Step(epoch, idx, frames, target, window, k == len(plan) - 1, source)
 
 
 def _timed_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer, clock: StageClock) -> Iterator[Step]:
@@ -302,8 +319,9 @@ def _timed_steps(source: FrameSource, cfg: FitConfig, opt: torch.optim.Optimizer
             for group in opt.param_groups:
                 group["lr"] = cfg.lr * group.get("lr_scale", 1.0) * lr_at(progress, cfg.warmup)
             clock.steps += 1
-            x, target = source.batch(idx.to(source.frames.device))
-            yield Step(epoch, idx.to(source.frames.device), x, target, None, k == len(plan) - 1)
+            idx = idx.to(source.frames.device)
+            target = source.targets(idx)
+            yield Step(epoch, idx, target, target, None, k == len(plan) - 1, source)
         epoch += 1
 
 
