@@ -198,7 +198,8 @@ def cli_planes_equal(nrv: Path, tmp_path: Path, planes: tuple[np.ndarray, ...]) 
 
 def test_the_planes_are_weighted_as_the_6_1_1_psnr_weighs_them() -> None:
     torch.manual_seed(0)
-    target = torch.rand(2, 3, 8, 8, dtype=torch.float64)
+    target = torch.rand(2, 3, 8, 8, dtype=torch.float64)  # chroma repeated over 2x2 blocks, as a fit's targets
+    target[:, 1:] = torch.rand(2, 2, 4, 4, dtype=torch.float64).repeat_interleave(2, 2).repeat_interleave(2, 3)
     out = (target + 0.1 * torch.randn_like(target) * torch.tensor([1.0, 0.2, 0.5]).view(1, 3, 1, 1)).requires_grad_()
     mse = lambda a, b: ((a - b) ** 2).mean()  # noqa: E731
     loss = plane_loss(mse, 2)(out, target)

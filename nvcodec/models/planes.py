@@ -69,8 +69,9 @@ def frame_mse(out: Output, target: torch.Tensor) -> torch.Tensor:
 def plane_loss(loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0) -> OutputLoss:
     """``loss`` applied plane by plane to native outputs (frame-size, chroma averaged here, or a
     stage's :class:`Planes`, read as they are) against upsampled targets
-    (:func:`nvcodec.io.raw.upsampled_planes`, whose chroma blocks average back exactly), weighted
-    as the field's metric weighs them: the 6:1:1 mean of the planes' PSNRs is a weighted mean of
+    (:func:`nvcodec.io.raw.upsampled_planes`: each chroma block repeats its sample, read back as
+    the block's first), weighted as the field's metric weighs them: the 6:1:1 mean of the planes'
+    PSNRs is a weighted mean of
     log-distortions, whose gradient weighs each plane's distortion by its share over its value.
     So each plane's loss is scaled by ``share / reference`` (held constant in the step) and the
     sum by the 6:1:1 mean of the references: planes fitted worse get no more weight than the
@@ -84,7 +85,7 @@ def plane_loss(loss: Loss, sub: int, adaptive: bool = True, memory: float = 0.0)
 
     def planes(out: Output, target: torch.Tensor) -> torch.Tensor:
         luma, uv_out = (out.luma, out.chroma) if isinstance(out, Planes) else (out[:, :1], chroma(out, sub))
-        uv_target = chroma(target, sub)
+        uv_target = target[:, 1:3, ::sub, ::sub]  # each block repeats its sample: no averaging
         parts = [loss(luma, target[:, :1]), loss(uv_out[:, :1], uv_target[:, :1])]
         parts.append(loss(uv_out[:, 1:], uv_target[:, 1:]))
         if not adaptive:
