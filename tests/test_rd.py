@@ -19,6 +19,7 @@ from nvcodec.compress.learned import (
     laplace_bits,
     ml_bits,
     ml_bits_joint,
+    perturbed_all,
     slice_axis,
 )
 from nvcodec.compress.quantize import Coding, bf16_bits
@@ -317,3 +318,22 @@ def test_the_exact_stage_trains_on_the_steps_the_lander_chose() -> None:
     after = np.array([float(q.step().detach()[0, 0]) for q in [*rate.weights, *rate.embeddings]], np.float32)
     assert len(seen) == 1 and np.allclose(after, to_bf16_up(1.5 * seen[0]), rtol=1e-6)
     assert not parametrize.is_parametrized(model)
+
+
+def test_noise_drawn_at_once_equals_each_tensor_s_own() -> None:
+    """perturbed_all: the values (and the steps' gradients) of drawing each tensor's noise in turn."""
+    torch.manual_seed(3)
+    tensors = [torch.randn(6, 4, 3, 3), torch.randn(6), torch.randn(2, 5, 7)]
+    quantizers = [LearnedQuantizer(x, slice_axis(tuple(x.shape))) for x in tensors]
+    torch.manual_seed(0)
+    each = [q.perturbed(x) for q, x in zip(quantizers, tensors, strict=True)]
+    torch.manual_seed(0)
+    together = perturbed_all(quantizers, tensors)
+    for a, b in zip(each, together, strict=True):
+        assert torch.equal(a, b)
+    grads = [
+        torch.autograd.grad(sum(v.square().sum() for v in out), [q.log_step for q in quantizers])
+        for out in (each, together)
+    ]
+    for a, b in zip(*grads, strict=True):
+        torch.testing.assert_close(a, b)

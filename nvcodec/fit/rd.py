@@ -32,6 +32,7 @@ from nvcodec.compress.learned import (
     laplace_bits,
     ml_bits,
     ml_bits_joint,
+    perturbed_all,
     slice_axis,
 )
 from nvcodec.compress.quantize import Coding, QTensor, to_bf16_up
@@ -107,6 +108,7 @@ class _State:
     mode: str = "noise"
     price: bool = True
     symbols: dict[str, torch.Tensor] = field(default_factory=dict)
+    noisy: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 class _Quantized(nn.Module):
@@ -120,7 +122,8 @@ class _Quantized(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         part = x if self.select is None else x[self.select]
         if self.state.mode == "noise" and not self.state.price:
-            value = self.quantizer.perturbed(part)
+            drawn = self.state.noisy.get(self.name)
+            value = self.quantizer.perturbed(part) if drawn is None else drawn
         else:
             y = self.quantizer.symbols(part, self.state.mode)
             self.state.symbols[self.name] = y
@@ -228,6 +231,21 @@ class RateModel(nn.Module):
             owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
             quantized = _Quantized(name, quantizer, self.state, self.selections.get(name))
             parametrize.register_parametrization(model.get_submodule(owner), attr, quantized)
+
+    def perturb(self, model: nn.Module) -> None:
+        """Draw every transmitted parameter's noisy value for the step about to run at once
+        (:func:`~nvcodec.compress.learned.perturbed_all`), in the order of :attr:`names`; the
+        parametrizations read them instead of drawing their own (until ``state.noisy`` is
+        cleared). A forward pass that reads the parameters in that order (hnerv's) gets the very
+        values it drew itself before."""
+        raw = [self._original(model, n) for n in self.names]
+        if len({(x.dtype, x.device) for x in raw}) == 1:
+            self.state.noisy = dict(zip(self.names, perturbed_all(list(self.weights), raw), strict=True))
+
+    def _original(self, model: nn.Module, name: str) -> torch.Tensor:
+        owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
+        x = getattr(model.get_submodule(owner).parametrizations, attr).original
+        return x[self.selections[name]] if name in self.selections else x
 
     def detach_from(self, model: nn.Module) -> None:
         """Remove the parametrizations, leaving the raw (unquantized) parameters in place."""
@@ -347,6 +365,8 @@ def fit_rd(
         priced = rate.state.price = n % every == 0
         with _autocast(source.frames.device):
             embeddings, embed_bits = rate.quantize_embeddings(embeddings_for(model, step, table), step.idx, priced)
+            if not priced and rate.state.mode == "noise":  # after the embeddings' draws, as the forward pass drew
+                rate.perturb(model)
             out = decode_step(model, step, embeddings, source.height, source.width, source.sub == 2).float()
         loss = loss_fn(out, step.target)
         if priced:
@@ -356,6 +376,7 @@ def fit_rd(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         bits = bits.detach()
+        rate.state.noisy.clear()
         optimizer_step(opt, cfg)
         if after_step is not None:
             after_step()
