@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from torch import nn
@@ -240,7 +241,9 @@ class RateModel(nn.Module):
         values it drew itself before."""
         raw = [self._original(model, n) for n in self.names]
         if len({(x.dtype, x.device) for x in raw}) == 1:
-            self.state.noisy = dict(zip(self.names, perturbed_all(list(self.weights), raw), strict=True))
+            self.state.noisy = dict(
+                zip(self.names, perturbed_all(cast(list[LearnedQuantizer], list(self.weights)), raw), strict=True)
+            )
 
     def _original(self, model: nn.Module, name: str) -> torch.Tensor:
         owner, attr = name.rsplit(".", 1) if "." in name else ("", name)
