@@ -208,6 +208,14 @@ SECTIONS = (
         "median of 8 pairs).",
     ),
     Section(
+        "Native 4:2:0 coding on carphone, a fourth run",
+        "native-yuv-cpu-heldout4.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips carphone "
+        "--out benchmarks/results/native-yuv-cpu-heldout4.json",
+        native,
+        "Both arms at a2b64c9 (5182623's encoder), the rows keeping the threads each encode chose.",
+    ),
+    Section(
         "Native 4:2:0 ablations on qcif and cut at 0.2 bpp",
         "native-yuv-cpu-ablate.json",
         "python benchmarks/native_cpu.py --time 60 --arms 'yuv fixed shares' 'yuv frame stage' --clips qcif cut "
