@@ -99,23 +99,24 @@ def test_raw_options_on_a_container_input_are_refused(cli, clip_dir: Path, tmp_p
 
 @pytest.mark.parametrize("pix_fmt", ["yuv420p", "yuv420p10le"])
 def test_raw_420_encodes_and_decodes_to_planes_of_its_format(pix_fmt: str, cli, tmp_path: Path) -> None:
-    source, nrv = tmp_path / f"clip_{W}x{H}_25fps.yuv", tmp_path / "c.nrv"
+    source, nrv = tmp_path / f"clip_{W}x{H}_30fps.yuv", tmp_path / "c.nrv"  # not FFmpeg's default 25
     _write_raw(source, pix_fmt)
     code, out, err = cli(
         "encode", source, "-o", nrv, "--pix-fmt", pix_fmt, "--params", "3000", "--epochs", "2", "--json", "-q"
     )
     assert code == 0, err
     report = json.loads(out)
-    assert report["pix_fmt"] == pix_fmt and 0 < report["psnr_y"] < 100 and report["frame_rate"] == 25.0
+    assert report["pix_fmt"] == pix_fmt and 0 < report["psnr_y"] < 100 and report["frame_rate"] == 30.0
     assert report["kmac_per_pixel"] > 0
     assert report["psnr_yuv"] == pytest.approx((6 * report["psnr_y"] + report["psnr_u"] + report["psnr_v"]) / 8, 1e-3)
-    assert report["kbps"] == pytest.approx(report["bytes"] * 8 * 25 / T / 1000)
+    assert report["kbps"] == pytest.approx(report["bytes"] * 8 * 30 / T / 1000)
     for ext in (".yuv", ".y4m"):
         rec = tmp_path / f"rec{ext}"
         assert cli("decode", nrv, "-o", rec, "--pix-fmt", pix_fmt, "-q")[0] == 0
-        form = RawFormat(W, H, Fraction(25), pix_fmt)
+        form = RawFormat(W, H, Fraction(30), pix_fmt)
         video = InputSpec(rec, raw=form).read() if ext == ".yuv" else read_video(rec)
         assert video.pix_fmt == pix_fmt and video.planes is not None and video.num_frames == T
+        assert video.fps == 30  # the source's rate, kept in the file and written by the decode
         assert [p.shape for p in video.planes] == [(T, H, W), (T, H // 2, W // 2), (T, H // 2, W // 2)]
         depth = RAW_PIX_FMTS[pix_fmt][0]
         assert plane_psnr(

@@ -19,13 +19,13 @@ from nvcodec.errors import NvcError
 from nvcodec.io.prepare import prepare_video
 from nvcodec.io.raw import RawFormat
 from nvcodec.io.video import (
-    DEFAULT_FPS,
     Video,
     _open_input,
     crop_and_downscale,
     declared_frames,
     frames_video,
     shortfall,
+    stream_rate,
 )
 
 Span = tuple[int, int]
@@ -85,7 +85,7 @@ class InputSpec:
             if not container.streams.video:
                 raise NvcError(f"{self.label}: not a video (no video stream)")
             stream = container.streams.video[0]
-            fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+            fps = stream_rate(stream, self.raw)
             declared = declared_frames(container, stream, fps)
             total = int(stream.frames) or sum(1 for p in container.demux(stream) if p.size)
         except av.error.FFmpegError as exc:
@@ -119,7 +119,7 @@ def _decode_spans(spec: InputSpec, spans: list[Span]) -> Iterator[Video]:
     container = _open_input(Path(spec.path), spec.label, spec.raw)
     try:
         stream = container.streams.video[0]
-        fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+        fps = stream_rate(stream, spec.raw)
         todo, buffer = iter(spans), []
         span = next(todo, None)
         for i, frame in enumerate(container.decode(stream)):

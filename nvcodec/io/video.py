@@ -124,6 +124,14 @@ def _open_input(path: Path, name: str | None = None, raw: RawFormat | None = Non
         raise NvcError(f"{label}: not a video ({exc.__class__.__name__})") from None
 
 
+def stream_rate(stream: av.video.stream.VideoStream, raw: RawFormat | None = None) -> Fraction:
+    """The frame rate of an input: a raw file's own (FFmpeg's rawvideo demuxer declares no average
+    rate), else the stream's average rate, else :data:`DEFAULT_FPS`."""
+    if raw is not None:
+        return raw.fps
+    return Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+
+
 def _loops(path: Path) -> bool:
     """Whether ``path`` is a symbolic link that never reaches a file (a loop)."""
     try:
@@ -147,7 +155,7 @@ def read_video(
         if not container.streams.video:
             raise NvcError(f"{label}: not a video (no video stream)")
         stream = container.streams.video[0]
-        fps = Fraction(stream.average_rate) if stream.average_rate else DEFAULT_FPS
+        fps = stream_rate(stream, raw)
         declared = declared_frames(container, stream, fps)
         stop = None if frames is None else start + frames
         video = frames_video(itertools.islice(container.decode(stream), start, stop), fps, label)
