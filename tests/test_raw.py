@@ -128,3 +128,29 @@ def test_an_output_that_cannot_hold_the_pixel_format_is_refused(cli, small_nrv: 
     _one_line_error(*cli("decode", small_nrv, "-o", tmp_path / "r.mkv", "--pix-fmt", "yuv420p"), "--pix-fmt")
     _one_line_error(*cli("decode", small_nrv, "-o", tmp_path / "r.mp4", "--pix-fmt", "yuv420p10le"), "--pix-fmt")
     assert not (tmp_path / "r.mkv").exists() and not (tmp_path / "r.mp4").exists()
+
+
+def test_odd_sized_420_reads_and_decodes_to_its_own_format(cli, tmp_path: Path) -> None:
+    """A 4:2:0 frame with odd sides (chroma of half the sides rounded up, as FFmpeg has it) is read
+    from a raw file and decoded by default to Y4M and raw files of that format, plane by plane."""
+    height, width, frames = 27, 35, 3
+    rng = np.random.default_rng(1)
+    sizes = [(height, width), ((height + 1) // 2, (width + 1) // 2), ((height + 1) // 2, (width + 1) // 2)]
+    planes = [[rng.integers(60, 200, s, dtype=np.uint8) for s in sizes] for _ in range(frames)]
+    source, nrv = tmp_path / f"odd_{width}x{height}.yuv", tmp_path / "o.nrv"
+    source.write_bytes(b"".join(p.tobytes() for frame in planes for p in frame))
+    read = InputSpec(source, raw=raw_format(source, None, None, None)).read()
+    assert read.planes is not None and all(
+        np.array_equal(read.planes[i], np.stack([f[i] for f in planes])) for i in range(3)
+    )
+    code, out, err = cli("encode", source, "-o", nrv, "--params", "2000", "--epochs", "2", "--json", "-q")
+    assert code == 0, err
+    report = json.loads(out)
+    for ext in (".y4m", ".yuv"):
+        rec = tmp_path / f"rec{ext}"
+        assert cli("decode", nrv, "-o", rec, "-q")[0] == 0
+        form = RawFormat(width, height, Fraction(25), "yuv420p")
+        video = InputSpec(rec, raw=form).read() if ext == ".yuv" else read_video(rec)
+        assert video.pix_fmt == "yuv420p" and video.planes is not None
+        assert [p.shape for p in video.planes] == [(frames, *s) for s in sizes]
+        assert plane_psnr(read.planes, video.planes, 8)["psnr_y"] == pytest.approx(report["psnr_y"], abs=1e-6)

@@ -110,9 +110,7 @@ def raw_format(
     pix_fmt = pix_fmt or hints.get("pix_fmt", DEFAULT_RAW_PIX_FMT)
     if pix_fmt not in RAW_PIX_FMTS:
         raise UsageError(f"--pix-fmt {pix_fmt}: a raw input is one of {', '.join(RAW_PIX_FMTS)}")
-    width, height = parse_size(size)
-    if RAW_PIX_FMTS[pix_fmt][1] == 2 and (width % 2 or height % 2):
-        raise UsageError(f"{label}: {pix_fmt} needs an even width and height, not {width}x{height}")
+    width, height = parse_size(size)  # odd sides: chroma of half the sides rounded up, as FFmpeg reads it
     form = RawFormat(width, height, parse_fps(fps or hints.get("fps", "25")), pix_fmt)
     try:
         length = os.path.getsize(path)

@@ -286,12 +286,11 @@ def check_output_type(path: Path | str, lossless: bool = False, pix_fmt: str | N
 
 
 def _chroma_fits(pix_fmt: str, size: tuple[int, int], fmt: str) -> str:
-    """4:2:0 needs even sides (``size``: height, width): odd-sized frames go to H.264 as 4:4:4
-    instead; a raw or Y4M output asked for 4:2:0 cannot hold them."""
-    if not pix_fmt.startswith("yuv420p") or not (size[0] % 2 or size[1] % 2):
+    """H.264 takes 4:2:0 only at even sides (``size``: height, width): odd-sized frames go to it as
+    4:4:4 instead. Raw and Y4M outputs hold them (chroma planes of half the sides rounded up, as
+    FFmpeg reads and writes them)."""
+    if not pix_fmt.startswith("yuv420p") or not (size[0] % 2 or size[1] % 2) or fmt in ("rawvideo", "yuv4mpegpipe"):
         return pix_fmt
-    if fmt in ("rawvideo", "yuv4mpegpipe"):
-        raise ValueError(f"{pix_fmt} needs an even width and height, not {size[1]}x{size[0]}")
     return "yuv444p"
 
 
