@@ -15,6 +15,7 @@ from nvcodec.bench.anchors import run_anchor
 from nvcodec.bench.bdrate import bd_metrics
 from nvcodec.bench.plot import caption, title
 from nvcodec.io import read_video, synthetic_clip
+from nvcodec.io.raw import planes_to_rgb
 from nvcodec.metrics import mean_psnr
 
 CURVE = [(0.05, 29.0), (0.1, 31.5), (0.2, 34.0), (0.4, 36.2)]
@@ -71,6 +72,22 @@ def test_an_anchor_codes_the_source_s_own_planes(pix_fmt: str, top: int) -> None
     assert own.planes is not None and all(np.array_equal(a, b) for a, b in zip(own.planes, planes, strict=True))
     rgb = run_anchor(frames, Fraction(25), "libx264", 0.0, "medium", pix_fmt)
     assert rgb.planes is not None and not np.array_equal(rgb.planes[0], planes[0])
+
+
+def test_an_anchor_codes_odd_sized_420_planes_and_crops_them_back() -> None:
+    """x264 takes 4:2:0 only at even sides: an odd-sized source's own planes come back exactly from
+    a lossless anchor (its luma padded for the encoder and cropped after), at the source's size."""
+    frames = synthetic_clip(2, 27, 35, seed=4)
+    rng = np.random.default_rng(1)
+    planes = tuple(rng.integers(16, 240, s).astype(np.uint8) for s in [(2, 27, 35), (2, 14, 18), (2, 14, 18)])
+    own = run_anchor(frames, Fraction(25), "libx264", 0.0, "medium", "yuv420p", planes=planes)
+    assert own.planes is not None and all(np.array_equal(a, b) for a, b in zip(own.planes, planes, strict=True))
+    rgb = [planes_to_rgb(tuple(p[i] for p in planes), "yuv420p") for i in range(len(frames))]
+    assert np.array_equal(own.decoded, np.stack(rgb))
+    odd = run_anchor(frames, Fraction(25), "libx264", 18.0, "medium", "yuv420p")
+    even = run_anchor(frames[:, :26, :34], Fraction(25), "libx264", 18.0, "medium", "yuv420p")
+    assert odd.decoded.shape == frames.shape
+    assert abs(mean_psnr(frames, odd.decoded) - mean_psnr(frames[:, :26, :34], even.decoded)) < 1.0
 
 
 def test_bench_end_to_end_and_resume(cli, clip_dir: Path, tmp_path: Path, monkeypatch) -> None:

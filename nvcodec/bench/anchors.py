@@ -3,9 +3,12 @@
 Frames go RGB -> ``pix_fmt`` (swscale, BT.601) -> encoder -> packets -> decoder -> RGB (and the
 decoder's own planes, for the metrics measured on planes); a planar YUV source's own planes, where
 the anchor codes the source's pixel format, go to the encoder as they are (no round trip through
-RGB, which would blur and round them before the anchor sees them). The anchor's
-bits are the sum of the video packets' payload sizes (no container). CRF is found by bisection so
-that an anchor point lands near a requested bpp.
+RGB, which would blur and round them before the anchor sees them). A 4:2:0 frame with an odd side,
+which x264 and x265 cannot take, is coded with its luma's last row or column repeated to even
+sides (its chroma, half the sides rounded up, is already that size) and cropped back after
+decoding, as the reference encoders' conformance window does. The anchor's bits are the sum of
+the video packets' payload sizes (no container). CRF is found by bisection so that an anchor point
+lands near a requested bpp.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import av
 import numpy as np
 
 from nvcodec.io import frame_planes
-from nvcodec.io.raw import planes_frame
+from nvcodec.io.raw import RAW_PIX_FMTS, planes_frame, planes_to_rgb, rgb_to_planes
 
 DECODERS = {"libx264": "h264", "libx265": "hevc"}
 ANCHORS = {"x264": "libx264", "x265": "libx265"}
@@ -63,10 +66,18 @@ def _source_frames(frames: np.ndarray, pix_fmt: str, planes: Planes | None) -> l
 
 
 def _encode(
-    frames: np.ndarray, fps: Fraction, codec: str, crf: float, preset: str, pix_fmt: str, planes: Planes | None
+    size: tuple[int, ...],
+    fps: Fraction,
+    codec: str,
+    crf: float,
+    preset: str,
+    pix_fmt: str,
+    frames: np.ndarray,
+    planes: Planes | None,
 ) -> list[bytes]:
+    """The packets of ``frames`` (or their ``planes``) coded at ``size`` (... x H x W)."""
     ctx = av.CodecContext.create(codec, "w")
-    ctx.width, ctx.height = frames.shape[2], frames.shape[1]
+    ctx.width, ctx.height = size[2], size[1]
     ctx.pix_fmt = pix_fmt
     ctx.time_base = 1 / fps
     ctx.framerate = fps
@@ -95,6 +106,22 @@ def encoder_version(packets: list[bytes]) -> str:
     return match.group(1).decode("ascii", "replace") if match else "unknown"
 
 
+def _even_planes(frames: np.ndarray, pix_fmt: str, planes: Planes | None) -> Planes:
+    """The source in ``pix_fmt`` (its own ``planes``, or the RGB ``frames`` converted) with the
+    luma's last row and column repeated to even sides."""
+    if planes is None:
+        converted = [rgb_to_planes(f, pix_fmt) for f in frames]
+        planes = tuple(np.stack([c[k] for c in converted]) for k in range(3))
+    y = planes[0]
+    y = np.pad(y, ((0, 0), (0, y.shape[1] % 2), (0, y.shape[2] % 2)), mode="edge")
+    return (y, *planes[1:])
+
+
+def _odd_420(frames: np.ndarray, pix_fmt: str) -> bool:
+    """Whether ``frames`` (T x H x W x 3) have an odd side and ``pix_fmt`` is 4:2:0."""
+    return RAW_PIX_FMTS.get(pix_fmt, (8, 1))[1] == 2 and bool(frames.shape[1] % 2 or frames.shape[2] % 2)
+
+
 def run_anchor(
     frames: np.ndarray,
     fps: Fraction,
@@ -106,10 +133,16 @@ def run_anchor(
 ) -> AnchorPoint:
     """Encode and decode ``frames`` (T x H x W x 3 uint8) with one anchor setting; ``planes``: the
     source's own planes in ``pix_fmt``, coded instead of the RGB frames converted."""
-    start = time.perf_counter()
-    packets = _encode(frames, fps, codec, crf, preset, pix_fmt, planes)
+    start, odd = time.perf_counter(), _odd_420(frames, pix_fmt)
+    if odd:
+        planes = _even_planes(frames, pix_fmt, planes)
+    size = planes[0].shape if odd and planes is not None else frames.shape
+    packets = _encode(size, fps, codec, crf, preset, pix_fmt, frames, planes)
     mid = time.perf_counter()
     decoded, planes = _decode(packets, codec)
+    if odd and planes is not None:
+        planes = (planes[0][:, : frames.shape[1], : frames.shape[2]], *planes[1:])
+        decoded = np.stack([planes_to_rgb(tuple(p[i] for p in planes), pix_fmt) for i in range(len(frames))])
     end = time.perf_counter()
     if decoded.shape != frames.shape:
         raise RuntimeError(f"{codec} decoded {decoded.shape}, expected {frames.shape}")
