@@ -160,6 +160,18 @@ def test_bench_rejects_unknown_anchor(cli, tmp_path: Path) -> None:
     assert code != 0 and "vvc" in err and "Traceback" not in err
 
 
+def test_an_x265_anchor_on_narrow_frames_is_refused_before_any_work(cli, tmp_path: Path) -> None:
+    """libx265 aborts the process on some frames under 64 pixels wide: the bench says so in one line
+    before coding anything; x264 codes them."""
+    from nvcodec.io import write_video
+
+    clip = tmp_path / "narrow.mkv"
+    write_video(clip, synthetic_clip(2, 32, 40, seed=1), Fraction(25))
+    code, _, err = cli("bench", clip, "--anchors", "x265", "--bpp", "1", "--out", tmp_path / "b", "-q")
+    assert code != 0 and "narrow" in err and "64" in err and "x264" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "b" / "results.json").exists()
+
+
 def test_synthetic_default_clip_name(monkeypatch) -> None:
     monkeypatch.setattr("nvcodec.io.sample.find_bunny", lambda: None)
     name, video = runner.load_clip(None, runner.BenchConfig(frames=4, scale=8))

@@ -27,6 +27,16 @@ from nvcodec.io.raw import RAW_PIX_FMTS, planes_frame, planes_to_rgb, rgb_to_pla
 
 DECODERS = {"libx264": "h264", "libx265": "hevc"}
 ANCHORS = {"x264": "libx264", "x265": "libx265"}
+X265_MIN_WIDTH = 64
+"""Narrowest frame an x265 anchor codes: libx265 corrupted its heap and aborted the process on
+frames 34 to 48 pixels wide (28x36, 32x40, 30x48; 24x24, 32x32 and 30x64 were coded)."""
+
+
+def check_frame_size(anchor: str, height: int, width: int) -> str | None:
+    """Why ``anchor`` (a key of :data:`ANCHORS`) cannot code frames of this size, or None."""
+    if ANCHORS.get(anchor) == "libx265" and width < X265_MIN_WIDTH:
+        return f"the x265 anchor needs frames at least {X265_MIN_WIDTH} pixels wide, not {width} (use --anchors x264)"
+    return None
 
 
 @dataclass

@@ -25,7 +25,7 @@ import torch
 
 from nvcodec import __version__, pipeline
 from nvcodec.bench import anchors
-from nvcodec.bench.anchors import ANCHORS, run_anchor
+from nvcodec.bench.anchors import ANCHORS, check_frame_size, run_anchor
 from nvcodec.bench.bdrate import bd_metrics
 from nvcodec.bench.compressai import compressai_results
 from nvcodec.bench.config import BenchConfig, Curve
@@ -334,6 +334,8 @@ def _previous(cfg: BenchConfig) -> dict[tuple, dict]:
 def _plan(cfg: BenchConfig, clips: list[tuple[str, Video]]) -> list[Job]:
     jobs: list[Job] = []
     for name, video in clips:
+        for why in filter(None, (check_frame_size(a, video.height, video.width) for a in cfg.anchors)):
+            raise NvcError(f"{name}: {why}")
         jobs += [Job(name, video, b, curve=c) for c in cfg.curves for b in cfg.bpps]
         jobs += [
             Job(name, video, t, anchor=a, pix_fmt=f)
