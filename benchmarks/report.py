@@ -240,6 +240,14 @@ SECTIONS = (
         "Both arms at 9bc9ca1 (5182623's encoder), the rows keeping the threads each encode chose.",
     ),
     Section(
+        "Native 4:2:0 coding on carphone and qcif, a third run after the savings",
+        "native-yuv-cpu-heldout8.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips carphone qcif "
+        "--out benchmarks/results/native-yuv-cpu-heldout8.json",
+        native,
+        "Both arms at 9f0f418 (5182623's encoder), the rows keeping the threads each encode chose.",
+    ),
+    Section(
         "Native 4:2:0 ablations on qcif and cut at 0.2 bpp",
         "native-yuv-cpu-ablate.json",
         "python benchmarks/native_cpu.py --time 60 --arms 'yuv fixed shares' 'yuv frame stage' --clips qcif cut "
