@@ -80,9 +80,10 @@ ARMS: dict[str, dict] = {
 output stage)."""
 OWN_BUDGETS = (0.05, 0.1, 0.2)
 """Budgets of a ``--clip NAME=PATH`` clip (coded as yuv420p)."""
-REPORTED = ("model", "epochs", "encode_seconds", "wall_seconds", "coding", "threads")
-"""What each row keeps of the encode's report (``model``: the one ``auto`` chose; ``threads``: the
-ones it trained with, chosen from the load it sampled at its start)."""
+REPORTED = ("model", "params", "epochs", "encode_seconds", "wall_seconds", "coding", "threads")
+"""What each row keeps of the encode's report (``model``: the one ``auto`` chose; ``params``: the
+network a timed encode sized from the pace it measured; ``threads``: the ones it trained with,
+chosen from the load it sampled at its start)."""
 
 
 def planar_clip(clip: str, paths: dict[str, Path], folder: Path) -> Path:
