@@ -248,6 +248,14 @@ SECTIONS = (
         "Both arms at 9f0f418 (5182623's encoder), the rows keeping the threads each encode chose.",
     ),
     Section(
+        "Native 4:2:0 coding on qcif, a fourth run after the savings",
+        "native-yuv-cpu-heldout9.json",
+        "python benchmarks/native_cpu.py --time 60 --arms rgb yuv --clips qcif "
+        "--out benchmarks/results/native-yuv-cpu-heldout9.json",
+        native,
+        "Both arms at 895324a (5182623's encoder), the rows keeping each encode's threads and network size.",
+    ),
+    Section(
         "Native 4:2:0 ablations on qcif and cut at 0.2 bpp",
         "native-yuv-cpu-ablate.json",
         "python benchmarks/native_cpu.py --time 60 --arms 'yuv fixed shares' 'yuv frame stage' --clips qcif cut "
